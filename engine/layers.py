@@ -1,0 +1,210 @@
+"""Layers: small classes with forward(x) / backward(dout), `.params` and `.grads` dicts.
+
+Each layer keeps a cache of its *last* forward call only (what backward needs, by name), so a
+long-running server never accumulates anything. Layers compute in whatever float dtype they
+are given: float32 for speed, float64 for gradient checks.
+
+Shapes: maps are (N, C, H, W), vectors (N, D). `backward(dout, input_grad=True)` returns the
+gradient with respect to the input (or None when `input_grad` is False: the first layer's input
+is the image, and skipping its col2im saves a good part of a training step) and fills `.grads`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from engine import ops
+
+
+class Layer:
+    kind = "layer"
+
+    def __init__(self, name: str):
+        self.name = name
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.cache: dict = {}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray, input_grad: bool = True):
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+class Conv2D(Layer):
+    """Cross-correlation. x (N, C, H, W) -> (N, F, H', W'), H' = (H + 2p - k) // s + 1.
+
+    `connections` (LeCun's C3 table: for each filter, the input maps it reads) becomes `mask`
+    (F, C, 1, 1): unconnected weight slices are held at exactly zero and get zero gradient, so
+    the fast dense convolution computes the sparse one.
+    """
+    kind = "conv"
+
+    def __init__(self, name, in_channels, filters, kernel, stride=1, padding=0,
+                 connections=None, dtype=np.float32):
+        super().__init__(name)
+        self.stride, self.padding, self.kernel = stride, padding, kernel
+        self.connections = connections
+        self.params = {"weight": np.zeros((filters, in_channels, kernel, kernel), dtype),
+                       "bias": np.zeros(filters, dtype)}
+        self.mask = None
+        if connections is not None:
+            self.mask = np.zeros((filters, in_channels, 1, 1), dtype)
+            for f, maps in enumerate(connections):
+                self.mask[f, list(maps)] = 1
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def fan_in(self) -> int:
+        w = self.params["weight"]
+        maps = w.shape[1] if self.mask is None else int(self.mask.sum(axis=1).max())
+        return maps * w.shape[2] * w.shape[3]
+
+    def apply_mask(self) -> None:
+        """Re-zero unconnected weights (after loading or an outside update)."""
+        if self.mask is not None:
+            self.params["weight"] *= self.mask
+
+    def forward(self, x):
+        out, cols = ops.conv2d(x, self.params["weight"], self.params["bias"],
+                               self.stride, self.padding)
+        self.cache = {"cols": cols, "x_shape": x.shape}
+        return out
+
+    def backward(self, dout, input_grad=True):
+        dx, dw, db = ops.conv2d_backward(dout, self.cache["cols"], self.cache["x_shape"],
+                                         self.params["weight"], self.stride, self.padding,
+                                         input_grad)
+        if self.mask is not None:
+            dw *= self.mask
+        self.grads = {"weight": dw, "bias": db}
+        return dx
+
+
+class Activation(Layer):
+    """Element-wise nonlinearity; any shape in, same shape out."""
+    kind = "activation"
+    function = "relu"
+
+    def __init__(self, name, scale=1.0, slope=1.0):
+        super().__init__(name)
+        self.scale, self.slope = scale, slope
+
+    def forward(self, x):
+        self.cache = {"x": x}
+        return ops.activation(x, self.function, self.scale, self.slope)
+
+    def backward(self, dout, input_grad=True):
+        return ops.activation_backward(dout, self.cache["x"], self.function,
+                                       self.scale, self.slope)
+
+
+class ReLU(Activation):
+    function = "relu"
+
+    def forward(self, x):
+        out = np.maximum(x, 0)
+        self.cache = {"out": out}     # out > 0 exactly where x > 0: no need to keep x
+        return out
+
+    def backward(self, dout, input_grad=True):
+        return dout * (self.cache["out"] > 0)
+
+
+class Tanh(Activation):
+    """scale·tanh(slope·x); LeCun 1998 uses scale 1.7159, slope 2/3."""
+    function = "tanh"
+
+
+class Sigmoid(Activation):
+    function = "sigmoid"
+
+
+class Pool2D(Layer):
+    """max / avg / sum over window×window patches. (N, C, H, W) -> (N, C, H', W')."""
+    kind = "pool"
+
+    def __init__(self, name, op="max", window=2, stride=2):
+        super().__init__(name)
+        self.op, self.window, self.stride = op, window, stride
+
+    def forward(self, x):
+        out = ops.pool2d(x, self.op, self.window, self.stride)
+        self.cache = {"x": x, "out": out}
+        return out
+
+    def backward(self, dout, input_grad=True):
+        return ops.pool2d_backward(dout, self.cache["x"], self.cache["out"],
+                                   self.op, self.window, self.stride)
+
+
+class Flatten(Layer):
+    """(N, C, H, W) -> (N, C·H·W) in row-major (c, y, x) order, as PyTorch's flatten."""
+    kind = "flatten"
+
+    def forward(self, x):
+        self.cache = {"x_shape": x.shape}
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout, input_grad=True):
+        return dout.reshape(self.cache["x_shape"])
+
+
+class Dense(Layer):
+    """x (N, D) -> x @ W.T + b, W (units, D) in PyTorch's layout."""
+    kind = "dense"
+
+    def __init__(self, name, inputs, units, dtype=np.float32):
+        super().__init__(name)
+        self.params = {"weight": np.zeros((units, inputs), dtype), "bias": np.zeros(units, dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def fan_in(self) -> int:
+        return self.params["weight"].shape[1]
+
+    def forward(self, x):
+        self.cache = {"x": x}
+        return ops.dense(x, self.params["weight"], self.params["bias"])
+
+    def backward(self, dout, input_grad=True):
+        dx, dw, db = ops.dense_backward(dout, self.cache["x"], self.params["weight"], input_grad)
+        self.grads = {"weight": dw, "bias": db}
+        return dx
+
+
+class Softmax(Layer):
+    """(N, K) -> probabilities (N, K). Training skips it: the loss takes the logits."""
+    kind = "softmax"
+
+    def forward(self, x):
+        out = ops.softmax(x)
+        self.cache = {"out": out}
+        return out
+
+    def backward(self, dout, input_grad=True):
+        return ops.softmax_backward(dout, self.cache["out"])
+
+
+ACTIVATION_CLASSES = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+
+
+def build_layer(stage: dict, in_shape, dtype=np.float32) -> Layer:
+    """One layer from a validated stage entry (see engine.spec.infer_shapes)."""
+    kind, name = stage["kind"], stage["name"]
+    if kind == "conv":
+        return Conv2D(name, stage["in_channels"], stage["filters"], stage["kernel"],
+                      stage["stride"], stage["padding"], stage.get("connections"), dtype)
+    if kind == "activation":
+        return ACTIVATION_CLASSES[stage["function"]](name, stage.get("scale", 1.0),
+                                                     stage.get("slope", 1.0))
+    if kind == "pool":
+        return Pool2D(name, stage["op"], stage["window"], stage["stride"])
+    if kind == "flatten":
+        return Flatten(name)
+    if kind == "dense":
+        return Dense(name, in_shape[0], stage["units"], dtype)
+    if kind == "softmax":
+        return Softmax(name)
+    raise ValueError(f"no layer for kind {kind!r}")

@@ -1,0 +1,64 @@
+"""The record of one forward pass: every stage's values, in order, by name.
+
+The Trace is the one source of truth for intermediate values: the API serialises it, the
+views draw it, and `explain` reads it instead of recomputing anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.errors import UnknownLayer
+
+
+@dataclass(frozen=True, slots=True)
+class StageRecord:
+    """One stage's output. `shape` is per image; `values` has that shape for a one-image
+    trace, and a leading batch axis (N, *shape) for a batch trace."""
+    name: str
+    kind: str
+    shape: tuple
+    params: dict
+    values: np.ndarray
+
+
+@dataclass(slots=True)
+class Trace:
+    records: list                      # StageRecord, `input` first, output stage last
+    batched: bool = False
+    _index: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self._index = {r.name: r for r in self.records}
+
+    def __getitem__(self, name: str) -> StageRecord:
+        try:
+            return self._index[name]
+        except KeyError:
+            raise UnknownLayer(f"unknown layer {name!r}; valid names: "
+                               f"{', '.join(self._index)}") from None
+
+    def __contains__(self, name) -> bool:
+        return name in self._index
+
+    def __iter__(self):
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._index)
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """The last stage's values: (K,) for one image, (N, K) for a batch."""
+        return self.records[-1].values
+
+    @property
+    def prediction(self):
+        """Index of the most probable class: an int for one image, (N,) ints for a batch."""
+        p = self.probabilities
+        return p.argmax(axis=-1) if self.batched else int(p.argmax())
