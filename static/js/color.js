@@ -1,0 +1,85 @@
+// Colour scales for unit values. Pure: no DOM.
+//
+// Two scales, both safe for the common colour-vision deficiencies (no red–green contrast):
+//  - `diverging` for signed values (conv, activation, pool, dense outputs): blue for negative,
+//    near-white for zero, orange for positive, symmetric around 0. Endpoints are ColorBrewer's
+//    RdBu blue (#0571b0) and PuOr orange (#e66101).
+//  - `sequential` for values in [0, 1] (the input image, probabilities): black to white, like
+//    MNIST's own bytes (white ink on black).
+// A scale maps value -> [r, g, b]. Views fill ImageData through a 256-entry lookup table (`lut`)
+// so painting every unit of the network is one table read per unit.
+
+export const NEGATIVE = [5, 113, 176];
+export const ZERO = [247, 247, 247];
+export const POSITIVE = [230, 97, 1];
+export const LUT_SIZE = 256;
+
+const mix = (a, b, t) => a.map((v, i) => Math.round(v + (b[i] - v) * t));
+const clamp01 = (t) => (t < 0 ? 0 : t > 1 ? 1 : Number.isNaN(t) ? 0.5 : t);
+
+// A scale is {kind, domain: [lo, hi], color(v) -> [r,g,b], position(v) -> t in [0,1]}.
+export function diverging(max) {
+  const m = max > 0 ? max : 1;
+  const position = (v) => clamp01((v / m + 1) / 2);
+  return {
+    kind: "diverging",
+    domain: [-m, m],
+    position,
+    color(v) {
+      const t = position(v);
+      return t < 0.5 ? mix(NEGATIVE, ZERO, t * 2) : mix(ZERO, POSITIVE, (t - 0.5) * 2);
+    },
+  };
+}
+
+export function sequential(lo = 0, hi = 1) {
+  const span = hi > lo ? hi - lo : 1;
+  const position = (v) => clamp01((v - lo) / span);
+  return {
+    kind: "sequential",
+    domain: [lo, hi],
+    position,
+    color(v) {
+      const g = Math.round(position(v) * 255);
+      return [g, g, g];
+    },
+  };
+}
+
+// RGBA lookup table: entry j is the colour at position j / (LUT_SIZE - 1).
+export function lut(scale) {
+  const [lo, hi] = scale.domain;
+  const table = new Uint8ClampedArray(LUT_SIZE * 4);
+  for (let j = 0; j < LUT_SIZE; j++) {
+    const [r, g, b] = scale.color(lo + ((hi - lo) * j) / (LUT_SIZE - 1));
+    table.set([r, g, b, 255], j * 4);
+  }
+  return table;
+}
+
+// The LUT entry for a value (nearest of the 256 steps).
+export const lutIndex = (scale, v) => Math.round(scale.position(v) * (LUT_SIZE - 1));
+
+// Round a positive magnitude up to 1, 2 or 5 × 10^k, so a stage's scale moves in visible steps
+// rather than jittering with every stroke while drawing.
+export function niceCeil(x) {
+  if (!(x > 0) || !Number.isFinite(x)) return 1;
+  const p = 10 ** Math.floor(Math.log10(x));
+  for (const m of [1, 2, 5, 10]) if (x <= m * p * (1 + 1e-9)) return m * p;
+  return 10 * p;
+}
+
+// The scale a stage is drawn with. One scale per stage (every map of a stage shares it, so maps
+// compare); the input and probabilities keep the fixed [0, 1] domain.
+export function scaleForStage(kind, lo, hi) {
+  if (kind === "input" || kind === "softmax") return sequential(0, 1);
+  return diverging(niceCeil(Math.max(Math.abs(lo), Math.abs(hi))));
+}
+
+// Tick values for a legend: the two ends and the middle (0 for a diverging scale).
+export function legendTicks(scale) {
+  const [lo, hi] = scale.domain;
+  return [lo, (lo + hi) / 2, hi].map((v) => (Math.abs(v) < 1e-12 ? 0 : v));
+}
+
+export const cssColor = ([r, g, b]) => `rgb(${r},${g},${b})`;
