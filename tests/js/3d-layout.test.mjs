@@ -2,8 +2,9 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import {
-  layout3D, planeUnitAt, planeUnitCenter, unitAtIndex, unitCenter, unitIndex, unravel, resolve,
+  layout3D, planeUnitAt, planeUnitCenter, unitAtIndex, unitCenter, unitIndex, resolve,
 } from "../../static/js/3d/layout3d.js";
+import { unravel } from "../../static/js/tensor.js";
 
 // The reference net's record (shapes as /api/model reports them).
 const LAYERS = [
@@ -26,7 +27,7 @@ const size = (shape) => shape.reduce((a, b) => a * b, 1);
 const CLASSES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 test("every drawn unit round-trips: unit -> index -> unit and unit -> centre -> unit", () => {
-  const layout = layout3D(LAYERS, { classes: CLASSES });
+  const layout = layout3D(LAYERS, { classes: CLASSES, foldActivations: false });
   const drawn = LAYERS.filter((l) => l.kind !== "flatten");
   assert.equal(layout.count, drawn.reduce((s, l) => s + size(l.shape), 0));
   assert.equal(layout.count, 15636, "every unit but flatten's is drawn (the ~15,000 of the issue)");
@@ -34,7 +35,7 @@ test("every drawn unit round-trips: unit -> index -> unit and unit -> centre -> 
   for (const layer of drawn) {
     const plane = layout.byName.get(layer.name);
     for (let k = 0; k < size(layer.shape); k++) {
-      const unit = unravel(k, layer.shape);
+      const unit = unravel(layer.shape, k);
       const index = unitIndex(layout, layer.name, unit);
       assert.ok(!seen.has(index), `${layer.name} ${unit} shares index ${index}`);
       seen.add(index);
@@ -53,7 +54,7 @@ test("every drawn unit round-trips: unit -> index -> unit and unit -> centre -> 
 });
 
 test("planes stack front (input, z = 0) to back (softmax) in record order", () => {
-  const layout = layout3D(LAYERS);
+  const layout = layout3D(LAYERS, { foldActivations: false });
   const names = layout.planes.map((p) => p.name);
   assert.deepEqual(names, LAYERS.filter((l) => l.kind !== "flatten").map((l) => l.name));
   assert.equal(layout.planes[0].z, 0);
@@ -84,12 +85,15 @@ test("points in the gaps between squares and maps, or outside a plane, name no u
   assert.equal(planeUnitAt(conv2, cx, cy - 1.5), null, "below the last row of a map, in the gap");
 });
 
-test("hidden stages alias the plane drawn in their place", () => {
-  const folded = layout3D(LAYERS, { foldActivations: true });
+test("stages sharing a plane (flatten; folded activations) land on its units", () => {
+  const folded = layout3D(LAYERS); // folding is the 2D view's default too
   assert.deepEqual(folded.planes.map((p) => p.name),
     ["input", "conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3", "softmax"]);
   assert.deepEqual(unitCenter(folded, "relu1", [2, 5, 7]), unitCenter(folded, "conv1", [2, 5, 7]));
   assert.deepEqual(unitCenter(folded, "relu3", [17]), unitCenter(folded, "fc1", [17]));
+  const conv1 = folded.byName.get("conv1");
+  assert.equal(conv1.shown, "relu1", "a folded plane paints the activation's values");
+  assert.deepEqual(conv1.stages, ["conv1", "relu1"]);
   for (const i of [0, 1, 24, 25, 399]) {
     // flatten is pool2 read row-major: [c, y, x] with i = c·25 + y·5 + x
     const expect = [Math.floor(i / 25), Math.floor((i % 25) / 5), i % 5];
@@ -114,5 +118,6 @@ test("shapes come from the record: another spec lays out without code changes", 
   assert.deepEqual([c.cols, c.rows], [4, 3]);
   assert.deepEqual(planeUnitAt(c, ...unitCenter(layout, "c", [11, 23, 23]).slice(0, 2)), [11, 23, 23]);
   assert.deepEqual(unitAtIndex(layout, layout.count - 1), { name: "d", unit: [6] });
+  assert.equal(unitIndex(layout, "flatten", [1727]), unitIndex(layout, "p", [11, 11, 11]));
   assert.throws(() => layout3D([{ name: "x", kind: "conv", shape: [2, 2] }]), /\[C, H, W\] or \[N\]/);
 });

@@ -1,8 +1,9 @@
 // Picking and connection lines, checked against brute force and the layer geometry.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { layout3D, unitCenter, unitIndex, unravel } from "../../static/js/3d/layout3d.js";
-import { pickUnit, rayFromCamera, windowLines, windowUnits } from "../../static/js/3d/pick.js";
+import { layout3D, unitCenter, unitIndex } from "../../static/js/3d/layout3d.js";
+import { pickUnit, rayFromCamera, windowLines } from "../../static/js/3d/pick.js";
+import { sourceWindow as tensorWindow, unravel, windowUnits } from "../../static/js/tensor.js";
 import { eyeOf, presets, viewProjection } from "../../static/js/3d/camera.js";
 import { invert, normalize, project, sub, transform4 } from "../../static/js/3d/math.js";
 
@@ -47,11 +48,11 @@ function rng(seed) {
 }
 
 test("the ray through a unit's projected centre hits that unit, also at grazing angles", () => {
-  const layout = layout3D(LAYERS);
+  const layout = layout3D(LAYERS, { foldActivations: false });
   const rand = rng(7);
   for (let trial = 0; trial < 300; trial++) {
     const plane = layout.planes[Math.floor(rand() * layout.planes.length)];
-    const unit = unravel(Math.floor(rand() * plane.count), plane.shape);
+    const unit = unravel(plane.shape, Math.floor(rand() * plane.count));
     const centre = unitCenter(layout, plane.name, unit);
     // Eye in front of the unit's plane but nearer than the next plane, so nothing occludes;
     // yaw up to 86° from the plane's normal: the ray meets the plane at 4° or more.
@@ -151,6 +152,7 @@ test("window lines run from the unit to the centre of every unit of its source w
       const layer = LAYERS[i];
       const prev = LAYERS[i - 1];
       const window = sourceWindow(layer, prev, unit);
+      assert.deepEqual(tensorWindow(LAYERS, name, unit), { layer: prev.name, window }, `${name}: tensor.js agrees`);
       const { segments, indices } = windowLines(layout, name, unit, prev.name, window);
       const expected = windowUnits(window);
       assert.equal(indices.length, expected.length, `${name}: one line per source unit`);

@@ -1,13 +1,17 @@
 // Where every unit of the record sits in 3D. Pure: no DOM, no WebGL.
 //
-// Each drawn stage is a plane perpendicular to z, stacked front (input, z = 0) to back
-// (softmax, most negative z), so a camera on +z sees the input first, x right and y up. A 3-D stage [C, H, W] is a grid of C maps of H×W unit squares (pitch 1 world
-// unit, image rows going down −y as on paper); a 1-D stage [N] is a few rows of larger nodes.
-// Every shape comes from the record, so a different spec lays out without code changes.
+// Each drawn column is a plane perpendicular to z, stacked front (input, z = 0) to back
+// (softmax, most negative z), so a camera on +z sees the input first, x right and y up.
+// A 3-D stage [C, H, W] is a grid of C maps of H×W unit squares (pitch 1 world unit, image rows
+// going down −y as on paper); a 1-D stage [N] is a few rows of larger nodes. Every shape comes
+// from the record, so a different spec lays out without code changes.
 //
-// Flatten is never drawn: it is pool2 read in row-major order, so its units alias pool2's.
-// Activations can be folded (the same option as the 2D view): then a unit of relu1 aliases the
-// conv1 unit drawn in its place, which is what a student sees there.
+// Which stages share a plane is the 2D view's rule, reused (layout.js displayColumns): flatten
+// is drawn as pool2 (it is pool2 read row-major), and with foldActivations a ReLU is drawn in
+// its producer's plane, which then shows the activation's values and is explained as the
+// producer's unit. One folding rule, so hovering either view names the same unit.
+import { displayColumns, stageIndex } from "../layout.js";
+import { offset, unravel } from "../tensor.js";
 
 export const STAGE_SPACING = 24; // z distance between consecutive planes
 export const UNIT_SIZE = 0.9; // square side inside a pitch-1 cell: the 0.1 gap shows the grid
@@ -17,40 +21,29 @@ export const MAX_ROW = 40; // a 1-D stage wraps into rows of at most this many n
 const MAX_SINGLE_ROW_MAPS = 8; // up to 8 maps side by side (conv1's 6), more go in a grid
 
 // layers: the record's entries ({name, kind, shape, ...}); values are not needed.
-// options.foldActivations: hide activation planes. options.classes: labels for 10-way rows.
-export function layout3D(layers, { foldActivations = false, classes = null } = {}) {
+// options.foldActivations: as in the 2D view (its default). options.classes: output labels.
+// Planes are named by their column's primary stage (what a hovered unit is explained as) and
+// carry `shown` (whose values are painted) and `stages` (every stage drawn there).
+export function layout3D(layers, { foldActivations = true, classes = null } = {}) {
+  const columns = displayColumns(layers, { foldActivations });
   const planes = [];
-  const aliases = new Map(); // hidden stage name -> {target, toUnit}
   let count = 0;
-  let previous = null; // last drawn plane, target of the aliases
-  for (const layer of layers) {
-    const hidden = layer.kind === "flatten" || (foldActivations && layer.kind === "activation");
-    if (hidden && previous) {
-      aliases.set(layer.name, aliasOnto(layer, previous));
-      continue;
-    }
-    const plane = makePlane(layer, planes.length ? -planes.length * STAGE_SPACING : 0, count, classes);
+  for (const column of columns) {
+    const z = planes.length ? -planes.length * STAGE_SPACING : 0;
+    const plane = makePlane(column, z, count, classes);
     planes.push(plane);
     count += plane.count;
-    previous = plane;
   }
   const positions = new Float32Array(count * 4); // x, y, z, size per unit
   for (const plane of planes) fillPositions(plane, positions);
-  return { planes, aliases, count, positions, bounds: boundsOf(planes), byName: indexByName(planes) };
+  const byName = new Map(planes.map((p) => [p.name, p]));
+  return { planes, byName, stages: stageIndex(columns, layers), count, positions, bounds: boundsOf(planes) };
 }
 
-// A hidden stage's units map one-to-one onto the previous drawn plane's units.
-function aliasOnto(layer, target) {
-  const size = layer.shape.reduce((a, b) => a * b, 1);
-  if (size !== target.count) throw new Error(`cannot fold ${layer.name}: ${size} units vs ${target.count}`);
-  // Row-major offset is the same in both shapes (flatten is exactly that reshape).
-  const toUnit = (unit) => unravel(ravel(unit, layer.shape), target.shape);
-  return { target: target.name, toUnit };
-}
-
-function makePlane(layer, z, start, classes) {
-  const shape = layer.shape;
-  const base = { name: layer.name, kind: layer.kind, shape, z, start };
+function makePlane(column, z, start, classes) {
+  const { shape } = column;
+  const base = { name: column.primary, shown: column.shown, stages: column.stages, kind: column.kind,
+    label: column.label, shape, z, start };
   if (shape.length === 3) {
     const [C, H, W] = shape;
     const cols = C <= MAX_SINGLE_ROW_MAPS ? C : Math.ceil(Math.sqrt(C));
@@ -71,7 +64,7 @@ function makePlane(layer, z, start, classes) {
     return { ...base, type: "row", count: N, perRow, rows, pitch: NODE_PITCH, size: NODE_SIZE,
       left: -width / 2, top: height / 2, width, height, labels };
   }
-  throw new Error(`${layer.name}: cannot lay out shape [${shape}] (expected [C, H, W] or [N])`);
+  throw new Error(`${column.primary}: cannot lay out shape [${shape}] (expected [C, H, W] or [N])`);
 }
 
 // Unit (in the plane's own stage) -> centre [x, y, z]. Cells are pitch wide; +0.5 centres.
@@ -121,33 +114,33 @@ export function planeUnitAt(plane, x, y) {
 function fillPositions(plane, out) {
   const n = plane.count;
   for (let k = 0; k < n; k++) {
-    const p = planeUnitCenter(plane, unravel(k, plane.shape));
+    const p = planeUnitCenter(plane, unravel(plane.shape, k));
     const o = (plane.start + k) * 4;
     out[o] = p[0]; out[o + 1] = p[1]; out[o + 2] = p[2]; out[o + 3] = plane.size;
   }
 }
 
-// Resolve any stage name (drawn or hidden) and unit to the drawn plane and its unit.
+// Resolve any stage name (drawn or sharing a plane) and unit to the plane and its unit there.
 export function resolve(layout, name, unit) {
-  const alias = layout.aliases.get(name);
-  if (alias) return resolve(layout, alias.target, alias.toUnit(unit));
-  const plane = layout.byName.get(name);
-  if (!plane) return null;
-  if (unit.length !== plane.shape.length || unit.some((u, d) => !(u >= 0 && u < plane.shape[d]))) return null;
-  return { plane, unit };
+  const entry = layout.stages.get(name);
+  if (!entry) return null;
+  const plane = layout.planes[entry.column];
+  const u = entry.toUnit(unit);
+  if (u.length !== plane.shape.length || u.some((v, d) => !(v >= 0 && v < plane.shape[d]))) return null;
+  return { plane, unit: u };
 }
 
 // Stage name + unit -> global instance index (into positions and colours), or -1.
 export function unitIndex(layout, name, unit) {
   const r = resolve(layout, name, unit);
-  return r ? r.plane.start + ravel(r.unit, r.plane.shape) : -1;
+  return r ? r.plane.start + offset(r.plane.shape, r.unit) : -1;
 }
 
-// Global instance index -> {name, unit} of the drawn plane, or null.
+// Global instance index -> {name, unit} in the plane's primary stage, or null.
 export function unitAtIndex(layout, index) {
   for (const plane of layout.planes) {
     if (index >= plane.start && index < plane.start + plane.count) {
-      return { name: plane.name, unit: unravel(index - plane.start, plane.shape) };
+      return { name: plane.name, unit: unravel(plane.shape, index - plane.start) };
     }
   }
   return null;
@@ -157,25 +150,6 @@ export function unitAtIndex(layout, index) {
 export function unitCenter(layout, name, unit) {
   const r = resolve(layout, name, unit);
   return r ? planeUnitCenter(r.plane, r.unit) : null;
-}
-
-export function ravel(unit, shape) {
-  let k = 0;
-  for (let d = 0; d < shape.length; d++) k = k * shape[d] + unit[d];
-  return k;
-}
-
-export function unravel(k, shape) {
-  const unit = new Array(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    unit[d] = k % shape[d];
-    k = Math.floor(k / shape[d]);
-  }
-  return unit;
-}
-
-function indexByName(planes) {
-  return new Map(planes.map((p) => [p.name, p]));
 }
 
 function boundsOf(planes) {

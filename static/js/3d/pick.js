@@ -7,7 +7,8 @@
 // stays exact at grazing angles where the ray meets a plane far from the eye.
 import { add, cross, normalize, scale, sub } from "./math.js";
 import { eyeOf, FOVY } from "./camera.js";
-import { planeUnitAt, ravel, resolve, unitCenter } from "./layout3d.js";
+import { planeUnitAt, resolve, unitCenter } from "./layout3d.js";
+import { offset, windowUnits } from "../tensor.js";
 
 // Ray through CSS pixel (px, py) of a width × height viewport: {origin, dir} with |dir| = 1.
 export function rayFromCamera(cam, px, py, width, height) {
@@ -32,25 +33,15 @@ export function pickUnit(layout, ray) {
     const x = origin[0] + t * dir[0];
     const y = origin[1] + t * dir[1];
     const unit = planeUnitAt(plane, x, y);
-    if (unit) best = { name: plane.name, unit, index: plane.start + ravel(unit, plane.shape), t, point: [x, y, plane.z] };
+    if (unit) best = { name: plane.name, unit, index: plane.start + offset(plane.shape, unit), t, point: [x, y, plane.z] };
   }
   return best;
 }
 
-// Every unit of a half-open window [[c0, c1], [y0, y1], [x0, x1]] (or [[i0, i1]]), row-major.
-export function windowUnits(window) {
-  const units = [];
-  const walk = (d, prefix) => {
-    if (d === window.length) { units.push(prefix); return; }
-    for (let v = window[d][0]; v < window[d][1]; v++) walk(d + 1, [...prefix, v]);
-  };
-  walk(0, []);
-  return units;
-}
-
 // Harley's connection lines: from the unit's centre to the centre of every unit of its
-// source window (for conv2, the 5×5 window in each of pool1's 6 maps). Source units of hidden
-// stages (flatten, folded activations) land on the plane drawn in their place.
+// source window (for conv2, the 5×5 window in each of pool1's 6 maps). The window is tensor.js's
+// sourceWindow (or explain's source.window); units of stages sharing a plane (flatten, folded
+// activations) land on the plane drawn in their place.
 // Returns {segments: Float32Array (6 floats per line), indices: instance indices of the ends}.
 export function windowLines(layout, name, unit, sourceName, window) {
   const from = unitCenter(layout, name, unit);
@@ -64,7 +55,7 @@ export function windowLines(layout, name, unit, sourceName, window) {
     const to = unitCenter(layout, sourceName, u);
     segments.set(from, n * 6);
     segments.set(to, n * 6 + 3);
-    indices.push(r.plane.start + ravel(r.unit, r.plane.shape));
+    indices.push(r.plane.start + offset(r.plane.shape, r.unit));
     n++;
   }
   return { segments: segments.subarray(0, n * 6), indices };
