@@ -15,11 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-try:
-    from engine.errors import DataError
-except ImportError:  # TEMPORARY until engine/errors.py lands (engine core, same issue)
-    class DataError(ValueError):
-        """A dataset file is missing, truncated or not what its name says."""
+from engine.errors import DataError
 
 # IDX dtype codes -> big-endian NumPy dtypes.
 IDX_DTYPES = {

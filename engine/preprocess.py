@@ -18,11 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-try:
-    from engine.errors import BadInput
-except ImportError:  # TEMPORARY until engine/errors.py lands (engine core, same issue)
-    class BadInput(ValueError):
-        """The caller's image is not something the network can read."""
+from engine.errors import BadInput
 
 # Measured, not assumed: the mean centre of mass of the 10,000 training digits in
 # /work/shared/data/mnist is (13.996, 14.004) in (row, column) pixel-index coordinates, each with
