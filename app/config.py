@@ -1,0 +1,68 @@
+"""The one place the server's paths and limits are defined.
+
+`Settings` is a frozen dataclass read from the environment (`CONVSCOPE_*`), so that
+`convscope serve --workers N` can hand the same settings to every worker process: uvicorn
+starts workers from an import string, and the environment is what they inherit.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _env_path(name: str, default: Path | None) -> Path | None:
+    raw = os.environ.get(name)
+    return Path(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_path: Path = ROOT / "models" / "lenet-mnist.npz"
+    # Shipped test digits for /api/samples; `data_dir` (an MNIST-format directory) is the
+    # fallback when the model's dataset has no shipped set (e.g. a Fashion-MNIST model).
+    samples_path: Path = ROOT / "models" / "samples.npz"
+    data_dir: Path | None = None
+    static_dir: Path = ROOT / "static"
+    templates_dir: Path = ROOT / "templates"
+    # A 2 MB image is ~2.8 MB as base64; a 512×512 pixel array is at most ~1 MB of JSON.
+    # 3 MiB covers both plus JSON overhead and nothing much bigger is ever buffered.
+    max_body_bytes: int = 3 * MIB
+    max_image_bytes: int = 2 * MIB
+    max_image_side: int = 1024
+    min_pixels_side: int = 8
+    max_pixels_side: int = 512
+    # Level 1 keeps a whole trace under ~1 ms to compress (level 9 costs several ms, which a
+    # class of 40 would feel); bench/api.py prints the size and time of each level.
+    gzip_level: int = 1
+    gzip_min_bytes: int = 1024
+    # Set by `convscope serve --classroom`: the LAN URLs students can open (for /api/join).
+    join_urls: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        d = cls()
+        urls = os.environ.get("CONVSCOPE_JOIN_URLS", "")
+        return cls(
+            model_path=_env_path("CONVSCOPE_MODEL", d.model_path),
+            samples_path=_env_path("CONVSCOPE_SAMPLES", d.samples_path),
+            data_dir=_env_path("CONVSCOPE_DATA_DIR", d.data_dir),
+            static_dir=_env_path("CONVSCOPE_STATIC_DIR", d.static_dir),
+            templates_dir=_env_path("CONVSCOPE_TEMPLATES_DIR", d.templates_dir),
+            max_body_bytes=_env_int("CONVSCOPE_MAX_BODY_BYTES", d.max_body_bytes),
+            gzip_level=_env_int("CONVSCOPE_GZIP_LEVEL", d.gzip_level),
+            join_urls=tuple(u for u in urls.split(",") if u),
+        )

@@ -1,0 +1,106 @@
+"""Forward body -> ink image (H, W) uint8, 255 = ink, following the contract's ink rules.
+
+The engine takes it from there (`engine.preprocess`). Everything a client can get wrong about
+the image is refused here with a message that says what is accepted.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import warnings
+
+import numpy as np
+from fastapi import HTTPException
+from PIL import Image, UnidentifiedImageError
+
+from app.config import Settings
+from app.schemas import ForwardBody
+from engine.errors import BadInput
+
+_DATA_URL = re.compile(r"data:image/(png|jpeg|jpg);base64,", re.IGNORECASE)
+_FORMATS = {"PNG", "JPEG"}
+
+
+def ink_from_body(body: ForwardBody, settings: Settings) -> np.ndarray:
+    if body.pixels is not None:
+        # The schema already checked types, the 0..255 range and len == width × height.
+        return np.asarray(body.pixels, dtype=np.uint8).reshape(body.height, body.width)
+    return ink_from_image(decode_data_url(body.image, settings), settings)
+
+
+def decode_data_url(url: str, settings: Settings) -> bytes:
+    match = _DATA_URL.match(url)
+    if match is None:
+        raise BadInput("`image` must be a data URL starting with data:image/png;base64, or "
+                       f"data:image/jpeg;base64, (got {url[:30]!r}...)")
+    b64 = url[match.end():]
+    # Refuse before decoding: base64 is 4 characters per 3 bytes.
+    if len(b64) * 3 // 4 > settings.max_image_bytes + 3:
+        raise HTTPException(413, f"`image` is {len(b64) * 3 // 4} bytes; the limit is "
+                                 f"{settings.max_image_bytes} bytes (2 MB)")
+    try:
+        return base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadInput("`image` is not valid base64 after the data: prefix "
+                       "(standard alphabet A-Z a-z 0-9 + /, padded with =)") from None
+
+
+def ink_from_image(data: bytes, settings: Settings) -> np.ndarray:
+    if len(data) > settings.max_image_bytes:
+        raise HTTPException(413, f"`image` is {len(data)} bytes; the limit is "
+                                 f"{settings.max_image_bytes} bytes (2 MB)")
+    side = settings.max_image_side
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            if img.format not in _FORMATS:
+                raise BadInput(f"`image` is {img.format or 'an unknown format'}; "
+                               "accepted: PNG or JPEG")
+            # The header gives the size before any pixel is decoded: refuse giants unread.
+            if img.width > side or img.height > side:
+                raise BadInput(f"`image` is {img.width}×{img.height}; the largest accepted is "
+                               f"{side}×{side}")
+            if img.width < 1 or img.height < 1:
+                raise BadInput("`image` has no pixels")
+            img.load()
+    except BadInput:
+        raise
+    except UnidentifiedImageError:
+        raise BadInput("`image` is not a PNG or JPEG (its bytes are no image format Pillow "
+                       "knows); send a PNG or JPEG data URL") from None
+    except (OSError, ValueError, SyntaxError, EOFError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadInput(f"`image` could not be decoded as PNG or JPEG ({exc}); "
+                       "send a complete PNG or JPEG") from None
+    return flatten_to_ink(img)
+
+
+def flatten_to_ink(img: Image.Image) -> np.ndarray:
+    """Colour and alpha -> ink in 0..255, ink being whatever is not background.
+
+    With transparency (the pad: light strokes on a transparent canvas) the background is the
+    transparent part, so ink = brightness × alpha; dark strokes on transparency are taken as
+    (255 - brightness) × alpha so they are not lost. An opaque image whose border is mostly
+    light (dark ink on paper, a photo of a page) is inverted; otherwise light ink on a dark
+    background is used as is, like MNIST.
+    """
+    has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        gray = np.asarray(rgba.convert("L"), dtype=np.uint16)
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.uint16)
+        if alpha.min() < 255:
+            visible = alpha > 0
+            if visible.any() and gray[visible].mean() < 128:   # dark ink on transparency
+                gray = 255 - gray
+            return ((gray * alpha + 127) // 255).astype(np.uint8)
+        gray = gray.astype(np.uint8)
+    else:
+        gray = np.asarray(img.convert("L"), dtype=np.uint8)
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if np.count_nonzero(border >= 128) * 2 > border.size:   # mostly light border: paper
+        return 255 - gray
+    return gray

@@ -1,0 +1,39 @@
+"""The FastAPI application: `create_app(settings)` wires routers, limits, errors and pages.
+
+The model is loaded here, once, before the app serves anything: a missing or corrupt file
+fails at start-up with a ModelFileError naming it, never on a student's first request.
+"""
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app import errors
+from app.config import Settings
+from app.deps import load_resources
+from app.limits import BodyLimit
+from app.routes import explain, forward, health, join, model, samples
+from app.static import SafeStaticFiles
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    resources = load_resources(settings)
+    app = FastAPI(title="ConvScope", version="0.1.0",
+                  summary="Every stage of a trained ConvNet, and where each unit's value comes from.")
+    app.state.resources = resources
+    for area in (health, model, forward, explain, samples, join):
+        app.include_router(area.router)
+    errors.install(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.mount("/static", SafeStaticFiles(directory=settings.static_dir, check_dir=False),
+              name="static")
+    templates = Jinja2Templates(directory=str(settings.templates_dir))
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index(request: Request):
+        return templates.TemplateResponse(request, "index.html",
+                                          {"model": resources.model_info})
+
+    return app

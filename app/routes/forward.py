@@ -1,0 +1,34 @@
+"""POST /api/forward: one drawing through every stage.
+
+`async def` on purpose: the work is ~1 ms of CPU, so a thread-pool hop would cost more than it
+saves, and one event loop per worker runs requests back to back without GIL contention.
+"""
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from app import serialize
+from app.deps import ResourcesDep
+from app.errors import ERROR_RESPONSES
+from app.inputs import ink_from_body
+from app.responses import json_response
+from app.schemas import ForwardBody, ForwardResult
+from engine.preprocess import preprocess, to_network_input
+
+router = APIRouter(prefix="/api", tags=["inference"])
+
+
+def run_forward(body: ForwardBody, res):
+    """Body -> (trace, Preprocessed or None): the part explain shares."""
+    ink = ink_from_body(body, res.settings)
+    if body.preprocess:
+        pre = preprocess(ink)
+        return res.network.forward(pre.input), pre
+    return res.network.forward(to_network_input(ink, preprocess=False)), None
+
+
+@router.post("/forward", response_model=ForwardResult, responses=ERROR_RESPONSES)
+async def forward(body: ForwardBody, request: Request, res: ResourcesDep) -> Response:
+    """Every stage's values, `input` first and `softmax` last, plus the preprocessing steps."""
+    trace, pre = run_forward(body, res)
+    return json_response(request, serialize.forward_payload(trace, pre),
+                         res.settings.gzip_level, res.settings.gzip_min_bytes)

@@ -1,0 +1,98 @@
+"""Engine objects -> contract JSON payloads (dicts holding float32 NumPy arrays).
+
+Arrays stay NumPy until app/responses.py writes them: flat (row-major `ravel`) float32 with
+`shape` beside them, so every value on the wire is exactly the engine's float32.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.preprocess import Preprocessed
+
+STEP_NAMES = ("fitted", "centred", "input")   # what the page shows between drawing and input
+
+
+def flat(values) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.float32).ravel()
+
+
+def stage_entry(stage: dict) -> dict:
+    """A stage record without values: name, kind, shape and the kind's parameters."""
+    entry = {"name": stage["name"], "kind": stage["kind"], "shape": list(stage["shape"])}
+    entry.update({k: v for k, v in stage.items() if k not in entry})
+    return entry
+
+
+def model_info(network) -> dict:
+    meta = network.metadata or {}
+    return {
+        "name": meta.get("name", "unnamed"),
+        "dataset": meta.get("dataset", "unknown"),
+        "classes": [str(c) for c in meta.get("classes", range(network.stages[-1]["shape"][0]))],
+        "accuracy": {k: float(v) for k, v in (meta.get("accuracy") or {}).items()},
+        "layers": [stage_entry(s) for s in network.stages],
+    }
+
+
+def weights(network) -> dict:
+    return {
+        name: {"weight": flat(p["weight"]), "weight_shape": list(p["weight"].shape),
+               "bias": flat(p["bias"])}
+        for name, p in network.parameters().items()
+    }
+
+
+def trace_layers(trace) -> list[dict]:
+    layers = []
+    for rec in trace.records:
+        entry = {"name": rec.name, "kind": rec.kind, "shape": list(rec.shape)}
+        entry.update({k: v for k, v in (rec.params or {}).items() if k not in entry})
+        entry["values"] = flat(rec.values)
+        layers.append(entry)
+    return layers
+
+
+def preprocessing(pre: Preprocessed) -> dict:
+    if pre.bbox is None:
+        crop_box = None
+    else:
+        y0, y1, x0, x1 = pre.bbox
+        crop_box = [int(x0), int(y0), int(x1), int(y1)]
+    com = None if pre.centre_of_mass is None else [float(v) for v in pre.centre_of_mass]
+    steps = [{"name": n, "shape": list(pre.steps[n].shape), "values": flat(pre.steps[n])}
+             for n in STEP_NAMES]
+    return {"crop_box": crop_box, "centre_of_mass": com, "steps": steps}
+
+
+def forward_payload(trace, pre: Preprocessed | None) -> dict:
+    payload = {
+        "prediction": int(trace.prediction),
+        "probabilities": flat(trace.probabilities),
+        "layers": trace_layers(trace),
+    }
+    if pre is not None:
+        payload["preprocessing"] = preprocessing(pre)
+    return payload
+
+
+# Explain fields that are copies of float32 engine values (trace entries, weights): written
+# as float32 so they read exactly like the forward response. Sums and products are computed
+# in float64 by the engine and stay float64.
+_F32_FIELDS = ("value", "bias", "input", "weight", "logits")
+
+
+def explain_payload(result: dict, shape, receptive_field) -> dict:
+    payload = dict(result)
+    for key in _F32_FIELDS:
+        if key in payload and payload[key] is not None:
+            payload[key] = np.float32(payload[key]) if np.ndim(payload[key]) == 0 \
+                else flat(payload[key])
+    source = payload.get("source")
+    if isinstance(source, dict) and "values" in source:
+        payload["source"] = {**source, "values": flat(source["values"])}
+    if isinstance(payload.get("top"), list):
+        payload["top"] = [{**t, "input": np.float32(t["input"]), "weight": np.float32(t["weight"])}
+                          for t in payload["top"]]
+    payload["shape"] = list(shape)
+    payload["receptive_field"] = [[int(a), int(b)] for a, b in receptive_field]
+    return payload

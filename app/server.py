@@ -1,0 +1,132 @@
+"""`convscope serve`: run the app with uvicorn, one process or N workers.
+
+The socket is bound here, before uvicorn starts, so "port in use" is one clear line and a
+non-zero exit rather than a uvicorn traceback; the model is loaded once here too, so a missing
+or corrupt file is reported before anything listens. Workers get their settings through the
+environment (CONVSCOPE_*), because uvicorn starts them from the `app.main:create_app` factory.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import sys
+from pathlib import Path
+
+from app.config import ROOT
+
+DEFAULT_MODEL = ROOT / "models" / "lenet-mnist.npz"
+
+
+def add_serve_command(subparsers) -> None:
+    p = subparsers.add_parser("serve", help="serve the visualizer (default http://127.0.0.1:8000/)")
+    p.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1; "
+                                                 "0.0.0.0 with --classroom)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL,
+                   help="model .npz written by `convscope train` (default: the shipped "
+                        "models/lenet-mnist.npz)")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    p.add_argument("--classroom", action="store_true",
+                   help="bind all interfaces and print the address students on this network open")
+    p.set_defaults(run=run_serve)
+
+
+def lan_ipv4() -> list[str]:
+    """Every non-loopback IPv4 address of this machine, in interface order."""
+    addrs: list[str] = []
+    try:
+        import fcntl
+        import struct
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            for _, name in socket.if_nameindex():
+                try:
+                    # SIOCGIFADDR: the interface's IPv4 address (Linux; stdlib only).
+                    raw = fcntl.ioctl(probe.fileno(), 0x8915,
+                                      struct.pack("256s", name[:15].encode()))
+                except OSError:
+                    continue
+                addrs.append(socket.inet_ntoa(raw[20:24]))
+        finally:
+            probe.close()
+    except (ImportError, OSError):
+        pass
+    if not [a for a in addrs if not a.startswith("127.")]:
+        # Elsewhere: the source address of the default route (connect() on UDP sends nothing).
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.connect(("10.255.255.255", 1))
+                addrs.append(s.getsockname()[0])
+            except OSError:
+                pass
+    return list(dict.fromkeys(a for a in addrs if not a.startswith("127.")))
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"convscope serve: {message}", file=sys.stderr)
+    return code
+
+
+def run_serve(args) -> int:
+    import uvicorn
+
+    from app.config import Settings
+    from app.deps import load_network
+    from app.main import create_app
+    from engine.errors import EngineError
+
+    host = args.host or ("0.0.0.0" if args.classroom else "127.0.0.1")
+    if args.workers < 1:
+        return _fail(f"--workers must be 1 or more, got {args.workers}", 2)
+    if not 0 <= args.port <= 65535:
+        return _fail(f"--port must be 0..65535, got {args.port}", 2)
+    model = Path(args.model).resolve()
+    try:
+        load_network(model)
+    except EngineError as exc:
+        return _fail(str(exc), 2)
+    try:
+        sock = bind(host, args.port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return _fail(f"port {args.port} on {host} is already in use; stop the other server "
+                         "or choose another port with --port", 1)
+        return _fail(f"cannot listen on {host}:{args.port} ({exc.strerror or exc})", 1)
+    port = sock.getsockname()[1]
+
+    os.environ["CONVSCOPE_MODEL"] = str(model)
+    urls = [f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}/"]
+    if args.classroom:
+        lan = [f"http://{ip}:{port}/" for ip in lan_ipv4()]
+        os.environ["CONVSCOPE_JOIN_URLS"] = ",".join(lan)
+        print("ConvScope classroom: students on this network open", file=sys.stderr)
+        for url in lan or ["(no LAN IPv4 address found: is this machine on a network?)"]:
+            print(f"  {url}", file=sys.stderr)
+    print(f"ConvScope serving {model.name} at {urls[0]}"
+          f"{f' with {args.workers} workers' if args.workers > 1 else ''} (Ctrl+C stops)",
+          file=sys.stderr, flush=True)
+
+    if args.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+        config = uvicorn.Config("app.main:create_app", factory=True, workers=args.workers,
+                                log_level="warning", access_log=False)
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        config = uvicorn.Config(create_app(Settings.from_env()), log_level="warning",
+                                access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
+    return 0
