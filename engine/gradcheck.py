@@ -41,7 +41,16 @@ def eval_numerical_gradient_array(f, x: np.ndarray, df: np.ndarray,
     return grad
 
 
-def rel_error(a, b, floor: float = 1e-8) -> float:
-    """max |a − b| / max(|a| + |b|, floor), elementwise; 0 for identical arrays."""
+def rel_error(a, b, floor: float | None = None) -> float:
+    """max over entries of |a − b| / max(|a| + |b|, floor).
+
+    A finite difference's error is absolute (≈1e-11 of the loss's scale), so an entry 10⁴ times
+    smaller than the largest would fail a purely elementwise test with a correct gradient. By
+    default `floor` is 1% of the largest |a| + |b| (and at least 1e-8): tiny entries are judged
+    against the array's scale, and an error of 1e-8 of that scale still gives 1e-6.
+    """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))
+    total = np.abs(a) + np.abs(b)
+    if floor is None:
+        floor = max(1e-8, 1e-2 * float(total.max(initial=0.0)))
+    return float(np.max(np.abs(a - b) / np.maximum(total, floor), initial=0.0))
