@@ -1,0 +1,175 @@
+"""One example, one target: the loss, its gradient everywhere, and a few SGD steps on a copy.
+
+This is the Learn view's engine. Given the served network, one input image and the class the
+student says it is, `learn` returns:
+
+  - `before` / `after`: probabilities, prediction, the article's total error Σ½(t − p)² and
+    the cross-entropy −log p[target], for the starting network and after `steps` SGD steps;
+  - `history`: the same three figures at step 0 (the start) and after every step;
+  - `stage_gradients`: d(cross-entropy)/d(every stage's values) for the *starting* network,
+    one array per stage in the forward trace's order and shapes (input first, softmax last);
+  - `parameter_gradients`: d(cross-entropy)/d(weight, bias) of every conv and dense layer, for
+    the starting network (the gradient the first step follows);
+  - `kernels`: every conv layer's weights before and after the steps.
+
+The loss that is differentiated and descended is the cross-entropy (what training minimises);
+the total error is reported beside it because the article shows that one.
+
+Nothing here touches the network it is given: the work runs on a float64 copy, so the served
+model never changes, no state survives a call, and the same call gives bit-identical numbers.
+float64 also makes the gradients comparable with finite differences and PyTorch at 1e-10
+rather than float32's 1e-4, at a cost of well under a millisecond for one 32×32 image.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine import losses
+from engine.errors import BadInput
+from engine.network import Network
+
+MAX_STEPS = 20             # bounded work per call: 20 forward + backward passes of one image
+MAX_LEARNING_RATE = 1.0    # beyond this one step overshoots wildly on a single example
+P_FLOOR = 1e-30            # d(−log p)/dp = −1/p: keep it finite (and float32-representable)
+
+
+@dataclass
+class Figures:
+    """How well the network fits the target at one moment."""
+    probabilities: np.ndarray      # (K,)
+    prediction: int
+    total_error: float             # Σ_k ½ (t_k − p_k)², t the one-hot target
+    cross_entropy: float           # −log p[target]
+
+    def as_dict(self) -> dict:
+        return {"probabilities": self.probabilities, "prediction": self.prediction,
+                "total_error": self.total_error, "cross_entropy": self.cross_entropy}
+
+
+@dataclass
+class LearnResult:
+    target: int
+    learning_rate: float
+    steps: int
+    before: Figures
+    after: Figures
+    history: list[dict]                       # steps + 1 entries: step, figures, p_target
+    stage_gradients: list[tuple[str, tuple, np.ndarray]]   # (name, shape, d loss / d values)
+    parameter_gradients: dict[str, dict[str, np.ndarray]]  # layer -> {"weight", "bias"}
+    kernels: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # before/after
+
+
+def float64_copy(network: Network) -> Network:
+    """An independent float64 twin of `network` (same spec and weights)."""
+    twin = Network(network.spec, seed=network.seed, dtype=np.float64)
+    twin.set_parameters(network.parameters())
+    return twin
+
+
+def figures(probabilities: np.ndarray, target: int) -> Figures:
+    p = np.asarray(probabilities, np.float64)
+    t = np.zeros_like(p)
+    t[target] = 1
+    return Figures(probabilities=p, prediction=int(p.argmax()),
+                   total_error=float(0.5 * np.sum((t - p) ** 2)),
+                   # + 0.0 turns −log(1) = −0.0 into 0.0 for the page
+                   cross_entropy=float(-np.log(max(p[target], np.finfo(np.float64).tiny))) + 0.0)
+
+
+def check_request(network: Network, target, learning_rate, steps) -> None:
+    """Refuse what `learn` cannot do, naming what is accepted (BadInput -> 422 in the app)."""
+    classes = network.stages[-1]["shape"][0]
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) \
+            or not 0 <= target < classes:
+        raise BadInput(f"target must be a class index 0..{classes - 1}, got {target!r}")
+    if not (isinstance(learning_rate, (int, float)) and np.isfinite(learning_rate)
+            and 0 < learning_rate <= MAX_LEARNING_RATE):
+        raise BadInput(f"learning_rate must be a number with 0 < learning_rate ≤ "
+                       f"{MAX_LEARNING_RATE}, got {learning_rate!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
+            or not 1 <= steps <= MAX_STEPS:
+        raise BadInput(f"steps must be an integer 1..{MAX_STEPS}, got {steps!r}")
+
+
+def _backward_all_stages(net: Network, probabilities: np.ndarray, target: int) -> list:
+    """d(cross-entropy)/d(each stage) after `net.forward`, input first; fills layer grads.
+
+    The softmax stage's own gradient is −t/p (only the target's entry is non-zero); the
+    logits' is p − t, computed directly rather than through the softmax Jacobian so it stays
+    exact when p[target] is tiny.
+    """
+    p = probabilities[None]
+    dlogits = p.copy()
+    dlogits[0, target] -= 1
+    dsoftmax = np.zeros_like(p)
+    dsoftmax[0, target] = -1.0 / max(p[0, target], P_FLOOR)
+    layers = net.layers
+    has_softmax = layers[-1].kind == "softmax"
+    grads = [dsoftmax] if has_softmax else []
+    d = dlogits if has_softmax else dsoftmax     # a net without softmax: the last stage is p
+    body = layers[:-1] if has_softmax else layers
+    for layer in reversed(body):
+        grads.append(d)
+        d = layer.backward(d, input_grad=True)
+    grads.append(d)
+    grads.reverse()
+    return [g[0] for g in grads]
+
+
+def _sgd(net: Network, learning_rate: float) -> None:
+    for layer in net.layers:
+        for key, value in layer.params.items():
+            value -= learning_rate * layer.grads[key]
+        if hasattr(layer, "apply_mask"):
+            layer.apply_mask()
+
+
+def _step_gradient(net: Network, batch: np.ndarray, target: int) -> Figures:
+    """Forward without a record, cross-entropy gradient into every layer's .grads."""
+    logits = net.logits(batch)
+    _, dlogits = losses.cross_entropy(logits, np.array([target]))
+    net.backward(dlogits)
+    return figures(losses.softmax(logits)[0], target)
+
+
+def learn(network: Network, image, target: int, learning_rate: float,
+          steps: int = 1) -> LearnResult:
+    """Loss, gradients and `steps` SGD steps of the cross-entropy for one image (C, H, W).
+
+    Deterministic: the same network, image and arguments give bit-identical results.
+    """
+    check_request(network, target, learning_rate, steps)
+    target, steps, learning_rate = int(target), int(steps), float(learning_rate)
+    net = float64_copy(network)
+    conv_names = [layer.name for layer in net.layers if layer.kind == "conv"]
+    kernels = {name: {"before": net.layer(name).params["weight"].copy()} for name in conv_names}
+
+    trace = net.forward(image)
+    batch = trace.records[0].values[None]
+    before = figures(trace.probabilities, target)
+    stage_grads = _backward_all_stages(net, trace.probabilities, target)
+    stage_gradients = [(rec.name, tuple(rec.shape), g) for rec, g in zip(trace.records,
+                                                                        stage_grads)]
+    parameter_gradients = {layer.name: {k: v.copy() for k, v in layer.grads.items()}
+                           for layer in net.layers if layer.params}
+
+    history = [_history_entry(0, before, target)]
+    now = before
+    for step in range(1, steps + 1):
+        _sgd(net, learning_rate)
+        if step < steps:
+            now = _step_gradient(net, batch, target)     # figures now + the next gradient
+        else:
+            now = figures(losses.softmax(net.logits(batch))[0], target)
+        history.append(_history_entry(step, now, target))
+    for name in conv_names:
+        kernels[name]["after"] = net.layer(name).params["weight"].copy()
+    return LearnResult(target, learning_rate, steps, before, now, history, stage_gradients,
+                       parameter_gradients, kernels)
+
+
+def _history_entry(step: int, fig: Figures, target: int) -> dict:
+    return {"step": step, "total_error": fig.total_error, "cross_entropy": fig.cross_entropy,
+            "probability": float(fig.probabilities[target])}
