@@ -29,9 +29,27 @@ def _env_path(name: str, default: Path | None) -> Path | None:
     return Path(raw) if raw else default
 
 
+SHIPPED_EXTRAS = ("lenet-harley.npz", "lenet-fashion.npz")
+
+
+def _shipped_extras() -> tuple[Path, ...]:
+    return tuple(p for p in (ROOT / "models" / n for n in SHIPPED_EXTRAS) if p.is_file())
+
+
+def _env_paths(name: str, default: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Comma-separated paths; set but empty means none."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return tuple(Path(p) for p in raw.split(",") if p)
+
+
 @dataclass(frozen=True)
 class Settings:
     model_path: Path = ROOT / "models" / "lenet-mnist.npz"
+    # More models served beside the default, picked with `?model=<file stem>` (see
+    # app/models_registry.py); by default the shipped ones that are present.
+    extra_models: tuple[Path, ...] = field(default_factory=_shipped_extras)
     # Shipped test digits for /api/samples; `data_dir` (an MNIST-format directory) is the
     # fallback when the model's dataset has no shipped set (e.g. a Fashion-MNIST model).
     samples_path: Path = ROOT / "models" / "samples.npz"
@@ -58,6 +76,7 @@ class Settings:
         urls = os.environ.get("CONVSCOPE_JOIN_URLS", "")
         return cls(
             model_path=_env_path("CONVSCOPE_MODEL", d.model_path),
+            extra_models=_env_paths("CONVSCOPE_EXTRA_MODELS", d.extra_models),
             samples_path=_env_path("CONVSCOPE_SAMPLES", d.samples_path),
             data_dir=_env_path("CONVSCOPE_DATA_DIR", d.data_dir),
             static_dir=_env_path("CONVSCOPE_STATIC_DIR", d.static_dir),

@@ -13,7 +13,8 @@ from app import errors
 from app.config import Settings
 from app.deps import load_resources
 from app.limits import BodyLimit
-from app.routes import explain, forward, health, join, model, samples
+from app.models_registry import load_registry
+from app.routes import explain, forward, health, join, model, models, samples
 from app.static import SafeStaticFiles
 
 
@@ -23,7 +24,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="ConvScope", version="0.1.0",
                   summary="Every stage of a trained ConvNet, and where each unit's value comes from.")
     app.state.resources = resources
-    for area in (health, model, forward, explain, samples, join):
+    app.state.registry = load_registry(settings, resources)   # ?model= picks one
+    for area in (health, model, models, forward, explain, samples, join):
         app.include_router(area.router)
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -90,6 +90,18 @@ class ModelInfo(BaseModel):
     layers: list[LayerInfo]
 
 
+# GET /api/models (added): one entry per served model; `id` is what `?model=` takes.
+class ModelEntry(BaseModel):
+    id: str
+    name: str
+    label: str
+    description: str
+    dataset: str
+    classes: list[str]
+    accuracy: dict[str, float]
+    default: bool
+
+
 class LayerWeights(BaseModel):
     weight: list[float]
     weight_shape: list[int]

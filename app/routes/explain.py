@@ -3,7 +3,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app import serialize
-from app.deps import ResourcesDep
+from app.models_registry import ModelDep
 from app.errors import ERROR_RESPONSES
 from app.responses import json_response
 from app.routes.forward import run_forward
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api", tags=["inference"])
 
 
 @router.post("/explain", response_model=ExplainResult, responses=ERROR_RESPONSES)
-async def explain(body: ExplainBody, request: Request, res: ResourcesDep) -> Response:
+async def explain(body: ExplainBody, request: Request, res: ModelDep) -> Response:
     """The unit's source window, weights and terms; 422 names valid layers and ranges."""
     trace, _ = run_forward(body, res)
     unit = tuple(body.unit)

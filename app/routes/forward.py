@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app import serialize
-from app.deps import ResourcesDep
+from app.models_registry import ModelDep
 from app.errors import ERROR_RESPONSES
 from app.inputs import ink_from_body
 from app.responses import json_response
@@ -27,7 +27,7 @@ def run_forward(body: ForwardBody, res):
 
 
 @router.post("/forward", response_model=ForwardResult, responses=ERROR_RESPONSES)
-async def forward(body: ForwardBody, request: Request, res: ResourcesDep) -> Response:
+async def forward(body: ForwardBody, request: Request, res: ModelDep) -> Response:
     """Every stage's values, `input` first and `softmax` last, plus the preprocessing steps."""
     trace, pre = run_forward(body, res)
     return json_response(request, serialize.forward_payload(trace, pre),

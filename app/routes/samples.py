@@ -2,7 +2,7 @@
 from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import Response
 
-from app.deps import ResourcesDep
+from app.models_registry import ModelDep
 from app.responses import json_response
 from app.schemas import ErrorBody, Sample
 
@@ -11,7 +11,7 @@ router = APIRouter(prefix="/api", tags=["samples"])
 
 @router.get("/samples", response_model=Sample,
             responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
-async def sample(digit: int, index: int, request: Request, res: ResourcesDep) -> Response:
+async def sample(digit: int, index: int, request: Request, res: ModelDep) -> Response:
     """`digit` is the class index (for Fashion-MNIST too); `index` picks one of its samples."""
     if res.samples is None:
         raise HTTPException(404, res.samples_problem)
