@@ -48,6 +48,8 @@ def _describe(err: dict) -> str:
     if kind == "extra_forbidden":
         return f"{where}: unknown field; accepted fields: {_FIELDS} (explain adds layer, unit)"
     if kind == "missing":
+        if where == "body":
+            return f"the body is empty; send a JSON object with {_FIELDS}"
         return f"{where}: field required"
     if kind == "value_error":
         return msg.removeprefix("Value error, ")

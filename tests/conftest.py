@@ -1,0 +1,72 @@
+"""Shared fixtures: a model file, the app on it, an in-process client, a live server.
+
+The shipped model is used when it exists; otherwise a seeded reference network is saved to a
+temporary file, so the API tests never depend on training having run.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "models" / "lenet-mnist.npz"
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory) -> Path:
+    if SHIPPED.is_file():
+        return SHIPPED
+    from engine.network import Network
+    from engine.spec import REFERENCE_SPEC
+    path = tmp_path_factory.mktemp("model") / "seeded.npz"
+    Network(REFERENCE_SPEC, seed=0).save(path, {
+        "name": "seeded-lenet", "dataset": "mnist", "classes": [str(d) for d in range(10)],
+        "accuracy": {"test": 0.1}})
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings(model_path):
+    from app.config import Settings
+    return Settings(model_path=model_path)
+
+
+@pytest.fixture(scope="session")
+def app(settings):
+    from app.main import create_app
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def network(app):
+    return app.state.resources.network
+
+
+@pytest.fixture(scope="session")
+def client(app):
+    from fastapi.testclient import TestClient
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app under a real uvicorn in a thread, on a free port: yields its base URL."""
+    import uvicorn
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "uvicorn did not start within 10 s"
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(5)
+    sock.close()
