@@ -6,9 +6,10 @@ through these models, because a pydantic round-trip of ~16k floats costs millise
 """
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.config import Settings
 
@@ -184,3 +185,258 @@ class Join(BaseModel):
 
 class ErrorBody(BaseModel):
     detail: str = Field(description="What is wrong and what is accepted.")
+
+
+# --- Learn view (issue 6): POST /api/gradient, GET /api/history, POST /api/history/forward ----
+# Sent by the Learn tab. Bounds live in engine.gradient (MAX_STEPS, MAX_LEARNING_RATE); the
+# target's upper bound depends on the model, so the engine checks it against the classes.
+
+class GradientBody(ForwardBody):
+    """A forward body plus what to learn: the class the digit should be, and how hard."""
+    target: int = Field(strict=True, ge=0, description="Class index the digit should be.")
+    learning_rate: float = Field(gt=0, le=1, allow_inf_nan=False,
+                                 description="SGD step size, 0 < learning_rate ≤ 1.")
+    steps: int = Field(1, strict=True, ge=1, le=20,
+                       description="SGD steps from the served model (1..20); send n to see n "
+                                   "steps: the server keeps no state between calls.")
+    dense_weights: Literal["full", "outer"] = Field(
+        "full", description="`full`: dense weight gradients as flat (units × inputs) arrays; "
+        "`outer`: only their two factors `rows` (d loss/d output) and `cols` (the input), since "
+        "for one example d loss/d W = rows ⊗ cols exactly (48k floats of fc1 become 520).")
+
+
+class Figures(BaseModel):
+    probabilities: list[float]
+    prediction: int
+    total_error: float = Field(description="Σ_k ½ (target_k − probability_k)².")
+    cross_entropy: float = Field(description="−log probability[target]; the loss descended.")
+
+
+class StepFigures(BaseModel):
+    step: int = Field(description="0 = the served model, n = after n steps.")
+    total_error: float
+    cross_entropy: float
+    probability: float = Field(description="Probability of the target class.")
+
+
+class StageGradient(BaseModel):
+    name: str
+    shape: list[int]
+    values: list[float] = Field(description="d cross-entropy / d stage values, flat row-major.")
+
+
+class OuterFactors(BaseModel):
+    rows: list[float] = Field(description="d loss / d layer output (units).")
+    cols: list[float] = Field(description="The layer's input (inputs); weight[i, j] = rows[i]·cols[j].")
+
+
+class ParameterGradient(BaseModel):
+    weight: list[float] | None = Field(None, description="Absent when dense_weights = outer.")
+    weight_shape: list[int]
+    bias: list[float]
+    outer: OuterFactors | None = None
+
+
+class KernelChange(BaseModel):
+    before: list[float]
+    after: list[float]
+    shape: list[int]
+
+
+class GradientResult(BaseModel):
+    target: int
+    learning_rate: float
+    steps: int
+    loss: Literal["cross_entropy"] = Field(description="The loss differentiated and descended.")
+    target_vector: list[float]
+    before: Figures
+    after: Figures
+    history: list[StepFigures] = Field(description="steps + 1 entries: the start, then each step.")
+    stage_gradients: list[StageGradient]
+    parameter_gradients: dict[str, ParameterGradient]
+    kernels: dict[str, KernelChange] = Field(description="Every conv layer's weights before and "
+                                                         "after the steps.")
+
+
+# --- Lab: POST /api/convolve and GET /api/kernels (sent by the Lab tab and classroom scripts) --
+# Ranges are checked here with messages that name them (the engine re-checks: it is callable
+# without the app). A before-validator reports the range instead of pydantic's one-sided
+# "less than or equal to 3".
+
+def _int_choice(name: str, value, accepted: tuple[int, ...]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in accepted:
+        raise ValueError(f"`{name}` is {value!r}; accepted: an integer "
+                         f"{accepted[0]}..{accepted[-1]}")
+    return value
+
+
+def _finite(name: str, value, bound: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or abs(value) > bound:
+        raise ValueError(f"`{name}` has {value!r}; accepted: finite numbers between −{bound:g} "
+                         f"and {bound:g}")
+    return float(value)
+
+
+class LabInput(BaseModel):
+    """A map the page already has: the network's 32×32 input or the 28×28 centred step."""
+    model_config = ConfigDict(extra="forbid")
+
+    values: list[float] = Field(description="Flat, row-major, each in [0, 1].")
+    shape: list[int] = Field(description="[H, W] or [1, H, W], 8 ≤ H, W ≤ 64.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check(cls, data):
+        if not isinstance(data, dict):
+            return data
+        shape = data.get("shape")
+        if not (isinstance(shape, list) and len(shape) in (2, 3) and all(
+                isinstance(n, int) and not isinstance(n, bool) for n in shape)
+                and (len(shape) == 2 or shape[0] == 1) and all(8 <= n <= 64 for n in shape[-2:])):
+            raise ValueError(f"`input.shape` is {shape!r}; accepted: [H, W] or [1, H, W] with "
+                             "8 ≤ H, W ≤ 64 (e.g. [1, 32, 32] or [28, 28])")
+        values = data.get("values")
+        if not isinstance(values, list) or len(values) != shape[-1] * shape[-2]:
+            raise ValueError(f"`input.values` must be a list of H × W = {shape[-2] * shape[-1]} "
+                             "numbers, row-major")
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+                raise ValueError(f"`input.values` has {v!r}; accepted: numbers in [0, 1] "
+                                 "(NaN and infinities are not accepted)")
+        return data
+
+
+class LearnedFilter(BaseModel):
+    """A trained filter of a single-map conv layer, e.g. {"layer": "conv1", "filter": 3}."""
+    model_config = ConfigDict(extra="forbid")
+
+    layer: str
+    filter: int = Field(strict=True)
+
+
+class PoolChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    op: Literal["max", "avg", "sum"] = "max"
+    window: int = Field(2, ge=1, le=4, description="1..4")
+    stride: int | None = Field(None, ge=1, le=4, description="1..4; default: the window")
+
+    @field_validator("window", "stride", mode="before")
+    @classmethod
+    def _range(cls, v, info):
+        return v if v is None else _int_choice(f"pool.{info.field_name}", v, (1, 2, 3, 4))
+
+
+class ConvolveBody(BaseModel):
+    """One map (a forward body, or `input`) and one kernel (`kernel`, `kernel_name` or
+    `learned`), with stride, zero-padding and the pooling of the ReLU map."""
+    model_config = ConfigDict(extra="forbid")
+
+    pixels: list[Pixel] | None = None
+    width: Side | None = None
+    height: Side | None = None
+    image: str | None = None
+    preprocess: bool = Field(True, strict=True)
+    input: LabInput | None = None
+    kernel: list[list[float]] | None = Field(
+        None, description="k rows of k numbers, k odd 1..7, finite, |v| ≤ 1000.")
+    kernel_name: str | None = Field(None, description="A name from GET /api/kernels.")
+    learned: LearnedFilter | None = None
+    bias: float = Field(0.0, description="Added to every output cell (learned filters use "
+                                         "their own bias).")
+    stride: int = Field(1, ge=1, le=3, description="1..3")
+    padding: int = Field(0, ge=0, le=3, description="0..3 rings of zeros")
+    pool: PoolChoice = Field(default_factory=PoolChoice)
+    products: bool = Field(False, strict=True, description=(
+        "Step mode: also return window × kernel at every output position."))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields(cls, data):
+        # errors.py words `extra_forbidden` for the forward body; say the lab's own fields.
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(cls.model_fields))
+            if unknown:
+                raise ValueError(f"unknown field {unknown[0]!r}; accepted fields: "
+                                 f"{', '.join(cls.model_fields)}")
+        return data
+
+    @field_validator("stride", mode="before")
+    @classmethod
+    def _stride(cls, v):
+        return _int_choice("stride", v, (1, 2, 3))
+
+    @field_validator("padding", mode="before")
+    @classmethod
+    def _padding(cls, v):
+        return _int_choice("padding", v, (0, 1, 2, 3))
+
+    @field_validator("bias", mode="before")
+    @classmethod
+    def _bias(cls, v):
+        return _finite("bias", v, 1000)
+
+    @field_validator("kernel", mode="before")
+    @classmethod
+    def _kernel(cls, v):
+        sizes = "k rows of k numbers with k = 1, 3, 5 or 7 (at most 7×7)"
+        if v is None:
+            return v
+        if not isinstance(v, list) or not all(isinstance(r, list) for r in v):
+            raise ValueError(f"`kernel` must be a list of rows: {sizes}")
+        k = len(v)
+        if k not in (1, 3, 5, 7) or any(len(r) != k for r in v):
+            raise ValueError(f"`kernel` is {k}×{'/'.join(sorted({str(len(r)) for r in v})) or 0};"
+                             f" accepted: {sizes}")
+        for row in v:
+            for x in row:
+                _finite("kernel", x, 1000)
+        return v
+
+    @model_validator(mode="after")
+    def _one_each(self):
+        sources = [n for n in ("pixels", "image", "input") if getattr(self, n) is not None]
+        if len(sources) != 1:
+            raise ValueError("give exactly one map: `pixels` with `width` and `height`, `image` "
+                             "(a PNG/JPEG data URL), or `input` ({values, shape})")
+        if self.pixels is not None:
+            ForwardBody(pixels=self.pixels, width=self.width, height=self.height)  # same checks
+        kernels = [n for n in ("kernel", "kernel_name", "learned") if getattr(self, n) is not None]
+        if len(kernels) != 1:
+            raise ValueError("give exactly one kernel: `kernel` (k×k numbers), `kernel_name` "
+                             "(see GET /api/kernels) or `learned` ({layer, filter})")
+        return self
+
+
+class LabMap(BaseModel):
+    shape: list[int]
+    values: list[float]
+
+
+class ClassicKernel(BaseModel):
+    name: str
+    label: str
+    note: str
+    shape: list[int]
+    values: list[float]
+
+
+class LabKernel(ClassicKernel):
+    source: Literal["classic", "custom", "learned"]
+    bias: float
+
+
+class ConvolveResult(BaseModel):
+    kernel: LabKernel
+    stride: int
+    padding: int
+    input_shape: list[int]
+    padded: LabMap = Field(description="The map with `padding` rings of zeros around it.")
+    output: LabMap = Field(description="Σ window × kernel + bias at every position.")
+    relu: LabMap
+    pool: PoolChoice
+    pooled: LabMap
+    sizes: dict = Field(description="conv/pool × height/width: (W − F + 2P) / S + 1 written out.")
+    products: LabMap | None = Field(None, description=(
+        "[H', W', k, k]: window × kernel per output position (only when asked)."))
