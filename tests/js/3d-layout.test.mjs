@@ -60,7 +60,7 @@ test("planes stack front (input, z = 0) to back (softmax) in record order", () =
   assert.equal(layout.planes[0].z, 0);
   for (let i = 1; i < layout.planes.length; i++) assert.ok(layout.planes[i].z < layout.planes[i - 1].z);
   const conv1 = layout.byName.get("conv1");
-  assert.equal(conv1.rows, 1, "conv1's 6 maps sit side by side");
+  assert.deepEqual([conv1.cols, conv1.rows], [3, 2], "conv1's 6 maps sit side by side in two rows");
   const conv2 = layout.byName.get("conv2");
   assert.deepEqual([conv2.cols, conv2.rows], [4, 4], "conv2's 16 maps form a 4×4 grid");
   assert.equal(layout.byName.get("softmax").labels, null, "no classes given, no labels");

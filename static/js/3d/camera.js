@@ -3,9 +3,9 @@
 // yaw 0, pitch 0 puts the eye on +z looking down −z at the input plane (the "front" view);
 // yaw turns around the world's y axis, pitch lifts the eye above the stack. Angles, not a
 // free rotation matrix, so "up" stays up and presets interpolate without flipping.
-import { add, cross, lerp, lerp3, lookAt, multiply, normalize, perspective, scale, sub } from "./math.js";
+import { add, cross, lerp, lerp3, lookAt, multiply, normalize, perspective, scale, sub, transform4 } from "./math.js";
 
-export const FOVY = Math.PI / 4;
+export const FOVY = Math.PI / 6; // narrow: less perspective distortion of the near planes
 const MAX_PITCH = Math.PI / 2 - 0.02; // just short of straight down, where yaw degenerates
 const TRANSITION_MS = 450;
 
@@ -28,21 +28,73 @@ export function viewProjection(cam, aspect) {
   return multiply(projectionMatrix(cam, aspect), viewMatrix(cam));
 }
 
-// Presets framing the whole stack. bounds: {min, max, center} from layout3D.
-export function presets(bounds) {
-  const ext = sub(bounds.max, bounds.min);
-  const radius = Math.hypot(ext[0], ext[1], ext[2]) / 2;
-  const fit = (r) => (r / Math.sin(FOVY / 2)) * 0.85; // distance that shows a sphere of radius r
-  const frontR = Math.hypot(ext[0], ext[1]) / 2;
-  const base = { target: bounds.center.slice(), minDistance: 2, maxDistance: fit(radius) * 4 };
+// Presets framing the whole stack. bounds: {min, max, center} from layout3D; aspect: width/height;
+// points: what must be in frame (the planes' corners; the bounding box's corners by default,
+// which wastes space when wide and narrow planes alternate).
+export function presets(bounds, aspect = 1.6, points = boxCorners(bounds)) {
+  const sphere = Math.hypot(...sub(bounds.max, bounds.min)) / 2;
+  const base = { target: bounds.center.slice(), minDistance: 2, maxDistance: sphere * 8 };
+  const framed = (yaw, pitch) => {
+    let cam = { ...base, yaw, pitch, distance: 1 };
+    // Fit, then slide the target so the projected points sit centred (perspective makes the
+    // near planes loom, so the box centre alone frames them off-centre), then fit again.
+    for (let pass = 0; pass < 3; pass++) {
+      cam = { ...cam, distance: fitDistance(cam, points, aspect) };
+      const [cx, cy] = projectedCentre(cam, points, aspect);
+      const half = cam.distance * Math.tan(FOVY / 2);
+      const forward = normalize(sub(cam.target, eyeOf(cam)));
+      const right = normalize(cross(forward, [0, 1, 0]));
+      const up = cross(right, forward);
+      cam = { ...cam, target: add(cam.target, add(scale(right, cx * half * aspect), scale(up, cy * half))) };
+    }
+    return { ...cam, distance: fitDistance(cam, points, aspect) };
+  };
   return {
     // the input plane faces the student; later stages recede behind it
-    front: { ...base, yaw: 0, pitch: 0, distance: fit(frontR) + ext[2] / 2 },
-    // from +x, slightly above: the stack reads left (input) to right (outputs)
-    side: { ...base, yaw: Math.PI / 2, pitch: 0.2, distance: fit(Math.hypot(ext[1], ext[2]) / 2) },
+    front: framed(0, 0),
+    // mostly from +x, slightly above: the stack reads left (input) to right (outputs)
+    side: framed(1.25, 0.25),
     // three-quarter view from above, like Harley's 3D demo
-    overview: { ...base, yaw: 0.75, pitch: 0.45, distance: fit(radius) },
+    overview: framed(0.9, 0.45),
   };
+}
+
+// Centre of the points' projected bounding box, in normalised device coordinates.
+function projectedCentre(cam, points, aspect) {
+  const vp = viewProjection(cam, aspect);
+  const lo = [Infinity, Infinity];
+  const hi = [-Infinity, -Infinity];
+  for (const p of points) {
+    const [x, y, , w] = transform4(vp, [p[0], p[1], p[2], 1]);
+    for (const [d, v] of [[0, x / w], [1, y / w]]) { lo[d] = Math.min(lo[d], v); hi[d] = Math.max(hi[d], v); }
+  }
+  return [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2];
+}
+
+function boxCorners(bounds) {
+  const corners = [];
+  for (const x of [bounds.min[0], bounds.max[0]]) for (const y of [bounds.min[1], bounds.max[1]])
+    for (const z of [bounds.min[2], bounds.max[2]]) corners.push([x, y, z]);
+  return corners;
+}
+
+// Smallest distance at which every point projects inside the frame (with a margin), found by
+// bisection: "fits" only gets easier as the camera backs away along its view axis.
+export function fitDistance(cam, points, aspect, margin = 0.9) {
+  const fits = (distance) => {
+    const vp = viewProjection({ ...cam, distance }, aspect);
+    return points.every((p) => {
+      const [x, y, , w] = transform4(vp, [p[0], p[1], p[2], 1]);
+      return w > 0 && Math.abs(x / w) <= margin && Math.abs(y / w) <= margin;
+    });
+  };
+  let lo = 0.1;
+  let hi = cam.maxDistance ?? 1e4;
+  for (let i = 0; i < 40; i++) {
+    const mid = Math.sqrt(lo * hi);
+    if (fits(mid)) hi = mid; else lo = mid;
+  }
+  return hi;
 }
 
 export function orbit(cam, dxPx, dyPx) {

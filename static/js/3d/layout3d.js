@@ -18,7 +18,7 @@ export const UNIT_SIZE = 0.9; // square side inside a pitch-1 cell: the 0.1 gap 
 export const NODE_PITCH = 1.6; // 1-D stages: few units, so draw them larger and further apart
 export const NODE_SIZE = 1.2;
 export const MAX_ROW = 40; // a 1-D stage wraps into rows of at most this many nodes
-const MAX_SINGLE_ROW_MAPS = 8; // up to 8 maps side by side (conv1's 6), more go in a grid
+const MAX_SINGLE_ROW_MAPS = 3; // more maps than this go in a near-square grid (conv1 3×2, conv2 4×4)
 
 // layers: the record's entries ({name, kind, shape, ...}); values are not needed.
 // options.foldActivations: as in the 2D view (its default). options.classes: output labels.
@@ -46,7 +46,7 @@ function makePlane(column, z, start, classes) {
     label: column.label, shape, z, start };
   if (shape.length === 3) {
     const [C, H, W] = shape;
-    const cols = C <= MAX_SINGLE_ROW_MAPS ? C : Math.ceil(Math.sqrt(C));
+    const cols = C <= MAX_SINGLE_ROW_MAPS ? C : Math.ceil(C / Math.floor(Math.sqrt(C)));
     const rows = Math.ceil(C / cols);
     const gap = Math.max(2, Math.round(W * 0.25)); // space between maps, in cells
     const width = cols * W + (cols - 1) * gap;
@@ -150,6 +150,12 @@ export function unitAtIndex(layout, index) {
 export function unitCenter(layout, name, unit) {
   const r = resolve(layout, name, unit);
   return r ? planeUnitCenter(r.plane, r.unit) : null;
+}
+
+// The four corners of every plane: what a camera preset must keep in frame.
+export function planeCorners(layout) {
+  return layout.planes.flatMap((p) => [[p.left, p.top, p.z], [p.left + p.width, p.top, p.z],
+    [p.left, p.top - p.height, p.z], [p.left + p.width, p.top - p.height, p.z]]);
 }
 
 function boundsOf(planes) {

@@ -1,0 +1,79 @@
+// HTML labels floating over the 3D canvas: each plane's name, shape and colour range above it,
+// and the class names under the output rows. HTML rather than textured quads: crisp at any
+// zoom, selectable fonts, and ~30 elements cost nothing to move once per frame.
+import { project } from "./math.js";
+
+const fmt = (v) => (Math.abs(v) >= 100 || v === 0 ? String(Math.round(v)) : String(+v.toPrecision(2)));
+
+export function createLabels(overlay) {
+  let items = []; // {el, at: [x, y, z], plane?}
+
+  function make(text, cls, at) {
+    const el = document.createElement("div");
+    el.className = cls;
+    el.textContent = text;
+    el.style.cssText = "position:absolute;left:0;top:0;white-space:nowrap;transform:translate(-50%,-100%);"
+      + "text-shadow:0 0 3px #000,0 0 2px #000;will-change:transform;";
+    overlay.append(el);
+    return { el, at };
+  }
+
+  return {
+    setLayout(layout) {
+      overlay.replaceChildren();
+      items = [];
+      for (const plane of layout.planes) {
+        const item = make(`${plane.label} ${plane.shape.join("×")}`, "view3d-label", [0, plane.top + 1.5, plane.z]);
+        item.plane = plane;
+        item.base = item.el.textContent;
+        items.push(item);
+        if (!plane.labels) continue;
+        plane.labels.forEach((text, i) => {
+          const r = Math.floor(i / plane.perRow);
+          const x = plane.left + ((i % plane.perRow) + 0.5) * plane.pitch;
+          const y = plane.top - (r + 1) * plane.pitch - 0.2;
+          const it = make(text, "view3d-class", [x, y, plane.z]);
+          it.el.style.transform = "translate(-50%,0)";
+          it.below = true;
+          items.push(it);
+        });
+      }
+    },
+    // Colour range of each plane's scale after the name ("−2 … 2"), as the 2D legend reads it.
+    setScales(scales) {
+      for (const item of items) {
+        if (!item.plane) continue;
+        const s = scales.get(item.plane.name);
+        item.el.textContent = s ? `${item.base}  [${s.scale.domain.map(fmt).join(" … ")}]` : item.base;
+        item.w = 0; // re-measure: the text changed
+      }
+    },
+    // Move every label to its anchor's screen position. Nearer labels win: one that would
+    // overlap a nearer one is hidden, so the far end of the stack does not become a smear.
+    place(viewProj, width, height) {
+      const shown = [];
+      for (const item of items) {
+        const p = project(viewProj, item.at, width, height);
+        item.p = p && p.depth < 1 && p.x > -50 && p.x < width + 50 && p.y > -20 && p.y < height + 20 ? p : null;
+      }
+      const order = items.filter((it) => it.p).sort((a, b) => a.p.depth - b.p.depth);
+      for (const item of items) if (!item.p) item.el.style.display = "none";
+      for (const item of order) {
+        if (!item.w) {
+          item.el.style.display = "";
+          item.w = item.el.offsetWidth;
+          item.h = item.el.offsetHeight;
+        }
+        const x0 = item.p.x - item.w / 2;
+        const y0 = item.below ? item.p.y : item.p.y - item.h;
+        const box = [x0, y0, x0 + item.w, y0 + item.h];
+        const clash = shown.some((o) => box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]);
+        item.el.style.display = clash ? "none" : "";
+        if (clash) continue;
+        shown.push(box);
+        const shift = item.below ? "translate(-50%,0)" : "translate(-50%,-100%)";
+        item.el.style.transform = `translate(${item.p.x.toFixed(1)}px,${item.p.y.toFixed(1)}px) ${shift}`;
+      }
+    },
+  };
+}

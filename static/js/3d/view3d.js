@@ -1,0 +1,255 @@
+// The 3D tab: the record as stacked planes of units, orbitable, with exact hover explanations.
+//
+// mount3D(el, store) builds the canvas, toolbar and label overlay inside `el`, then follows the
+// shared store: `model` / `foldActivations` rebuild the layout, `trace` repaints the colour
+// buffer only (positions never change while drawing), `hover` / `pinned` redraw the highlight
+// rings and Harley's connection lines. Hovering here writes `hover` (tapping or clicking writes
+// `pinned`), so the page's one explain panel shows /api/explain's numbers for the 3D unit too.
+// Frames are drawn on demand (one requestAnimationFrame per batch of changes), never in a loop.
+import { focusUnit, sameUnit } from "../state.js";
+import { sourceWindow } from "../tensor.js";
+import { attachControls } from "./controls3d.js";
+import { orbit, pan, presets, startTransition, transitionAt, viewProjection, zoom } from "./camera.js";
+import { layout3D, planeCorners, unitCenter, unitIndex } from "./layout3d.js";
+import { createLabels } from "./labels3d.js";
+import { project } from "./math.js";
+import { backings, paintUnits } from "./paint3d.js";
+import { pickUnit, rayFromCamera, windowLines } from "./pick.js";
+import { createRenderer } from "./renderer.js";
+
+const FOCUS_RING = [255, 214, 0, 255];
+const SOURCE_RING = [0, 214, 255, 200];
+const LINE = [120, 220, 255, 150];
+const MAX_DPR = 2; // software renderers pay per pixel; 2× is already crisp
+
+export function mount3D(el, store) {
+  el.replaceChildren();
+  el.classList.add("view3d");
+  const { toolbar, stage, canvas, overlay } = buildDom(el);
+  const renderer = createRenderer(canvas);
+  if (renderer.error) {
+    stage.replaceChildren(message(`The 3D view needs WebGL: ${renderer.error}. The Network tab shows the same units in 2D.`));
+    return { error: renderer.error, destroy: () => el.replaceChildren() };
+  }
+
+  let layout = null;
+  let camera = null;
+  let views = null;
+  let transition = null;
+  let moved = false; // the student has moved the camera: a resize keeps their view
+  let frame = 0;
+  let pendingTrace = null; // time a new trace arrived, until the frame that shows it
+  const stats = { frames: 0, lastDrawMs: 0, traceToFrameMs: null, pickMs: 0, drawCalls: 0, webgl: renderer.version };
+  const labels = createLabels(overlay);
+
+  function rebuild(state) {
+    const layers = state.trace?.layers ?? state.model?.layers;
+    if (!layers) return;
+    layout = layout3D(layers, { foldActivations: state.foldActivations ?? true, classes: state.model?.classes ?? null });
+    renderer.setUnits(layout.positions);
+    const b = backings(layout);
+    renderer.setPanels(b.positions, b.colors);
+    views = presets(layout.bounds, aspect(), planeCorners(layout));
+    if (!camera) camera = views.overview;
+    labels.setLayout(layout);
+    repaint(state);
+    highlight(state);
+  }
+
+  function repaint(state) {
+    if (!layout) return;
+    const { colors, scales } = paintUnits(layout, state.trace);
+    renderer.setColors(colors);
+    labels.setScales(scales);
+    pendingTrace = pendingTrace ?? performance.now();
+    requestDraw();
+  }
+
+  // Rings on the focused unit and its source window, lines between them.
+  function highlight(state) {
+    if (!layout) return;
+    const focus = focusUnit(state);
+    const stages = state.trace?.layers ?? state.model?.layers;
+    const fi = focus ? unitIndex(layout, focus.layer, focus.unit) : -1;
+    if (fi < 0) {
+      renderer.setHighlights(new Float32Array(0), new Uint8Array(0));
+      renderer.setLines(new Float32Array(0), new Uint8Array(0));
+      requestDraw();
+      return;
+    }
+    const source = sourceWindow(stages, focus.layer, focus.unit);
+    const lines = source ? windowLines(layout, focus.layer, focus.unit, source.layer, source.window) : { segments: new Float32Array(0), indices: [] };
+    const n = lines.indices.length;
+    const inst = new Float32Array((n + 1) * 4);
+    const colors = new Uint8Array((n + 1) * 4);
+    lines.indices.forEach((ix, k) => {
+      inst.set(layout.positions.subarray(ix * 4, ix * 4 + 4), k * 4);
+      colors.set(SOURCE_RING, k * 4);
+    });
+    inst.set(layout.positions.subarray(fi * 4, fi * 4 + 4), n * 4);
+    colors.set(FOCUS_RING, n * 4);
+    renderer.setHighlights(inst, colors);
+    const lineColors = new Uint8Array(n * 2 * 4);
+    for (let v = 0; v < n * 2; v++) lineColors.set(LINE, v * 4);
+    renderer.setLines(lines.segments, lineColors);
+    requestDraw();
+  }
+
+  function requestDraw() {
+    if (!frame) frame = requestAnimationFrame(draw);
+  }
+
+  function draw(now) {
+    frame = 0;
+    if (!layout || !canvas.clientWidth) return; // tab hidden: draw when shown (ResizeObserver)
+    if (transition) {
+      const t = transitionAt(transition, now);
+      camera = t.camera;
+      if (t.done) transition = null;
+      else requestDraw();
+    }
+    renderer.resize(Math.min(MAX_DPR, window.devicePixelRatio || 1));
+    const w = canvas.clientWidth;
+    const h = canvas.clientHeight;
+    const t0 = performance.now();
+    const vp = viewProjection(camera, w / h);
+    renderer.draw(vp);
+    labels.place(vp, w, h);
+    stats.lastDrawMs = performance.now() - t0;
+    stats.drawCalls = renderer.stats.drawCalls;
+    stats.frames++;
+    if (pendingTrace !== null) {
+      stats.traceToFrameMs = performance.now() - pendingTrace;
+      pendingTrace = null;
+    }
+  }
+
+  function setCamera(next, animate = false) {
+    if (!camera) return;
+    moved = true;
+    transition = animate ? startTransition(camera, next, performance.now()) : null;
+    if (!animate) camera = next;
+    requestDraw();
+  }
+
+  function pickAt(x, y) {
+    if (!layout || !camera) return null;
+    const t0 = performance.now();
+    const hit = pickUnit(layout, rayFromCamera(camera, x, y, canvas.clientWidth, canvas.clientHeight));
+    stats.pickMs = performance.now() - t0;
+    return hit ? { layer: hit.name, unit: hit.unit } : null;
+  }
+
+  const aspect = () => (canvas.clientWidth && canvas.clientHeight ? canvas.clientWidth / canvas.clientHeight : 1.6);
+  const setHover = (hover) => {
+    if (!sameUnit(store.get().hover, hover)) store.set({ hover });
+  };
+  const detach = attachControls(canvas, {
+    orbit: (dx, dy) => setCamera(orbit(camera, dx, dy)),
+    pan: (dx, dy) => setCamera(pan(camera, dx, dy, canvas.clientHeight)),
+    zoom: (factor) => setCamera(zoom(camera, factor)),
+    hover: (x, y) => setHover(pickAt(x, y)),
+    leave: () => setHover(null),
+    tap: (x, y) => {
+      const hit = pickAt(x, y);
+      const pinned = hit && !sameUnit(store.get().pinned, hit) ? hit : null;
+      store.set({ pinned, hover: hit });
+    },
+    escape: () => store.set({ pinned: null }),
+  });
+
+  for (const [name, label] of [["overview", "Overview"], ["front", "Front"], ["side", "Side"]]) {
+    toolbar.append(button(label, `Camera: ${label.toLowerCase()} view`, () => views && setCamera(views[name], true)));
+  }
+  toolbar.append(button("Reset view", "Reset the camera to the overview", () => views && setCamera(views.overview, true)));
+
+  const offs = [
+    store.subscribe((s) => rebuild(s), ["model", "foldActivations"]),
+    store.subscribe((s) => (layout && sameStages(layout, s) ? repaint(s) : rebuild(s)), ["trace"]),
+    store.subscribe((s) => highlight(s), ["hover", "pinned"]),
+  ];
+  // Presets depend on the aspect; the canvas has none while its tab is hidden, so reframe
+  // when it first gets a size (unless the student already moved the camera).
+  const resize = new ResizeObserver(() => {
+    if (layout && canvas.clientWidth) {
+      views = presets(layout.bounds, aspect(), planeCorners(layout));
+      if (!moved) camera = views.overview;
+    }
+    requestDraw();
+  });
+  resize.observe(canvas);
+  rebuild(store.get());
+
+  const api = {
+    stats,
+    get camera() { return camera; },
+    set camera(c) { setCamera(c); },
+    views: () => views,
+    // CSS-pixel position of a unit's centre within the canvas (tests and the bench hover it).
+    screenOf(layer, unit) {
+      const c = layout && unitCenter(layout, layer, unit);
+      if (!c) return null;
+      const p = project(viewProjection(camera, canvas.clientWidth / canvas.clientHeight), c, canvas.clientWidth, canvas.clientHeight);
+      return p && { x: p.x, y: p.y };
+    },
+    pickAt,
+    redraw: requestDraw,
+    destroy() {
+      offs.forEach((off) => off());
+      detach();
+      resize.disconnect();
+      if (frame) cancelAnimationFrame(frame);
+      el.replaceChildren();
+    },
+  };
+  canvas.view3d = api; // the handle tests and bench/page3d.py drive
+  return api;
+}
+
+// The trace's stage names still match the layout's planes (a new model would not).
+function sameStages(layout, state) {
+  const layers = state.trace?.layers;
+  return !layers || layers.every((l) => layout.stages.has(l.name));
+}
+
+function buildDom(el) {
+  const toolbar = document.createElement("div");
+  toolbar.className = "view3d-toolbar";
+  toolbar.setAttribute("role", "toolbar");
+  toolbar.setAttribute("aria-label", "3D camera");
+  const stage = document.createElement("div");
+  stage.className = "view3d-stage";
+  stage.style.cssText = "position:relative;flex:1 1 auto;min-height:420px;";
+  const canvas = document.createElement("canvas");
+  canvas.className = "view3d-canvas";
+  canvas.tabIndex = 0;
+  canvas.setAttribute("role", "application");
+  canvas.setAttribute("aria-label",
+    "3D network: drag to rotate, right- or shift-drag to pan, wheel or pinch to zoom; arrow keys rotate, shift+arrows pan, plus and minus zoom. Hover or tap a unit to see how its value was made.");
+  // touch-action none: a finger drag must orbit, not scroll the page
+  canvas.style.cssText = "position:absolute;inset:0;width:100%;height:100%;display:block;touch-action:none;outline-offset:-2px;";
+  const overlay = document.createElement("div");
+  overlay.className = "view3d-labels";
+  overlay.setAttribute("aria-hidden", "true");
+  overlay.style.cssText = "position:absolute;inset:0;pointer-events:none;overflow:hidden;font:12px system-ui,sans-serif;color:#e8eaef;";
+  stage.append(canvas, overlay);
+  el.append(toolbar, stage);
+  return { toolbar, stage, canvas, overlay };
+}
+
+function button(text, label, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  b.setAttribute("aria-label", label);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function message(text) {
+  const p = document.createElement("p");
+  p.className = "view3d-message";
+  p.setAttribute("role", "status");
+  p.textContent = text;
+  return p;
+}
