@@ -12,11 +12,11 @@
 
 import { offset, unravel, size } from "./tensor.js";
 
-const LABEL_H = 30;       // column title + shape line above the units
+const LABEL_H = 44;       // three label lines above the units: stage, folded activation, shape
 const FOOT_H = 16;        // scale range under the units
 const MAP_GAP = 3;        // between maps of one stage
 const MIN_COL_GAP = 22;   // between columns, room for the connecting lines
-const MAX_CELL = 7;       // px per cell of a map (the input at 32×32 is then 224 px)
+const MAX_CELL = 5;       // px per cell of a map (the input at 32×32 is then 160 px)
 const MAX_NODE = 14;      // px pitch of a dense node
 const BARS_W = 112;       // softmax column
 
@@ -32,11 +32,11 @@ export function displayColumns(stages, { foldActivations = true } = {}) {
       prev.stages.push(s.name);
       if (s.kind === "activation") {
         prev.shown = s.name;
-        prev.label = `${prev.label} + ${s.function ?? s.name}`;
+        prev.sublabel = `+ ${s.function ?? s.name}`;
       }
       continue;
     }
-    columns.push({ key: s.name, label: s.name, stages: [s.name], primary: s.name, shown: s.name, kind: s.kind, shape: s.shape });
+    columns.push({ key: s.name, label: s.name, sublabel: "", stages: [s.name], primary: s.name, shown: s.name, kind: s.kind, shape: s.shape });
   }
   return columns;
 }

@@ -1,0 +1,56 @@
+// Keeps the store in step with the server: drawings go to /api/forward, the focused unit to
+// /api/explain, both latest-wins (schedule.js). Not a view: it draws nothing.
+//
+// startLive(store, api) -> {submit(body, strokeTime)}
+// Writes trace, latency, explanation and error into the store.
+
+import { latestWins } from "./schedule.js";
+import { focusUnit } from "./state.js";
+
+export function startLive(store, api) {
+  const forward = latestWins((job, signal) => api.forward(job.body, { signal }), {
+    mode: "queue",
+    onResult(trace, job, meta) {
+      const t0 = performance.now();
+      store.set({ trace, error: null });   // views repaint synchronously here
+      const paint = performance.now() - t0;
+      if (job.strokeTime) performance.measure("stroke-to-network", { start: job.strokeTime, end: performance.now() });
+      store.set({ latency: { roundTrip: meta.ms, paint } });
+    },
+    onError: (err) => store.set({ error: `forward: ${err.message}` }),
+  });
+
+  const explain = latestWins((job, signal) => api.explain(job.body, job.layer, job.unit, { signal }), {
+    mode: "abort",
+    onResult(explanation, job) {
+      const s = store.get();
+      const f = focusUnit(s);
+      // Only the answer for what is focused now, on the drawing shown now, is worth showing.
+      if (f && f.layer === job.layer && f.unit.every((u, i) => u === job.unit[i]) && s.trace?.body === job.body) {
+        store.set({ explanation: { ...explanation, body: job.body } });
+      }
+    },
+    onError: (err) => store.set({ error: `explain: ${err.message}` }),
+  });
+
+  store.subscribe((s) => {
+    const f = focusUnit(s);
+    const kind = f && s.trace?.byName.get(f.layer)?.kind;
+    if (!f || !s.trace || kind === "input") {
+      explain.cancel();
+      if (s.explanation) store.set({ explanation: null });
+      return;
+    }
+    const e = s.explanation;
+    if (e && e.layer === f.layer && e.unit.every((u, i) => u === f.unit[i]) && e.body === s.trace.body) return;
+    explain.submit({ body: s.trace.body, layer: f.layer, unit: f.unit });
+  }, ["hover", "pinned", "trace"]);
+
+  return {
+    submit(body, strokeTime = 0) {
+      store.set({ drawing: body });
+      forward.submit({ body, strokeTime });
+    },
+    stats: { forward: forward.stats, explain: explain.stats },
+  };
+}

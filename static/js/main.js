@@ -1,0 +1,95 @@
+// Boot and wiring only: create the store, the views and the live link to the server, and
+// connect them. Behaviour lives in the modules named below.
+
+import * as api from "./api.js";
+import { createStore, focusUnit } from "./state.js";
+import { startLive } from "./live.js";
+import { initTabs } from "./tabs.js";
+import { createPad } from "./views/pad.js";
+import { createNetworkView } from "./views/network.js";
+import { renderPanel } from "./views/panel.js";
+import { renderPrep } from "./views/prep.js";
+import { renderLegend } from "./views/legend.js";
+import { renderJoin } from "./views/join.js";
+import { renderBackProjection } from "./views/backproject.js";
+
+const $ = (id) => document.getElementById(id);
+// ?send=pixels sends a downscaled pixel array instead of the PNG (see bench/page.py).
+const SEND = new URLSearchParams(location.search).get("send") === "pixels" ? "pixels" : "png";
+
+const store = createStore({ foldActivations: true, projector: false, tab: "network", explanation: null, latency: null, error: null });
+const live = startLive(store, api);
+let sent = null;   // {width, height} of the image last sent (crop boxes are in its pixels)
+
+const pad = createPad($("pad"), {
+  onChange(strokeTime) {
+    $("pad-hint").hidden = !pad.blank;
+    const body = pad.body(SEND);
+    sent = SEND === "png" ? { width: pad.canvas.width, height: pad.canvas.height } : { width: body.width, height: body.height };
+    live.submit(body, strokeTime);
+  },
+});
+$("pad-clear").onclick = () => pad.clear();
+$("pad-undo").onclick = () => pad.undo();
+$("pad-brush").oninput = (e) => pad.setBrush(Number(e.target.value));
+$("pad-eraser").onclick = (e) => {
+  const on = e.currentTarget.getAttribute("aria-pressed") !== "true";
+  e.currentTarget.setAttribute("aria-pressed", String(on));
+  pad.setEraser(on);
+};
+$("sample-load").onclick = async () => {
+  try {
+    const body = await api.sample(Number($("sample-digit").value), Math.floor(Math.random() * 50));
+    pad.loadPixels(body.pixels, body.width, body.height);
+    $("pad-hint").hidden = true;
+    sent = { width: body.width, height: body.height };
+    live.submit(body);   // the test digit's own pixels, exactly
+  } catch (err) {
+    store.set({ error: `samples: ${err.message}` });
+  }
+};
+
+const net = createNetworkView({ canvas: $("net"), overlay: $("net-overlay") }, store);
+new ResizeObserver(() => net.resize()).observe($("net-wrap"));
+
+$("fold-relu").onchange = (e) => store.set({ foldActivations: e.target.checked, hover: null, pinned: null });
+$("projector").onchange = (e) => store.set({ projector: e.target.checked });
+
+store.subscribe(() => net.render(), ["trace", "model", "foldActivations"]);
+store.subscribe((s) => {
+  renderPrep($("prep-strip"), s.trace, { canvas: pad.canvas, ...(sent ?? { width: 280, height: 280 }) });
+  const p = s.trace ? s.trace.prediction : null;
+  $("prediction").innerHTML = p == null ? "" : `Prediction <strong data-prediction="${p}">${s.model?.classes?.[p] ?? p}</strong> ${(s.trace.probabilities[p] * 100).toFixed(1)}%`;
+}, ["trace", "model"]);
+store.subscribe((s) => {
+  net.renderOverlay();
+  renderPanel($("explain"), s, net.view);
+  renderBackProjection($("pad-overlay"), s, sent);
+  const f = focusUnit(s);
+  const shown = f && net.view?.layout.columns[net.view.index.get(f.layer)?.column]?.shown;
+  const name = shown ?? "conv1";
+  renderLegend($("legend"), net.scaleOf(name), name);
+}, ["hover", "pinned", "explanation", "trace", "foldActivations"]);
+store.subscribe((s) => {
+  document.body.classList.toggle("projector", s.projector);
+  requestAnimationFrame(() => net.resize());
+}, ["projector"]);
+store.subscribe((s) => {
+  const l = s.latency;
+  $("latency").textContent = l ? `forward ${l.roundTrip.toFixed(0)} ms · paint ${l.paint.toFixed(1)} ms` : "–";
+}, ["latency"]);
+store.subscribe((s) => { $("status").textContent = s.error ?? ""; }, ["error"]);
+
+initTabs(store, api);
+api.join().then((j) => renderJoin($("join-button"), $("join-popover"), j), () => renderJoin($("join-button"), $("join-popover"), null));
+api.model()
+  .then((model) => {
+    store.set({ model });
+    const body = pad.body(SEND);   // the blank pad: every stage drawn at rest
+    sent = SEND === "png" ? { width: pad.canvas.width, height: pad.canvas.height } : { width: body.width, height: body.height };
+    live.submit(body);
+  })
+  .catch((err) => store.set({ error: `model: ${err.message}` }));
+
+// For tests and bench/page.py: the store and live link, read-only by convention.
+window.convscope = { store, live, pad, net };

@@ -1,0 +1,30 @@
+// Back-projection: the focused unit's receptive field outlined on the drawing (pad overlay)
+// and on the input thumbnail of the preprocessing strip.
+// renderBackProjection(padOverlay, state, drawing) with drawing = {width, height} of the image
+// that was sent (its crop box is in those pixels).
+
+import { receptiveField } from "../tensor.js";
+import { inputToDrawing } from "../preprocessing.js";
+import { focusUnit } from "../state.js";
+import { outlineInput } from "./prep.js";
+
+const FOCUS = "#b57bff";   // light purple: visible on the black pad, distinct from the ink
+
+export function renderBackProjection(padOverlay, state, drawing) {
+  const ctx = padOverlay.getContext("2d");
+  ctx.clearRect(0, 0, padOverlay.width, padOverlay.height);
+  const f = focusUnit(state);
+  const stages = state.trace?.layers;
+  if (!f || !stages || !drawing) { outlineInput(null); return; }
+  const rf = receptiveField(stages, f.layer, f.unit).slice(-2);   // [[y0, y1], [x0, x1]] on the input
+  outlineInput(rf, stages[0].shape[stages[0].shape.length - 1]);
+  const toDrawing = inputToDrawing(state.trace.preprocessing);
+  if (!toDrawing) return;
+  const r = toDrawing(rf);
+  const kx = padOverlay.width / drawing.width, ky = padOverlay.height / drawing.height;
+  ctx.setLineDash([8, 5]);
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = FOCUS;
+  ctx.strokeRect(r.x * kx, r.y * ky, r.w * kx, r.h * ky);
+  ctx.setLineDash([]);
+}

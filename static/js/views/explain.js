@@ -1,0 +1,181 @@
+// The numbers panel: how one unit's value was made, from an /api/explain answer.
+//
+// renderExplain(el, explanation, state, options) fills `el` (any block element) with the
+// kind-specific account: conv (every input channel's window × kernel, products, subtotals,
+// + bias), pool (the window, winner marked), activation (max(0, x)), dense (strongest terms,
+// "+ N smaller terms", + bias) and softmax (the formula with its numbers).
+// state: the shared store's state (reads trace for stage shapes and folded activation values).
+// options.activation: {name, function, value} to add the folded ReLU line; options.pinned.
+// Reusable by any view (the 3D view uses it too); it never fetches.
+
+import { fixed, rounding, convTerms, denseTerms, softmaxTerms, argmaxAbs } from "../numbers.js";
+import { diverging, lut, lutIndex } from "../color.js";
+import { unravel } from "../tensor.js";
+
+const D = 3;   // decimals shown for every term
+
+function h(tag, attrs = {}, ...children) {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") n.className = v;
+    else if (k === "text") n.textContent = v;
+    else if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
+    else n.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c != null) n.append(c.nodeType ? c : document.createTextNode(String(c)));
+  return n;
+}
+
+const appendSome = (el, ...nodes) => el.append(...nodes.filter(Boolean));
+const num = (v, cls = "", d = D) => h("span", { class: `n ${cls}`.trim(), "data-value": String(v) }, fixed(v, d));
+const unitName = (layer, unit) => `${layer}[${unit.join(", ")}]`;
+
+// A small numeric grid (rows × cols) with optional marked cells.
+function grid(values, [rows, cols], { mark = -1, label = "" } = {}) {
+  const t = h("table", { class: "grid", "aria-label": label });
+  for (let y = 0; y < rows; y++) {
+    const tr = h("tr");
+    for (let x = 0; x < cols; x++) {
+      const i = y * cols + x;
+      tr.append(h("td", { class: i === mark ? "win" : "", "data-value": String(values[i]) }, fixed(values[i], D)));
+    }
+    t.append(tr);
+  }
+  return t;
+}
+
+// A tiny heatmap canvas of a rows×cols block on a given scale.
+function heat(values, [rows, cols], scale) {
+  const c = h("canvas", { width: cols, height: rows, "aria-hidden": "true" });
+  const img = new ImageData(cols, rows);
+  const table = lut(scale);
+  values.forEach((v, i) => img.data.set(table.subarray(lutIndex(scale, v) * 4, lutIndex(scale, v) * 4 + 4), i * 4));
+  c.getContext("2d").putImageData(img, 0, 0);
+  return c;
+}
+
+function header(e, options) {
+  return h("p", { class: "eq" },
+    h("strong", {}, unitName(e.layer, e.unit)), ` (${e.kind}) = `, num(e.value, "big value"),
+    options.pinned ? h("span", { class: "pinned" }, "  · pinned (Esc to release)") : null);
+}
+
+function roundingNote(terms, total) {
+  const r = rounding(terms, total, D);
+  return r ? h("p", { class: "note" }, `Every number is rounded to ${10 ** -D}; added as shown they make ${fixed(r.shown, D)}, the exact total is ${fixed(r.exact, 6)}.`) : null;
+}
+
+function activationLine(a, value) {
+  if (!a) return null;
+  if (a.function === "relu") return h("p", { class: "eq" }, `then ${a.name}: max(0, `, num(value), ") = ", num(a.value, "big"));
+  return h("p", { class: "eq" }, `then ${a.name}: ${a.function}(`, num(value), ") = ", num(a.value, "big"));
+}
+
+function renderConv(el, e, options, rerender) {
+  const t = convTerms(e);
+  const C = t.channels.length;
+  const [kh, kw] = t.channels[0].shape;
+  const key = `${e.layer}:${e.unit.join(",")}`;
+  if (el.dataset.key !== key) el.dataset.channel = String(t.channels[argmaxAbs(t.channels.map((c) => c.subtotal))].c);
+  el.dataset.key = key;
+  const open = t.channels.find((c) => String(c.c) === el.dataset.channel) ?? t.channels[0];
+  const srcScale = diverging(Math.max(1e-6, ...t.channels.flatMap((c) => c.window.map(Math.abs))));
+  const wScale = diverging(Math.max(1e-6, ...t.channels.flatMap((c) => c.weight.map(Math.abs))));
+  const pScale = diverging(Math.max(1e-6, ...t.channels.flatMap((c) => c.products.map(Math.abs))));
+  el.append(h("p", { class: "note" },
+    `One filter reads all ${C} map${C > 1 ? "s" : ""} of ${e.source.layer}: each ${kh}×${kw} window is multiplied element-wise by this filter's kernel for that map, and every product is added, plus one bias.`));
+  const chans = h("div", { class: "channels", role: "group", "aria-label": "Input channels" });
+  for (const c of t.channels) {
+    chans.append(h("button", {
+      class: "channel", "aria-pressed": String(c === open), "data-channel": String(c.c),
+      "aria-label": `channel ${c.c}: subtotal ${fixed(c.subtotal, D)}`,
+      onclick: () => { el.dataset.channel = String(c.c); rerender(); el.querySelector(`[data-channel="${c.c}"]`)?.focus(); },
+    }, h("span", { class: "minis" }, heat(c.window, c.shape, srcScale), heat(c.weight, c.shape, wScale), heat(c.products, c.shape, pScale)),
+    h("span", {}, `map ${c.c}: `, num(c.subtotal))));
+  }
+  el.append(chans);
+  el.append(h("div", { class: "row" },
+    h("div", { class: "block" }, h("span", {}, `${e.source.layer} map ${open.c}, window`), grid(open.window, [kh, kw], { label: "window values" })),
+    h("div", { class: "block" }, h("span", {}, "× kernel"), grid(open.weight, [kh, kw], { label: "kernel weights" })),
+    h("div", { class: "block" }, h("span", {}, "= products"), grid(open.products, [kh, kw], { label: "products" })),
+    h("div", { class: "block" }, h("span", {}, `sum of the ${kh * kw} products`), num(open.subtotal, "big")),
+  ));
+  const terms = t.channels.map((c) => c.subtotal);
+  const eq = h("p", { class: "eq" }, C > 1 ? `Σ over ${C} maps: ` : "");
+  terms.forEach((v, i) => eq.append(i ? " + " : "", num(v)));
+  eq.append("  + bias ", num(t.bias), " = ", num(e.sum, "big sum"));
+  el.append(eq);
+  appendSome(el, roundingNote([...terms, t.bias], e.sum), activationLine(options.activation, e.value));
+}
+
+function renderPool(el, e, options) {
+  const shape = e.source.shape.slice(-2);
+  const [c0, y0, x0] = e.source.window.map((r) => r[0]);
+  const mark = e.argmax ? (e.argmax[1] - y0) * shape[1] + (e.argmax[2] - x0) : -1;
+  const values = Array.from(e.source.values);
+  el.append(h("p", { class: "note" }, `${e.op} pooling over a ${shape.join("×")} window of ${e.source.layer} map ${c0}${e.argmax ? "; the winner is outlined" : ""}.`));
+  el.append(h("div", { class: "row" }, grid(values, shape, { mark, label: "pool window" }),
+    h("p", { class: "eq" }, `${e.op}(`, ...values.flatMap((v, i) => [i ? ", " : "", num(v)]), ") = ", num(e.value, "big pooled"))));
+}
+
+function renderActivation(el, e) {
+  const f = e.function === "relu" ? "max(0, x)" : `${e.function}(x)`;
+  el.append(h("p", { class: "eq" }, `${e.layer} = ${f} with x = ${e.source.layer}: `,
+    e.function === "relu" ? ["max(0, ", num(e.input), ") = "] : [`${e.function}(`, num(e.input), ") = "], num(e.value, "big")));
+}
+
+function renderDense(el, e, state, options) {
+  const t = denseTerms(e);
+  const srcIndex = state.trace?.layers.findIndex((l) => l.name === e.source.layer) ?? -1;
+  const src = srcIndex >= 0 ? state.trace.layers[srcIndex] : null;
+  const before = src?.kind === "flatten" && srcIndex > 0 ? state.trace.layers[srcIndex - 1] : null;
+  const where = (i) => (before ? `${before.name}[${unravel(before.shape, i).join(",")}]` : `${e.source.layer}[${i}]`);
+  el.append(h("p", { class: "note" }, `Every one of the ${e.source.values.length} inputs is multiplied by its weight and added, plus a bias. The ${t.top.length} strongest terms:`));
+  const table = h("table", { class: "terms" }, h("tr", {}, h("th", {}, "input"), h("th", {}, "value"), h("th", {}, "× weight"), h("th", {}, "= term")));
+  for (const x of t.top) table.append(h("tr", {}, h("td", {}, where(x.index)), h("td", {}, num(x.input)), h("td", {}, num(x.weight)), h("td", {}, num(x.product))));
+  el.append(table);
+  const eq = h("p", { class: "eq" });
+  t.top.forEach((x, i) => eq.append(i ? " + " : "", num(x.product)));
+  eq.append(` + ${t.restCount} smaller terms `, num(t.rest), " + bias ", num(t.bias), " = ", num(e.sum, "big sum"));
+  el.append(eq);
+  appendSome(el, roundingNote([...t.top.map((x) => x.product), t.rest, t.bias], e.sum), activationLine(options.activation, e.value));
+}
+
+function renderSoftmax(el, e, state) {
+  const t = softmaxTerms(e);
+  const classes = state.model?.classes;
+  el.append(h("p", { class: "eq" }, `p(${classes?.[t.i] ?? t.i}) = exp(z${t.i} − max z) / Σⱼ exp(zⱼ − max z), max z = `, num(t.max)));
+  const table = h("table", { class: "terms" });
+  table.append(h("tr", {}, h("th", {}, "class"), ...t.logits.map((_, j) => h("th", {}, String(classes?.[j] ?? j)))));
+  table.append(h("tr", {}, h("td", {}, "z (fc output)"), ...t.logits.map((z) => h("td", {}, num(z)))));
+  table.append(h("tr", {}, h("td", {}, "exp(z − max)"), ...t.exps.map((x, j) => h("td", { class: j === t.i ? "win" : "" }, num(x, "", 4)))));
+  el.append(table);
+  el.append(h("p", { class: "eq" }, "= ", num(t.exps[t.i], "", 4), " / ", num(t.total, "", 4), " = ", num(e.value, "big"), ` (${(e.value * 100).toFixed(1)}%)`));
+}
+
+// Shown at once on hover, before the numbers arrive: the unit and its value from the trace.
+export function renderPending(el, focus, value) {
+  el.replaceChildren(h("p", { class: "eq" }, h("strong", {}, unitName(focus.layer, focus.unit)), " = ",
+    value == null ? "…" : num(value, "big value"), h("span", { class: "note" }, "  computing where it comes from…")));
+}
+
+// The input stage has no source: say what a pixel is.
+export function renderInputUnit(el, focus, value) {
+  el.replaceChildren(h("p", { class: "eq" }, h("strong", {}, unitName(focus.layer, focus.unit)), " = ", num(value, "big value")),
+    h("p", { class: "note" }, "A pixel of the preprocessed 32×32 input: 0 is paper, 1 is full ink. The outlined square on your drawing is where it came from."));
+  el.dataset.layer = focus.layer;
+}
+
+export function renderExplain(el, e, state, options = {}) {
+  el.replaceChildren(header(e, options));
+  el.dataset.layer = e.layer;
+  el.dataset.unit = e.unit.join(",");
+  el.dataset.kind = e.kind;
+  if (e.kind === "conv") renderConv(el, e, options, () => renderExplain(el, e, state, options));
+  else if (e.kind === "pool") renderPool(el, e, options);
+  else if (e.kind === "activation") renderActivation(el, e);
+  else if (e.kind === "dense") renderDense(el, e, state, options);
+  else if (e.kind === "softmax") renderSoftmax(el, e, state);
+  else el.append(h("p", { class: "note" }, `${e.kind}: the same value as ${e.source.layer} at this position.`));
+}
+

@@ -1,0 +1,252 @@
+// The 2D node-link view: every unit of every stage, painted from the record.
+//
+// Two stacked canvases: `canvas` holds the units (repainted once per forward response), the
+// `overlay` holds the hover highlight, source window, Harley's connecting lines and the
+// receptive field (repainted on every hover, cheap). Maps are painted as one small ImageData
+// per column, drawn scaled with smoothing off; sizes follow devicePixelRatio.
+//
+// createNetworkView({canvas, overlay}, store) -> {resize(), render(), renderOverlay(), layout()}
+// Writes `hover` and `pinned` into the store; reads trace, model, foldActivations.
+
+import { displayColumns, stageIndex, layoutNetwork, unitRect, mapRect, hitTest, neighbour, nearestUnit } from "../layout.js";
+import { scaleForStage, lut, LUT_SIZE, cssColor } from "../color.js";
+import { extent, size } from "../tensor.js";
+import { sameUnit, focusUnit } from "../state.js";
+import { paintOverlay } from "./overlay.js";
+
+const FONT = "11px system-ui, sans-serif";
+
+export function createNetworkView({ canvas, overlay }, store) {
+  const ctx = canvas.getContext("2d");
+  const octx = overlay.getContext("2d");
+  let view = null;          // {columns, layout, index, stages, fold}
+  let scales = new Map();   // shown stage -> scale
+  const sheets = new Map(); // column key -> offscreen canvas with its maps stacked vertically
+  let dpr = 1;
+  let cssSize = { w: 0, h: 0 };
+
+  function stages() {
+    const s = store.get();
+    return s.trace?.layers ?? s.model?.layers ?? null;
+  }
+
+  // Recompute the layout when the record, the folding or the size changes.
+  function relayout() {
+    const st = stages();
+    if (!st) return null;
+    const fold = store.get().foldActivations !== false;
+    if (view && view.stages === st && view.fold === fold && view.w === cssSize.w && view.h === cssSize.h) return view;
+    const columns = displayColumns(st, { foldActivations: fold });
+    const layout = layoutNetwork(columns, { width: cssSize.w - 8, height: cssSize.h });
+    layout.columns.forEach((c) => { c.x += 4; });
+    view = { stages: st, fold, w: cssSize.w, h: cssSize.h, columns, layout, index: stageIndex(columns, st), byName: new Map(st.map((s) => [s.name, s])) };
+    return view;
+  }
+
+  function resize() {
+    const r = canvas.getBoundingClientRect();
+    dpr = window.devicePixelRatio || 1;
+    cssSize = { w: Math.max(100, Math.round(r.width)), h: Math.max(100, Math.round(r.height)) };
+    for (const c of [canvas, overlay]) {
+      c.width = Math.round(cssSize.w * dpr);
+      c.height = Math.round(cssSize.h * dpr);
+    }
+    render();
+  }
+
+  function paintMaps(col, layer, scale) {
+    const [C, H, W] = col.shape;
+    let sheet = sheets.get(col.key);
+    if (!sheet || sheet.width !== W || sheet.height !== C * H) {
+      sheet = document.createElement("canvas");
+      sheet.width = W;
+      sheet.height = C * H;
+      sheet.image = new ImageData(W, C * H);
+      sheets.set(col.key, sheet);
+    }
+    const table = lut(scale);
+    const data = sheet.image.data;
+    const vals = layer.values;
+    const [lo, hi] = scale.domain;
+    const k = (LUT_SIZE - 1) / (hi - lo);
+    for (let i = 0; i < vals.length; i++) {
+      let j = Math.round((vals[i] - lo) * k);
+      j = j < 0 ? 0 : j > LUT_SIZE - 1 ? LUT_SIZE - 1 : j;
+      data[i * 4] = table[j * 4];
+      data[i * 4 + 1] = table[j * 4 + 1];
+      data[i * 4 + 2] = table[j * 4 + 2];
+      data[i * 4 + 3] = 255;
+    }
+    sheet.getContext("2d").putImageData(sheet.image, 0, 0);
+    for (let c = 0; c < C; c++) {
+      const r = mapRect(col, c);
+      ctx.drawImage(sheet, 0, c * H, W, H, r.x, r.y, r.w, r.h);
+    }
+  }
+
+  function paintNodes(col, layer, scale) {
+    const colors = new Map();
+    const inset = col.cell > 5 ? 1 : 0;
+    for (let i = 0; i < size(col.shape); i++) {
+      const r = unitRect(col, [i]);
+      const v = layer.values[i];
+      const key = Math.round(scale.position(v) * (LUT_SIZE - 1));
+      if (!colors.has(key)) colors.set(key, cssColor(scale.color(v)));
+      ctx.fillStyle = colors.get(key);
+      ctx.fillRect(r.x + inset / 2, r.y + inset / 2, r.w - inset, r.h - inset);
+    }
+    ctx.strokeStyle = "#c8c8d0";
+    ctx.lineWidth = 1 / dpr;
+    ctx.strokeRect(col.x, col.y, col.w, col.h);
+  }
+
+  function paintBars(col, layer, classes, prediction) {
+    const labelW = 18;
+    const pctW = 34;
+    const barMax = col.w - labelW - pctW;
+    ctx.textBaseline = "middle";
+    for (let i = 0; i < col.shape[0]; i++) {
+      const r = unitRect(col, [i]);
+      const p = layer.values[i];
+      const mid = r.y + r.h / 2;
+      const bh = Math.min(r.h - 3, 22);
+      ctx.fillStyle = "#eceef2";
+      ctx.fillRect(r.x + labelW, mid - bh / 2, barMax, bh);
+      ctx.fillStyle = i === prediction ? "#e66101" : "#7a7a86";
+      ctx.fillRect(r.x + labelW, mid - bh / 2, Math.max(1, p * barMax), bh);
+      ctx.fillStyle = "#1d1d1f";
+      ctx.font = i === prediction ? "bold 14px system-ui, sans-serif" : "13px system-ui, sans-serif";
+      ctx.textAlign = "left";
+      ctx.fillText(String(classes?.[i] ?? i), r.x + 2, mid);
+      ctx.font = FONT;
+      ctx.textAlign = "right";
+      ctx.fillText(`${(p * 100).toFixed(p < 0.995 && p >= 0.1 ? 0 : 1)}%`, r.x + col.w, mid);
+    }
+  }
+
+  function paintLabels(col, scale) {
+    ctx.fillStyle = "#1d1d1f";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "alphabetic";
+    ctx.font = "600 " + FONT;
+    const cx = col.x + col.w / 2;
+    ctx.fillText(col.label, cx, col.labelY - 30);
+    ctx.font = FONT;
+    ctx.fillStyle = "#5c5c66";
+    if (col.sublabel) ctx.fillText(col.sublabel, cx, col.labelY - 17);
+    ctx.fillText(col.shape.join("×"), cx, col.labelY - 4);
+    if (scale && col.type !== "bars") {
+      ctx.textBaseline = "top";
+      const [lo, hi] = scale.domain;
+      ctx.fillText(scale.kind === "diverging" ? `±${fmtScale(hi)}` : `${lo}–${hi}`, cx, col.footY + 3);
+    }
+  }
+
+  function render() {
+    performance.mark("net-repaint-start");
+    const v = relayout();
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, cssSize.w, cssSize.h);
+    if (!v) return;
+    const s = store.get();
+    const trace = s.trace;
+    scales = new Map();
+    for (const col of v.layout.columns) {
+      const layer = trace?.byName.get(col.shown);
+      const kind = v.byName.get(col.shown).kind;
+      const scale = layer ? scaleForStage(kind, ...extent(layer.values)) : null;
+      if (scale) scales.set(col.shown, scale);
+      ctx.imageSmoothingEnabled = false;
+      if (layer && col.type === "maps") paintMaps(col, layer, scale);
+      else if (layer && col.type === "nodes") paintNodes(col, layer, scale);
+      else if (layer && col.type === "bars") paintBars(col, layer, s.model?.classes, trace.prediction);
+      paintLabels(col, scale);
+    }
+    performance.mark("net-repaint-end");
+    performance.measure("net-repaint", "net-repaint-start", "net-repaint-end");
+    renderOverlay();
+  }
+
+  function renderOverlay() {
+    performance.mark("net-hover-start");
+    octx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    octx.clearRect(0, 0, cssSize.w, cssSize.h);
+    const s = store.get();
+    const focus = focusUnit(s);
+    if (view && focus) paintOverlay(octx, view, focus, s.explanation, { keyboard: s.keyboardFocus, pinned: !!s.pinned });
+    performance.mark("net-hover-end");
+    performance.measure("net-hover", "net-hover-start", "net-hover-end");
+  }
+
+  // ---- interaction: pointer, tap, keyboard -------------------------------------------------
+  const toFocus = (hit) => {
+    const col = view.layout.columns[hit.column];
+    return { layer: col.primary, unit: hit.unit, column: hit.column };
+  };
+  function at(e) {
+    if (!view) return null;
+    const r = canvas.getBoundingClientRect();
+    const hit = hitTest(view.layout, e.clientX - r.left, e.clientY - r.top);
+    return hit ? toFocus(hit) : null;
+  }
+  function hover(f, extra = {}) {
+    const s = store.get();
+    if (!sameUnit(f, s.hover)) store.set({ hover: f, ...extra });
+  }
+
+  canvas.addEventListener("pointermove", (e) => {
+    if (e.pointerType === "mouse") hover(at(e), { keyboardFocus: false });
+  });
+  canvas.addEventListener("pointerleave", (e) => {
+    if (e.pointerType === "mouse") hover(null);
+  });
+  canvas.addEventListener("pointerdown", (e) => {
+    const f = at(e);
+    if (!f) return;
+    if (e.pointerType === "mouse") {
+      const s = store.get();
+      store.set({ pinned: sameUnit(s.pinned, f) ? null : f, hover: f });
+    } else {
+      store.set({ pinned: f, hover: f });   // a tap inspects (there is no hover on glass)
+    }
+  });
+  canvas.addEventListener("focus", () => {
+    const s = store.get();
+    if (!focusUnit(s) && view) {
+      const col = view.layout.columns[0];
+      store.set({ hover: { layer: col.primary, unit: col.shape.map(() => 0), column: 0 }, keyboardFocus: true });
+    }
+  });
+  canvas.addEventListener("keydown", (e) => {
+    const s = store.get();
+    const f = focusUnit(s);
+    if (!view || !f) return;
+    const column = f.column ?? view.index.get(f.layer).column;
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    let next = null;
+    if (moves[e.key]) {
+      next = { ...f, column, unit: neighbour(view.layout, column, f.unit, ...moves[e.key]) };
+    } else if (e.key === "Tab") {
+      const to = column + (e.shiftKey ? -1 : 1);
+      if (to < 0 || to >= view.layout.columns.length) return;   // let Tab leave the network
+      const r = unitRect(view.layout.columns[column], f.unit);
+      next = toFocus({ column: to, unit: nearestUnit(view.layout, to, r.y + r.h / 2) });
+    } else if (e.key === "Enter" || e.key === " ") {
+      store.set({ pinned: sameUnit(s.pinned, f) ? null : f });
+      e.preventDefault();
+      return;
+    } else if (e.key === "Escape") {
+      store.set({ pinned: null });
+      return;
+    } else {
+      return;
+    }
+    e.preventDefault();
+    // Keyboard moves the pinned unit when one is pinned, else the hover.
+    store.set(s.pinned ? { pinned: next, hover: next, keyboardFocus: true } : { hover: next, keyboardFocus: true });
+  });
+
+  return { resize, render, renderOverlay, get layout() { return view?.layout ?? null; }, get view() { return view; }, scaleOf: (name) => scales.get(name) };
+}
+
+const fmtScale = (v) => (v >= 1 ? String(v) : v.toPrecision(1));

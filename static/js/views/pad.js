@@ -1,0 +1,145 @@
+// The drawing pad: pointer events (mouse, touch, pen), smooth strokes, undo, eraser, and the
+// drawing as a forward body. White ink on a transparent canvas (the CSS background is black),
+// so the PNG's alpha is the ink, as the contract's image flattening expects.
+//
+// createPad(canvas, {onChange}) -> pad. onChange(strokeTime) is called at most once per
+// animation frame while drawing (the network updates DURING the stroke), with the
+// performance.now() of the latest pointer event it covers, so main.js can time
+// stroke -> updated network.
+
+const UNDO_DEPTH = 30;
+
+export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  const state = { brush, eraser: false, drawing: false, last: null, mid: null, undo: [], blank: true, frame: 0, strokeTime: 0 };
+  const small = document.createElement("canvas");   // for the downscaled-pixels body
+
+  function point(e) {
+    const r = canvas.getBoundingClientRect();
+    return { x: ((e.clientX - r.left) * canvas.width) / r.width, y: ((e.clientY - r.top) * canvas.height) / r.height };
+  }
+  function style() {
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    ctx.lineWidth = state.brush;
+    ctx.strokeStyle = "#fff";
+    ctx.fillStyle = "#fff";
+    ctx.globalCompositeOperation = state.eraser ? "destination-out" : "source-over";
+  }
+  function changed(time) {
+    state.strokeTime = time;
+    if (state.frame) return;
+    state.frame = requestAnimationFrame(() => {
+      state.frame = 0;
+      onChange(state.strokeTime);
+    });
+  }
+  function snapshot() {
+    state.undo.push({ image: ctx.getImageData(0, 0, canvas.width, canvas.height), blank: state.blank });
+    if (state.undo.length > UNDO_DEPTH) state.undo.shift();
+  }
+
+  // Smoothing: each move draws a quadratic curve from the previous midpoint to the new
+  // midpoint with the previous point as control, so corners are rounded, not polygonal.
+  function extend(p) {
+    const { last, mid } = state;
+    const m = { x: (last.x + p.x) / 2, y: (last.y + p.y) / 2 };
+    ctx.beginPath();
+    ctx.moveTo(mid.x, mid.y);
+    ctx.quadraticCurveTo(last.x, last.y, m.x, m.y);
+    ctx.stroke();
+    state.last = p;
+    state.mid = m;
+  }
+
+  canvas.addEventListener("pointerdown", (e) => {
+    if (e.button !== undefined && e.button > 0) return;
+    e.preventDefault();
+    // Synthetic pointers (tests, some pens) may not be capturable: drawing still works without.
+    try { canvas.setPointerCapture(e.pointerId); } catch { /* not capturable */ }
+    snapshot();
+    style();
+    state.drawing = true;
+    state.blank = state.eraser ? state.blank : false;
+    const p = point(e);
+    state.last = p;
+    state.mid = p;
+    ctx.beginPath();   // a dot for a tap
+    ctx.arc(p.x, p.y, state.brush / 2, 0, Math.PI * 2);
+    ctx.fill();
+    changed(e.timeStamp);
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    if (!state.drawing) return;
+    e.preventDefault();
+    const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
+    for (const ev of events.length ? events : [e]) extend(point(ev));
+    changed(e.timeStamp);
+  });
+  const end = (e) => {
+    if (!state.drawing) return;
+    state.drawing = false;
+    const { last, mid } = state;
+    ctx.beginPath();
+    ctx.moveTo(mid.x, mid.y);
+    ctx.lineTo(last.x, last.y);
+    ctx.stroke();
+    changed(e.timeStamp);
+  };
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+  canvas.addEventListener("lostpointercapture", end);
+
+  return {
+    canvas,
+    get blank() { return state.blank; },
+    get strokeTime() { return state.strokeTime; },
+    setBrush(n) { state.brush = n; },
+    setEraser(on) { state.eraser = on; },
+    clear() {
+      snapshot();
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      state.blank = true;
+      changed(performance.now());
+    },
+    undo() {
+      const prev = state.undo.pop();
+      if (!prev) return;
+      ctx.putImageData(prev.image, 0, 0);
+      state.blank = prev.blank;
+      changed(performance.now());
+    },
+    // Put a grayscale image (255 = ink) on the pad, scaled up smoothly; no change event (the
+    // caller sends the original pixels, which are exact).
+    loadPixels(pixels, width, height) {
+      snapshot();
+      const src = document.createElement("canvas");
+      src.width = width;
+      src.height = height;
+      const img = new ImageData(width, height);
+      for (let i = 0; i < width * height; i++) img.data.set([255, 255, 255, pixels[i]], i * 4);
+      src.getContext("2d").putImageData(img, 0, 0);
+      ctx.globalCompositeOperation = "source-over";
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(src, 0, 0, canvas.width, canvas.height);
+      state.blank = false;
+    },
+    // The drawing as a forward body. "png": the pad as a PNG data URL at full resolution.
+    // "pixels": alpha (= ink) of the pad downscaled to `side`×`side`, as integers 0–255.
+    body(mode = "png", side = 112) {
+      if (mode === "png") return { image: canvas.toDataURL("image/png") };
+      small.width = side;
+      small.height = side;
+      const sctx = small.getContext("2d", { willReadFrequently: true });
+      sctx.clearRect(0, 0, side, side);
+      sctx.imageSmoothingEnabled = true;
+      sctx.imageSmoothingQuality = "high";
+      sctx.drawImage(canvas, 0, 0, side, side);
+      const data = sctx.getImageData(0, 0, side, side).data;
+      const pixels = new Array(side * side);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = data[i * 4 + 3];
+      return { pixels, width: side, height: side };
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// What the numbers panel shows for the current focus: a hint, the pending unit (value from the
+// trace, instantly), an input pixel, or the full account once /api/explain answers.
+// renderPanel(el, state, networkView)
+
+import { renderExplain, renderPending, renderInputUnit } from "./explain.js";
+import { focusUnit, sameUnit } from "../state.js";
+import { offset } from "../tensor.js";
+
+const hint = "Hover, tap or focus any unit (arrow keys move, Tab changes stage, Enter pins) to see exactly how its value was made.";
+
+function valueAt(trace, layer, unit) {
+  const l = trace?.byName.get(layer);
+  return l ? l.values[offset(l.shape, unit)] : null;
+}
+
+// The activation folded into the focused unit's column, if any: {name, function, value}.
+function folded(view, trace, f) {
+  const col = view?.layout?.columns[view.index.get(f.layer)?.column];
+  if (!col || col.shown === f.layer) return null;
+  const stage = trace.byName.get(col.shown);
+  if (stage?.kind !== "activation") return null;
+  return { name: stage.name, function: stage.function, value: valueAt(trace, stage.name, f.unit) };
+}
+
+export function renderPanel(el, state, view) {
+  const f = focusUnit(state);
+  if (!f || !state.trace) {
+    const p = document.createElement("p");
+    p.className = "hint";
+    p.textContent = hint;
+    el.replaceChildren(p);
+    delete el.dataset.layer;
+    return;
+  }
+  const value = valueAt(state.trace, f.layer, f.unit);
+  if (state.trace.byName.get(f.layer)?.kind === "input") return renderInputUnit(el, f, value);
+  const e = state.explanation;
+  if (!e || !sameUnit(e, f)) return renderPending(el, f, value);
+  renderExplain(el, e, state, { activation: folded(view, state.trace, f), pinned: sameUnit(state.pinned, f) });
+}

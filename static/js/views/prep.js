@@ -1,0 +1,107 @@
+// The preprocessing strip: drawing (crop box) -> cropped -> fitted 20×20 -> centred 28×28
+// (centre of mass marked) -> the 32×32 input, so a student sees why an off-centre or small
+// digit still reads the same. renderPrep(el, trace, drawing) where drawing is
+// {canvas, width, height}: the pad canvas and the size of the image that was sent.
+
+import { sequential, lut, lutIndex } from "../color.js";
+
+const SIDE = 48;
+const FOCUS = "#7b2cbf";
+const MARK = "#e66101";
+
+function step(label, title) {
+  const wrap = document.createElement("figure");
+  wrap.className = "prep-step";
+  wrap.style.margin = "0";
+  const c = document.createElement("canvas");
+  c.width = SIDE * 2;
+  c.height = SIDE * 2;
+  c.setAttribute("role", "img");
+  c.setAttribute("aria-label", title);
+  const cap = document.createElement("figcaption");
+  cap.textContent = label;
+  wrap.append(c, cap);
+  return { wrap, c, ctx: c.getContext("2d") };
+}
+
+function paintValues(ctx, values, [h, w]) {
+  const scale = sequential(0, 1);
+  const table = lut(scale);
+  const img = new ImageData(w, h);
+  for (let i = 0; i < h * w; i++) img.data.set(table.subarray(lutIndex(scale, values[i]) * 4, lutIndex(scale, values[i]) * 4 + 4), i * 4);
+  const tmp = document.createElement("canvas");
+  tmp.width = w;
+  tmp.height = h;
+  tmp.getContext("2d").putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(tmp, 0, 0, ctx.canvas.width, ctx.canvas.height);
+}
+
+let parts = null;
+let inputStep = null;   // the last input step, to repaint under a moving outline
+
+export function renderPrep(el, trace, drawing) {
+  if (!parts || !el.contains(parts.drawing.wrap)) {
+    parts = {
+      drawing: step("drawing", "Your drawing with the ink's bounding box"),
+      cropped: step("cropped", "The drawing cropped to the ink"),
+      fitted: step("20×20", "Scaled to fit 20×20, keeping its shape"),
+      centred: step("28×28", "Placed in 28×28 with its centre of mass at the centre (cross)"),
+      input: step("input 32", "Padded to 32×32: what the network reads"),
+    };
+    el.replaceChildren(...Object.values(parts).map((p) => p.wrap));
+  }
+  const pre = trace?.preprocessing;
+  const S = SIDE * 2;
+  for (const p of Object.values(parts)) {
+    p.ctx.setTransform(1, 0, 0, 1, 0, 0);
+    p.ctx.clearRect(0, 0, S, S);
+  }
+  const { canvas, width, height } = drawing;
+  parts.drawing.ctx.drawImage(canvas, 0, 0, S, S);
+  const box = pre?.crop_box;
+  if (box) {
+    const [x0, y0, x1, y1] = box;
+    const kx = S / width, ky = S / height;
+    parts.drawing.ctx.strokeStyle = MARK;
+    parts.drawing.ctx.lineWidth = 3;
+    parts.drawing.ctx.strokeRect(x0 * kx, y0 * ky, (x1 - x0) * kx, (y1 - y0) * ky);
+    // Cropped: the same pixels, scaled to fill the thumbnail keeping their aspect ratio.
+    const cx = canvas.width / width, cy = canvas.height / height;
+    const bw = (x1 - x0) * cx, bh = (y1 - y0) * cy;
+    const k = S / Math.max(bw, bh);
+    parts.cropped.ctx.drawImage(canvas, x0 * cx, y0 * cy, bw, bh, (S - bw * k) / 2, (S - bh * k) / 2, bw * k, bh * k);
+  }
+  const steps = new Map((pre?.steps ?? []).map((s) => [s.name, s]));
+  for (const name of ["fitted", "centred", "input"]) {
+    const s = steps.get(name);
+    if (s) paintValues(parts[name].ctx, s.values, s.shape);
+  }
+  inputStep = steps.get("input") ?? null;
+  const com = pre?.centre_of_mass;
+  const centred = steps.get("centred");
+  if (com && centred && box) {
+    const k = S / centred.shape[0];
+    const ctx = parts.centred.ctx;
+    const y = (com[0] + 0.5) * k, x = (com[1] + 0.5) * k;
+    ctx.strokeStyle = MARK;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(x - 8, y); ctx.lineTo(x + 8, y);
+    ctx.moveTo(x, y - 8); ctx.lineTo(x, y + 8);
+    ctx.stroke();
+  }
+}
+
+// Outline a receptive field (input pixels [[y0,y1],[x0,x1]]) on the input thumbnail.
+// rf null: just repaint the thumbnail without an outline.
+export function outlineInput(rf, inputSide = 32) {
+  if (!parts || !inputStep) return;
+  const ctx = parts.input.ctx;
+  paintValues(ctx, inputStep.values, inputStep.shape);
+  if (!rf) return;
+  const k = ctx.canvas.width / inputSide;
+  ctx.strokeStyle = FOCUS;
+  ctx.lineWidth = 3;
+  ctx.strokeRect(rf[1][0] * k, rf[0][0] * k, (rf[1][1] - rf[1][0]) * k, (rf[0][1] - rf[0][0]) * k);
+}
