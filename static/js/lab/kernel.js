@@ -1,0 +1,95 @@
+// The lab's controls as data: which kernel, its grid, the request body. Pure: no DOM, no fetch.
+//
+// A kernel choice is one of
+//   {type: "classic", name}            a name from GET /api/kernels
+//   {type: "learned", layer, filter}   a trained single-map filter (conv1 of LeNet)
+//   {type: "custom", k, values}        the grid the student typed (flat, row-major, k×k)
+// and encodes to the <select> value "classic:edge_all", "learned:conv1:3" or "custom".
+
+export const SIZES = [1, 3, 5, 7];          // odd: a window has a centre pixel
+export const STRIDES = [1, 2, 3];
+export const PADDINGS = [0, 1, 2, 3];
+export const POOL_OPS = ["max", "avg", "sum"];
+export const POOL_WINDOWS = [1, 2, 3, 4];
+export const MAX_ABS = 1000;
+
+export function choiceKey(choice) {
+  if (choice.type === "classic") return `classic:${choice.name}`;
+  if (choice.type === "learned") return `learned:${choice.layer}:${choice.filter}`;
+  return "custom";
+}
+
+export function parseChoiceKey(key, custom) {
+  const [type, a, b] = key.split(":");
+  if (type === "classic") return { type, name: a };
+  if (type === "learned") return { type, layer: a, filter: Number(b) };
+  return { type: "custom", ...custom };
+}
+
+// The learned filters a 2-D map can be convolved with: conv stages reading one map.
+export function learnedChoices(model) {
+  const out = [];
+  for (const s of model?.layers ?? []) {
+    if (s.kind !== "conv" || s.in_channels !== 1) continue;
+    for (let f = 0; f < s.filters; f++) out.push({ type: "learned", layer: s.name, filter: f, label: `${s.name} filter ${f}` });
+  }
+  return out;
+}
+
+// Re-size a k×k grid to n×n around the same centre: crop the rim or add a rim of zeros.
+export function resize(values, k, n) {
+  const out = new Array(n * n).fill(0);
+  const d = (n - k) / 2;                    // both odd, so a whole number
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const sy = y - d, sx = x - d;
+      if (sy >= 0 && sy < k && sx >= 0 && sx < k) out[y * n + x] = values[sy * k + sx];
+    }
+  }
+  return out;
+}
+
+export const rows = (values, k) => Array.from({ length: k }, (_, y) => Array.from(values.slice(y * k, (y + 1) * k)));
+
+// A typed grid cell: "0.5", "-1", "−1" (a real minus), "1/9". Empty counts as 0.
+export function parseCell(text) {
+  const t = String(text).trim().replace("\u2212", "-");
+  if (t === "") return { ok: true, value: 0 };
+  let v;
+  const frac = /^([-+]?\d*\.?\d+)\s*\/\s*(\d*\.?\d+)$/.exec(t);
+  if (frac) v = Number(frac[1]) / Number(frac[2]);
+  else if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) v = Number(t);
+  else return { ok: false, error: `"${text}" is not a number (try 0.5, -1 or 1/9)` };
+  if (!Number.isFinite(v) || Math.abs(v) > MAX_ABS) return { ok: false, error: `${text} is outside −${MAX_ABS}..${MAX_ABS}` };
+  return { ok: true, value: v };
+}
+
+// The kernel part of a POST /api/convolve body.
+export function kernelFields(choice) {
+  if (choice.type === "classic") return { kernel_name: choice.name };
+  if (choice.type === "learned") return { learned: { layer: choice.layer, filter: choice.filter } };
+  return { kernel: rows(choice.values, choice.k) };
+}
+
+// The whole body: the map (`input` as the page already holds it), the kernel and the controls.
+export function convolveBody(input, choice, { stride = 1, padding = 0, pool = { op: "max", window: 2 }, products = false } = {}) {
+  return {
+    input: { values: Array.from(input.values), shape: input.shape },
+    ...kernelFields(choice),
+    stride, padding,
+    pool: { op: pool.op, window: pool.window },
+    products,
+  };
+}
+
+// The map to convolve from a forward trace: the network's 32×32 input, or the 28×28 centred
+// step of the preprocessing (what MNIST itself looks like).
+export function labInput(trace, which = "input") {
+  if (!trace) return null;
+  if (which === "centred") {
+    const step = trace.preprocessing?.steps?.find((s) => s.name === "centred");
+    if (step) return { values: step.values, shape: step.shape.length === 3 ? step.shape.slice(1) : step.shape };
+  }
+  const layer = trace.byName?.get("input") ?? trace.layers?.[0];
+  return layer ? { values: layer.values, shape: layer.shape.length === 3 ? layer.shape.slice(1) : layer.shape } : null;
+}

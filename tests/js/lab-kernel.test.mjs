@@ -1,0 +1,64 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { resize, rows, parseCell, kernelFields, convolveBody, choiceKey, parseChoiceKey, learnedChoices, labInput } from "../../static/js/lab/kernel.js";
+import { STAGES } from "./reference_stages.mjs";
+
+test("resizing a grid keeps it centred: 3×3 -> 5×5 adds a zero rim, and back", () => {
+  const k3 = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const k5 = resize(k3, 3, 5);
+  assert.equal(k5.length, 25);
+  assert.deepEqual(rows(k5, 5)[2], [0, 4, 5, 6, 0]);
+  assert.deepEqual(rows(k5, 5)[0], [0, 0, 0, 0, 0]);
+  assert.deepEqual(resize(k5, 5, 3), k3);
+  assert.deepEqual(resize(k3, 3, 1), [5]);
+  assert.deepEqual(resize([7], 1, 3), [0, 0, 0, 0, 7, 0, 0, 0, 0]);
+});
+
+test("typed cells: decimals, a real minus, fractions; nonsense is refused with a hint", () => {
+  assert.deepEqual(parseCell("0.5"), { ok: true, value: 0.5 });
+  assert.deepEqual(parseCell("\u22121"), { ok: true, value: -1 });
+  assert.deepEqual(parseCell(" 1/9 "), { ok: true, value: 1 / 9 });
+  assert.deepEqual(parseCell(""), { ok: true, value: 0 });
+  assert.equal(parseCell("-.25").value, -0.25);
+  assert.equal(parseCell("1e2").value, 100);
+  for (const bad of ["abc", "1/0", "2e5", "1..2", "NaN", "Infinity"]) assert.equal(parseCell(bad).ok, false, bad);
+  assert.match(parseCell("abc").error, /not a number/);
+});
+
+test("each kind of kernel choice becomes its body fields and round-trips through the select value", () => {
+  assert.deepEqual(kernelFields({ type: "classic", name: "edge_all" }), { kernel_name: "edge_all" });
+  assert.deepEqual(kernelFields({ type: "learned", layer: "conv1", filter: 3 }), { learned: { layer: "conv1", filter: 3 } });
+  assert.deepEqual(kernelFields({ type: "custom", k: 3, values: [0, 1, 0, 1, -4, 1, 0, 1, 0] }), { kernel: [[0, 1, 0], [1, -4, 1], [0, 1, 0]] });
+  for (const c of [{ type: "classic", name: "sharpen" }, { type: "learned", layer: "conv1", filter: 5 }]) {
+    assert.deepEqual(parseChoiceKey(choiceKey(c)), c);
+  }
+  const custom = { k: 3, values: [1, 1, 1, 1, 1, 1, 1, 1, 1] };
+  assert.deepEqual(parseChoiceKey("custom", custom), { type: "custom", ...custom });
+});
+
+test("learned choices come from the model record: conv stages that read one map", () => {
+  const c = learnedChoices({ layers: STAGES });
+  assert.equal(c.length, 6);
+  assert.deepEqual(c[5], { type: "learned", layer: "conv1", filter: 5, label: "conv1 filter 5" });
+  assert.deepEqual(learnedChoices(null), []);
+});
+
+test("the body carries the map as the page holds it, and the controls", () => {
+  const values = new Float32Array(1024).fill(0.25);
+  const b = convolveBody({ values, shape: [32, 32] }, { type: "classic", name: "edge_all" }, { stride: 2, padding: 1, pool: { op: "sum", window: 3 }, products: true });
+  assert.deepEqual(Object.keys(b).sort(), ["input", "kernel_name", "padding", "pool", "products", "stride"]);
+  assert.equal(b.input.values.length, 1024);
+  assert.ok(Array.isArray(b.input.values), "plain array for JSON");
+  assert.deepEqual(b.pool, { op: "sum", window: 3 });
+  assert.equal(b.stride, 2);
+});
+
+test("the lab input is the trace's 32×32 input or its 28×28 centred step", () => {
+  const input = { name: "input", shape: [1, 32, 32], values: new Float32Array(1024) };
+  const centred = { name: "centred", shape: [28, 28], values: new Float32Array(784) };
+  const trace = { layers: [input], byName: new Map([["input", input]]), preprocessing: { steps: [centred] } };
+  assert.deepEqual(labInput(trace).shape, [32, 32]);
+  assert.equal(labInput(trace, "centred").values, centred.values);
+  assert.deepEqual(labInput({ ...trace, preprocessing: null }, "centred").shape, [32, 32]);
+  assert.equal(labInput(null), null);
+});

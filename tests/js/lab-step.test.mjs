@@ -1,0 +1,66 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { count, cellOf, windowOf, frame, tick, step, seek } from "../../static/js/lab/step.js";
+
+// A made-up answer with distinct values everywhere, so any wrong slice shows: a 4×5 map padded
+// by 1 (6×7), 3×3 kernel, stride 2 -> output 2×3; products[y, x] numbered 1000·(y·3+x) + cell.
+function answer() {
+  const [ph, pw] = [6, 7];
+  const padded = new Float32Array(ph * pw).map((_, i) => {
+    const y = Math.floor(i / pw), x = i % pw;
+    return y === 0 || x === 0 || y === ph - 1 || x === pw - 1 ? 0 : 10 * y + x;
+  });
+  const products = new Float32Array(2 * 3 * 9).map((_, i) => 1000 * Math.floor(i / 9) + (i % 9));
+  return {
+    stride: 2, padding: 1,
+    padded: { shape: [ph, pw], values: padded },
+    output: { shape: [2, 3], values: Float32Array.from([1, 2, 3, 4, 5, 6]) },
+    kernel: { shape: [3, 3], values: Float32Array.from([1, 0, -1, 2, 0, -2, 1, 0, -1]), bias: 0.5 },
+    products: { shape: [2, 3, 3, 3], values: products },
+  };
+}
+
+test("positions run row-major over the output, clamped to it", () => {
+  assert.equal(count([2, 3]), 6);
+  assert.deepEqual(cellOf(0, [2, 3]), [0, 0]);
+  assert.deepEqual(cellOf(4, [2, 3]), [1, 1]);
+  assert.deepEqual(cellOf(99, [2, 3]), [1, 2]);
+  assert.deepEqual(cellOf(-3, [2, 3]), [0, 0]);
+});
+
+test("the window moves by the stride over the padded map", () => {
+  const w = windowOf([1, 2], 2, 3, 1);
+  assert.deepEqual([w.y0, w.y1, w.x0, w.x1], [2, 5, 4, 7]);
+  assert.deepEqual(w.image, { y0: 1, y1: 4, x0: 3, x1: 6 });
+});
+
+test("a frame is slices of the server's arrays: window, its padding zeros, products, output", () => {
+  const r = answer();
+  const f = frame(r, 5);                    // output cell (1, 2): padded rows 2..4, cols 4..6
+  assert.deepEqual([f.y, f.x, f.k], [1, 2, 3]);
+  assert.deepEqual(Array.from(f.window), [24, 25, 0, 34, 35, 0, 44, 45, 0]);
+  assert.deepEqual(f.border, [false, false, true, false, false, true, false, false, true]);
+  assert.deepEqual(Array.from(f.products), [5000, 5001, 5002, 5003, 5004, 5005, 5006, 5007, 5008]);
+  assert.equal(f.value, 6);
+  assert.equal(f.bias, 0.5);
+  const first = frame(r, 0);
+  assert.deepEqual(first.border, [true, true, true, true, false, false, true, false, false]);
+  assert.equal(frame({ ...r, products: null }, 0).products, null);
+});
+
+test("the clock advances rate positions per second, wraps, and stands still when paused", () => {
+  let p = { index: 0, playing: true, rate: 30, last: null };
+  p = tick(p, 1000, 6);
+  assert.equal(p.index, 0);
+  p = tick(p, 1010, 6);                       // 10 ms at 30/s: not yet
+  assert.equal(p.index, 0);
+  p = tick(p, 1100, 6);                       // 100 ms: 3 positions
+  assert.equal(p.index, 3);
+  p = tick(p, 1200, 6);                       // 3 more: wraps to 0
+  assert.equal(p.index, 0);
+  const paused = tick({ ...p, playing: false }, 5000, 6);
+  assert.equal(paused.index, 0);
+  assert.equal(step({ index: 0, playing: true }, -1, 6).index, 5);
+  assert.equal(step({ index: 5, playing: true }, 1, 6).playing, false);
+  assert.equal(seek({ index: 0 }, 42, 6).index, 5);
+});
