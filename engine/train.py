@@ -10,6 +10,8 @@ decay on weights (not biases), and fresh random shifts/rotations/scalings every 
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
 import sys
 import time
@@ -43,6 +45,51 @@ class TrainConfig:
     scale_min: float = 0.9
     scale_max: float = 1.1
     snapshots: int = 24           # weight snapshots for the history (float16, ~128 kB each)
+    blas_threads: int = 1         # see blas_threads(): robust on a busy shared machine
+
+
+def _openblas_thread_api():
+    """(set_num_threads, get_num_threads) of the OpenBLAS NumPy loaded, or None."""
+    try:
+        with open("/proc/self/maps") as fh:
+            paths = sorted({line.split()[-1] for line in fh
+                            if "openblas" in line.lower() and ".so" in line})
+    except OSError:
+        return None
+    names = [(f"{p}_set_num_threads{s}", f"{p}_get_num_threads{s}")
+             for p in ("scipy_openblas", "openblas") for s in ("64_", "")]
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for set_name, get_name in names:
+            if hasattr(lib, set_name) and hasattr(lib, get_name):
+                return getattr(lib, set_name), getattr(lib, get_name)
+    return None
+
+
+@contextlib.contextmanager
+def blas_threads(n: int = 1):
+    """Run the block with OpenBLAS limited to `n` threads, then restore its setting.
+
+    Why: on this shared 2-core machine a training epoch with OpenBLAS's 2 spinning threads took
+    7x longer (22 s vs 3 s) whenever other processes were busy, and batch-64 matrices are too
+    small for a second thread to help much when it is quiet. OPENBLAS_NUM_THREADS only works
+    before NumPy loads, so we call the library's own setter (as threadpoolctl does); a no-op
+    where no OpenBLAS is found.
+    """
+    api = _openblas_thread_api()
+    if api is None:
+        yield
+        return
+    set_threads, get_threads = api
+    before = get_threads()
+    set_threads(n)
+    try:
+        yield
+    finally:
+        set_threads(before)
 
 
 def to_batch(images: np.ndarray, dtype=np.float32) -> np.ndarray:
@@ -151,6 +198,11 @@ def train(spec, data, epochs: int | None = None, config: TrainConfig | None = No
     cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides})
     if epochs is not None:
         cfg.epochs = epochs
+    with blas_threads(cfg.blas_threads):
+        return _train(spec, data, cfg, progress)
+
+
+def _train(spec, data, cfg: TrainConfig, progress) -> tuple[Network, History]:
     network = Network(spec, seed=cfg.seed)
     dt = network.dtype.type
     rng = np.random.default_rng([cfg.seed, 1])     # data order and augmentation, apart from init

@@ -1,0 +1,173 @@
+"""`convscope train` and `convscope evaluate` (wired into the CLI by app/cli.py).
+
+The defaults reproduce the shipped model: `convscope train` alone trains the reference net on
+../shared/data/mnist (10,000 training digits) and writes models/lenet-mnist.npz beside its
+history models/lenet-mnist.history.npz. Errors are one line on stderr and a non-zero exit.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import time
+from pathlib import Path
+
+from engine.errors import EngineError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
+DEFAULT_MODEL = ROOT / "models" / "lenet-mnist.npz"
+
+
+def history_path(model_path: Path) -> Path:
+    """models/lenet-mnist.npz -> models/lenet-mnist.history.npz"""
+    return model_path.with_name(model_path.name.removesuffix(".npz") + ".history.npz")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def add_train_command(subparsers) -> None:
+    from engine.train import TrainConfig
+    d = TrainConfig()
+    p = subparsers.add_parser("train", help="train a model on MNIST-format data and save it")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                   help=f"directory with the four IDX files (default {DEFAULT_DATA})")
+    p.add_argument("--epochs", type=_positive_int, default=d.epochs,
+                   help=f"passes over the training set (default {d.epochs})")
+    p.add_argument("--out", type=Path, default=DEFAULT_MODEL,
+                   help="model file to write; its history goes beside it as "
+                        f"<name>.history.npz (default {DEFAULT_MODEL})")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+    p.add_argument("--batch-size", type=_positive_int, default=d.batch_size,
+                   help=f"mini-batch size (default {d.batch_size})")
+    p.add_argument("--lr", type=_positive_float, default=d.lr,
+                   help=f"peak learning rate of the cosine schedule (default {d.lr})")
+    p.add_argument("--spec", default="reference",
+                   help="'reference' (the LeNet of the contract) or a JSON file holding a spec "
+                        "list (default reference)")
+    p.add_argument("--no-augment", action="store_true",
+                   help="train without random shifts/rotations/scalings")
+    p.set_defaults(run=run_train)
+
+
+def add_evaluate_command(subparsers) -> None:
+    p = subparsers.add_parser("evaluate", help="print a model's test accuracy and confusion matrix")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL,
+                   help=f"model .npz written by `convscope train` (default {DEFAULT_MODEL})")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                   help=f"directory with the four IDX files (default {DEFAULT_DATA})")
+    p.set_defaults(run=run_evaluate)
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"convscope {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def load_spec(name: str) -> list:
+    from engine.errors import SpecError
+    from engine.spec import REFERENCE_SPEC
+    if name == "reference":
+        return REFERENCE_SPEC
+    try:
+        spec = json.loads(Path(name).read_text())
+    except (OSError, ValueError) as exc:
+        raise SpecError(f"--spec {name!r}: not 'reference' and not a readable JSON spec file "
+                        f"({exc})") from None
+    return spec
+
+
+def run_train(args) -> int:
+    from engine.data import load_mnist
+    from engine.network import Network
+    from engine.train import evaluate, train
+
+    try:
+        spec = load_spec(args.spec)
+        Network(spec)                     # validate the spec before loading data
+        data = load_mnist(args.data)
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        print(f"training on {len(data.train_x)} {data.name} images from {args.data}, testing on "
+              f"{len(data.test_x)}; {args.epochs} epochs", file=sys.stderr)
+        start = time.perf_counter()
+        network, history = train(spec, data, epochs=args.epochs, seed=args.seed,
+                                 batch_size=args.batch_size, lr=args.lr,
+                                 augment=not args.no_augment)
+        seconds = time.perf_counter() - start
+        accuracy, _ = evaluate(network, data.test_x, data.test_y)
+        hist = history_path(out)
+        network.save(out, {
+            "name": out.name.removesuffix(".npz"), "dataset": data.name,
+            "classes": list(data.classes), "spec": args.spec,
+            "accuracy": {"test": accuracy}, "seed": args.seed, "epochs": args.epochs,
+            "data_digest": data.digest, "train_count": len(data.train_x),
+            "test_count": len(data.test_x), "training_seconds": round(seconds, 1),
+            "history": hist.name, "config": history.config,
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        })
+        history.save(hist)
+    except EngineError as exc:
+        return _fail("train", str(exc))
+    except OSError as exc:
+        return _fail("train", f"cannot write {exc.filename or args.out}: {exc.strerror or exc}")
+    print(f"test accuracy {100 * accuracy:.2f}% ({round(accuracy * len(data.test_y))}/"
+          f"{len(data.test_y)}) after {args.epochs} epochs in {seconds:.0f} s; wrote {out} "
+          f"and {hist}")
+    return 0
+
+
+def format_confusion(confusion, classes) -> str:
+    """Rows true class, columns predicted; a header of column indices."""
+    k = len(confusion)
+    width = max(5, len(str(int(confusion.max()))) + 1)
+    lines = ["true\\pred " + "".join(f"{j:>{width}}" for j in range(k))]
+    for i in range(k):
+        name = str(classes[i]) if i < len(classes) else str(i)
+        label = (name if name == str(i) else f"{i} {name}")[:9]
+        lines.append(f"{label:<10}" + "".join(f"{int(c):>{width}}" for c in confusion[i]))
+    return "\n".join(lines)
+
+
+def run_evaluate(args) -> int:
+    from engine.data import load_mnist
+    from engine.network import Network
+    from engine.train import evaluate
+
+    try:
+        network = Network.load(args.model)
+        data = load_mnist(args.data)
+        classes = network.metadata.get("classes") or list(data.classes)
+        outputs = network.stages[-1]["shape"][0]
+        if outputs != len(data.classes):
+            return _fail("evaluate", f"{args.model} has {outputs} outputs but {args.data} has "
+                                     f"{len(data.classes)} classes")
+        trained_on = network.metadata.get("dataset")
+        if trained_on and trained_on != data.name:
+            print(f"warning: {args.model} was trained on {trained_on}, the data in {args.data} "
+                  f"looks like {data.name}", file=sys.stderr)
+        start = time.perf_counter()
+        accuracy, confusion = evaluate(network, data.test_x, data.test_y)
+        seconds = time.perf_counter() - start
+    except EngineError as exc:
+        return _fail("evaluate", str(exc))
+    recorded = (network.metadata.get("accuracy") or {}).get("test")
+    print(f"{args.model} on {len(data.test_y)} test images of {args.data} ({data.name}): "
+          f"accuracy {100 * accuracy:.2f}% ({int(confusion.trace())}/{len(data.test_y)}) "
+          f"in {seconds:.2f} s" + ("" if recorded is None else
+                                   f"; recorded at training: {100 * recorded:.2f}%"))
+    print(format_confusion(confusion, classes))
+    return 0
