@@ -56,8 +56,9 @@ def add_train_command(subparsers) -> None:
     p.add_argument("--lr", type=_positive_float, default=d.lr,
                    help=f"peak learning rate of the cosine schedule (default {d.lr})")
     p.add_argument("--spec", default="reference",
-                   help="'reference' (the LeNet of the contract) or a JSON file holding a spec "
-                        "list (default reference)")
+                   help="a named spec of engine/zoo.py: 'reference' (the LeNet of the contract), "
+                        "'harley' (scaled tanh, LeCun's C3 table), 'fashion'; or a JSON file "
+                        "holding a spec list (default reference)")
     p.add_argument("--no-augment", action="store_true",
                    help="train without random shifts/rotations/scalings")
     p.set_defaults(run=run_train)
@@ -79,14 +80,14 @@ def _fail(command: str, message: str) -> int:
 
 def load_spec(name: str) -> list:
     from engine.errors import SpecError
-    from engine.spec import REFERENCE_SPEC
-    if name == "reference":
-        return REFERENCE_SPEC
+    from engine.zoo import SPECS, get_spec
+    if name in SPECS:                   # a named spec of engine/zoo.py (reference, harley, ...)
+        return get_spec(name)
     try:
         spec = json.loads(Path(name).read_text())
     except (OSError, ValueError) as exc:
-        raise SpecError(f"--spec {name!r}: not 'reference' and not a readable JSON spec file "
-                        f"({exc})") from None
+        raise SpecError(f"--spec {name!r}: not a named spec ({', '.join(SPECS)}) and not a "
+                        f"readable JSON spec file ({exc})") from None
     return spec
 
 
