@@ -41,6 +41,7 @@ export function mount3D(el, store) {
   let pendingTrace = null; // time a new trace arrived, until the frame that shows it
   const stats = { frames: 0, lastDrawMs: 0, traceToFrameMs: null, pickMs: 0, drawCalls: 0, webgl: renderer.version };
   const labels = createLabels(overlay);
+  let scales = new Map(); // shown stage name -> colour scale (the legend's)
 
   function rebuild(state) {
     const layers = state.trace?.layers ?? state.model?.layers;
@@ -58,9 +59,10 @@ export function mount3D(el, store) {
 
   function repaint(state) {
     if (!layout) return;
-    const { colors, scales } = paintUnits(layout, state.trace);
-    renderer.setColors(colors);
-    labels.setScales(scales);
+    const painted = paintUnits(layout, state.trace);
+    renderer.setColors(painted.colors);
+    labels.setScales(painted.scales);
+    scales = new Map([...painted.scales.values()].map((v) => [v.stage, v.scale]));
     pendingTrace = pendingTrace ?? performance.now();
     requestDraw();
   }
@@ -194,6 +196,10 @@ export function mount3D(el, store) {
     },
     pickAt,
     redraw: requestDraw,
+    // For the shared panel (views/panel.js reads columns[index.get(layer).column].shown).
+    panelView: () => layout && { layout: { columns: layout.planes }, index: layout.stages },
+    planeOf: (name) => (layout && layout.stages.has(name) ? layout.planes[layout.stages.get(name).column] : null),
+    scaleOf: (shown) => scales.get(shown) ?? null,
     destroy() {
       offs.forEach((off) => off());
       detach();
@@ -219,7 +225,7 @@ function buildDom(el) {
   toolbar.setAttribute("aria-label", "3D camera");
   const stage = document.createElement("div");
   stage.className = "view3d-stage";
-  stage.style.cssText = "position:relative;flex:1 1 auto;min-height:420px;";
+  stage.style.cssText = "position:relative;flex:1 1 auto;min-height:300px;";
   const canvas = document.createElement("canvas");
   canvas.className = "view3d-canvas";
   canvas.tabIndex = 0;

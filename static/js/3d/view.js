@@ -1,0 +1,76 @@
+// The 3D tab as tabs.js mounts it: mount(el, {store}) -> {show, hide}.
+//
+// Composes the 3D view (view3d.js) with the page's own numbers panel and legend (views/panel.js,
+// views/legend.js), so a unit hovered in 3D is explained exactly as in 2D, from the same
+// /api/explain answer that live.js writes to the store. While this tab is open it borrows the
+// Network tab's drawing side (pad, tools, preprocessing) and gives it back on hide: the very
+// same pad element, so the drawing survives switching and the planes update live as you draw.
+import { focusUnit } from "../state.js";
+import { renderLegend } from "../views/legend.js";
+import { renderPanel } from "../views/panel.js";
+import { mount3D } from "./view3d.js";
+
+export function mount(el, { store }) {
+  el.style.cssText = "display:flex;gap:10px;padding:8px 10px;min-height:0;";
+  const side = document.createElement("div"); // the borrowed drawing side goes here
+  side.style.cssText = "display:flex;flex:none;min-height:0;";
+  const main = document.createElement("div");
+  main.style.cssText = "display:flex;flex-direction:column;flex:1;min-width:0;min-height:0;gap:6px;";
+  const viewEl = document.createElement("div");
+  viewEl.style.cssText = "display:flex;flex-direction:column;flex:3 1 0;min-height:340px;";
+  const foot = document.createElement("div");
+  foot.className = "net-foot";
+  const legend = document.createElement("div");
+  legend.className = "legend";
+  legend.setAttribute("aria-label", "Colour scale");
+  foot.append(legend);
+  const panel = document.createElement("section");
+  panel.className = "explain";
+  panel.style.cssText = "flex:0 1 auto;max-height:45%;overflow:auto;";
+  panel.id = "explain-3d";
+  panel.setAttribute("aria-live", "polite");
+  panel.setAttribute("aria-label", "How the selected unit was computed");
+  main.append(viewEl, foot, panel);
+  el.replaceChildren(side, main);
+
+  const view = mount3D(viewEl, store);
+  let visible = false;
+  let borrowed = null; // {node, placeholder} while the drawing side is here
+
+  function renderInfo(s) {
+    if (!visible || view.error) return;
+    renderPanel(panel, s, view.panelView());
+    const f = focusUnit(s);
+    const plane = f ? view.planeOf(f.layer) : null;
+    const shown = plane ? plane.shown : view.planeOf("conv1")?.shown ?? "conv1";
+    renderLegend(legend, view.scaleOf(shown), shown);
+  }
+  const off = store.subscribe(renderInfo, ["hover", "pinned", "explanation", "trace", "foldActivations"]);
+
+  return {
+    show() {
+      visible = true;
+      const node = document.querySelector("#view-network > .side");
+      if (node && !borrowed) {
+        const placeholder = document.createComment("drawing side: borrowed by the 3D tab");
+        node.before(placeholder);
+        side.append(node);
+        borrowed = { node, placeholder };
+      }
+      renderInfo(store.get());
+      view.redraw?.();
+    },
+    hide() {
+      visible = false;
+      if (borrowed) {
+        borrowed.placeholder.replaceWith(borrowed.node);
+        borrowed = null;
+      }
+    },
+    destroy() {
+      off();
+      view.destroy();
+    },
+    view,
+  };
+}
