@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -128,5 +129,11 @@ def run_serve(args) -> int:
     else:
         config = uvicorn.Config(create_app(Settings.from_env()), log_level="warning",
                                 access_log=False)
+        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
+        # handlers that were there before it: make those no-ops, so a stop asked for is a
+        # clean exit 0, not death by signal (or a KeyboardInterrupt traceback).
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: None)
         uvicorn.Server(config).run(sockets=[sock])
+        print("ConvScope stopped", file=sys.stderr)
     return 0
