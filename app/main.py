@@ -14,7 +14,8 @@ from app.config import Settings
 from app.deps import load_resources
 from app.limits import BodyLimit
 from app.models_registry import load_registry
-from app.routes import explain, forward, health, join, lab, model, models, samples
+from app.routes import (explain, forward, gradient, health, history, join, lab, model, models,
+                        samples)
 from app.static import SafeStaticFiles
 
 
@@ -25,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   summary="Every stage of a trained ConvNet, and where each unit's value comes from.")
     app.state.resources = resources
     app.state.registry = load_registry(settings, resources)   # ?model= picks one
-    for area in (health, model, models, forward, explain, samples, join, lab):
+    for area in (health, model, models, forward, explain, samples, join, lab, gradient, history):
         app.include_router(area.router)
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

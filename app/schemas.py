@@ -258,6 +258,72 @@ class GradientResult(BaseModel):
                                                          "after the steps.")
 
 
+class HistoryForwardBody(ForwardBody):
+    """A forward body plus which snapshots (default all) and stages (default relu1, relu2)."""
+    snapshots: list[Annotated[int, Field(strict=True)]] | None = Field(
+        None, max_length=256, description="Snapshot indices from GET /api/history; omitted = all.")
+    stages: list[str] | None = Field(None, min_length=0, max_length=16,
+                                     description="Stage names whose values to return.")
+
+
+class SnapshotForward(BaseModel):
+    index: int
+    prediction: int
+    probabilities: list[float]
+    layers: list[StageGradient] = Field(description="{name, shape, values} of each asked stage.")
+
+
+class HistoryForwardResult(BaseModel):
+    count: int = Field(description="Snapshots in the history.")
+    snapshots: list[SnapshotForward]
+
+
+class SnapshotInfo(BaseModel):
+    index: int
+    step: int = Field(description="Optimisation steps done (0 = random init).")
+    epoch: float
+    label: str
+    test_accuracy: float = Field(description="On the probe (see `probe`).")
+    test_loss: float
+
+
+class SnapshotKernels(BaseModel):
+    layer: str
+    shape: list[int] = Field(description="[snapshots, filters, in_channels, k, k].")
+    values: list[float]
+
+
+class SeedRun(BaseModel):
+    seed: int
+    epochs: int
+    label: str
+    shape: list[int]
+    init: list[float] = Field(description="conv1 weights at random init.")
+    final: list[float] = Field(description="conv1 weights at the end of that run.")
+    test_accuracy: float | None
+
+
+class StepCurves(BaseModel):
+    bucket: int = Field(description="Steps averaged into each point.")
+    step: list[int] = Field(description="Step count at the end of each bucket.")
+    loss: list[float]
+    total_error: list[float]
+
+
+class HistoryResult(BaseModel):
+    model: str
+    steps_per_epoch: int
+    probe: str
+    config: dict
+    curves: dict[str, list[float]] = Field(
+        description="Per epoch: epoch, train_loss, train_total_error, train_accuracy, test_loss, "
+                    "test_total_error, test_accuracy, lr, seconds.")
+    step_curves: StepCurves
+    snapshots: list[SnapshotInfo]
+    kernels: SnapshotKernels
+    seeds: list[SeedRun] = Field(description="This run first, then any other-seed runs.")
+
+
 # --- Lab: POST /api/convolve and GET /api/kernels (sent by the Lab tab and classroom scripts) --
 # Ranges are checked here with messages that name them (the engine re-checks: it is callable
 # without the app). A before-validator reports the range instead of pydantic's one-sided

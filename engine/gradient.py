@@ -29,6 +29,7 @@ import numpy as np
 from engine import losses
 from engine.errors import BadInput
 from engine.network import Network
+from engine.trace import Trace
 
 MAX_STEPS = 20             # bounded work per call: 20 forward + backward passes of one image
 MAX_LEARNING_RATE = 1.0    # beyond this one step overshoots wildly on a single example
@@ -59,6 +60,14 @@ class LearnResult:
     stage_gradients: list[tuple[str, tuple, np.ndarray]]   # (name, shape, d loss / d values)
     parameter_gradients: dict[str, dict[str, np.ndarray]]  # layer -> {"weight", "bias"}
     kernels: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # before/after
+    trace: Trace | None = None     # the starting network's forward record (float64)
+
+    def dense_factors(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(d loss/d output, input) of dense layer `name`: for one example its weight gradient
+        is exactly their outer product, 1/(units·inputs) of the numbers to send."""
+        names = [rec.name for rec in self.trace.records]
+        i = names.index(name)
+        return self.stage_gradients[i][2], self.trace.records[i - 1].values
 
 
 def float64_copy(network: Network) -> Network:
@@ -167,7 +176,7 @@ def learn(network: Network, image, target: int, learning_rate: float,
     for name in conv_names:
         kernels[name]["after"] = net.layer(name).params["weight"].copy()
     return LearnResult(target, learning_rate, steps, before, now, history, stage_gradients,
-                       parameter_gradients, kernels)
+                       parameter_gradients, kernels, trace)
 
 
 def _history_entry(step: int, fig: Figures, target: int) -> dict:

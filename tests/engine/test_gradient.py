@@ -201,3 +201,12 @@ def test_bad_arguments_are_refused_with_what_is_accepted(net, digit, kwargs, wor
     args = {"target": 1, "learning_rate": 0.1, "steps": 1, **kwargs}
     with pytest.raises(BadInput, match=words.replace(".", r"\.")):
         learn(net, digit, **args)
+
+
+def test_dense_weight_gradient_is_the_outer_product_of_its_factors(net, digit):
+    result = learn(net, digit, target=6, learning_rate=0.01)
+    for name in ("fc1", "fc2", "fc3"):
+        rows, cols = result.dense_factors(name)
+        np.testing.assert_allclose(np.outer(rows, cols),
+                                   result.parameter_gradients[name]["weight"], rtol=1e-12,
+                                   atol=1e-15, err_msg=name)

@@ -1,0 +1,73 @@
+"""POST /api/gradient: one digit, one target — loss, gradients everywhere, a few SGD steps.
+
+Every call starts from the served model and works on a copy (engine.gradient.learn), so the
+server keeps no per-student state and the same body always gives the same numbers; the page
+shows n steps by sending `steps: n`. A plain `def`: 20 steps are ~15 ms of CPU, too long to
+hold the event loop that answers everyone's forward passes.
+"""
+from __future__ import annotations
+
+import numpy as np
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from app.errors import ERROR_RESPONSES
+from app.inputs import ink_from_body
+from app.models_registry import ModelDep
+from app.responses import json_response
+from app.schemas import ForwardBody, GradientBody, GradientResult
+from app.serialize import flat
+from engine.gradient import LearnResult, learn
+from engine.preprocess import preprocess, to_network_input
+
+router = APIRouter(prefix="/api", tags=["learn"])
+
+
+def network_input(body: ForwardBody, settings) -> np.ndarray:
+    """The (1, 32, 32) image /api/forward would feed the network for this body."""
+    ink = ink_from_body(body, settings)
+    return preprocess(ink).input if body.preprocess else to_network_input(ink, preprocess=False)
+
+
+def figures_payload(fig) -> dict:
+    return {"probabilities": flat(fig.probabilities), "prediction": fig.prediction,
+            "total_error": fig.total_error, "cross_entropy": fig.cross_entropy}
+
+
+def gradient_payload(result: LearnResult, dense_weights: str = "full") -> dict:
+    """Engine result -> contract-style JSON: float32 flat arrays with their shapes."""
+    classes = len(result.before.probabilities)
+    parameters = {}
+    for name, grads in result.parameter_gradients.items():
+        entry = {"weight_shape": list(grads["weight"].shape), "bias": flat(grads["bias"])}
+        if dense_weights == "outer" and grads["weight"].ndim == 2:
+            rows, cols = result.dense_factors(name)
+            entry["outer"] = {"rows": flat(rows), "cols": flat(cols)}
+        else:
+            entry["weight"] = flat(grads["weight"])
+        parameters[name] = entry
+    return {
+        "target": result.target, "learning_rate": result.learning_rate, "steps": result.steps,
+        "loss": "cross_entropy",
+        "target_vector": flat(np.eye(classes)[result.target]),
+        "before": figures_payload(result.before), "after": figures_payload(result.after),
+        "history": result.history,
+        "stage_gradients": [{"name": n, "shape": list(s), "values": flat(g)}
+                            for n, s, g in result.stage_gradients],
+        "parameter_gradients": parameters,
+        "kernels": {name: {"before": flat(k["before"]), "after": flat(k["after"]),
+                           "shape": list(k["before"].shape)}
+                    for name, k in result.kernels.items()},
+    }
+
+
+@router.post("/gradient", response_model=GradientResult, responses=ERROR_RESPONSES)
+def gradient(body: GradientBody, request: Request, res: ModelDep) -> Response:
+    """Cross-entropy of `target` for this drawing, its gradient w.r.t. every stage and every
+    parameter of the served model, and `steps` SGD steps at `learning_rate` on a copy: the
+    probabilities and errors before, after and at each step, and every conv kernel before and
+    after. 422 names the valid target range, rate bounds and step counts."""
+    image = network_input(body, res.settings)
+    result = learn(res.network, image, body.target, body.learning_rate, body.steps)
+    return json_response(request, gradient_payload(result, body.dense_weights),
+                         res.settings.gzip_level, res.settings.gzip_min_bytes)

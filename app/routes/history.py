@@ -1,0 +1,177 @@
+"""GET /api/history and POST /api/history/forward: the recorded training run, for scrubbing.
+
+The history file sits beside its model (`models/lenet-mnist.npz` -> `lenet-mnist.history.npz`,
+written by `convscope train`); second-seed runs beside it as `<stem>.seed<N>.history.npz`
+(engine/seeds.py). Both are read once per file (mtime-checked) and kept with the snapshot
+networks built from them: one entry per model file, so the cache cannot grow with requests.
+
+`/api/history/forward` returns the current drawing at *every* snapshot in one response, so
+the page scrubs with no round trip: the feature maps it needs are a few kB per snapshot.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Request
+from starlette.responses import Response
+
+from app.errors import ERROR_RESPONSES
+from app.models_registry import ModelDep
+from app.responses import Encoded, dumps, json_response
+from app.routes.gradient import network_input
+from app.schemas import ErrorBody, HistoryForwardBody, HistoryForwardResult, HistoryResult
+from app.serialize import flat
+from engine.errors import ModelFileError
+from engine.history import History
+from engine.network import Network
+from engine.seeds import seed_paths
+
+router = APIRouter(prefix="/api", tags=["learn"])
+MAX_CURVE_POINTS = 600      # the per-step curve, bucket-averaged: a plot is ~600 px wide
+DEFAULT_STAGES = ("relu1", "relu2")
+NOT_FOUND = {404: {"model": ErrorBody, "description": "The model has no recorded history."}}
+
+
+def history_path(model_path) -> Path:
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.name.removesuffix(".npz") + ".history.npz")
+
+
+@dataclass
+class Loaded:
+    history: History
+    body: Encoded                     # the GET response, serialised once
+    networks: list | None = None      # one float32 Network per snapshot, built on first forward
+
+
+_cache: dict[Path, tuple[float, Loaded]] = {}
+_lock = threading.Lock()
+
+
+def _label(step: int, epoch: float) -> str:
+    return "random init" if step == 0 else f"step {step} · epoch {epoch:.2f}"
+
+
+def _step_curves(history: History) -> dict:
+    loss = np.asarray(history.step_loss, np.float64)
+    err = np.asarray(history.step_total_error, np.float64)
+    size = max(1, -(-len(loss) // MAX_CURVE_POINTS))          # ceil: steps per bucket
+    ends = np.minimum(np.arange(size, len(loss) + size, size), len(loss))
+    starts = ends - np.diff(np.concatenate([[0], ends]))
+
+    def means(a):
+        return flat([a[s:e].mean() for s, e in zip(starts, ends)]) if len(a) else flat([])
+
+    return {"bucket": size, "step": [int(e) for e in ends], "loss": means(loss),
+            "total_error": means(err)}
+
+
+def _seed_entry(history: History, label: str) -> dict:
+    first, last = history.snapshots[0], history.snapshots[-1]
+    return {"seed": int(history.config.get("seed", 0)),
+            "epochs": len(history.curves["test_accuracy"]), "label": label,
+            "shape": list(first[1]["conv1"]["weight"].shape),
+            "init": flat(first[1]["conv1"]["weight"]), "final": flat(last[1]["conv1"]["weight"]),
+            "test_accuracy": float(history.curves["test_accuracy"][-1])
+            if history.curves["test_accuracy"] else None}
+
+
+def history_payload(history: History, seeds: list[tuple[History, str]], model: str) -> dict:
+    infos = [info for info, _ in history.snapshots]
+    conv1 = np.stack([w["conv1"]["weight"] for _, w in history.snapshots])
+    return {
+        "model": model, "steps_per_epoch": history.steps_per_epoch, "probe": history.probe,
+        "config": history.config,
+        "curves": {"epoch": list(range(1, len(history.curves["lr"]) + 1)),
+                   **{k: flat(v) for k, v in history.curves.items()}},
+        "step_curves": _step_curves(history),
+        "snapshots": [{"index": k, "step": int(i["snapshot_step"]),
+                       "epoch": float(i["snapshot_epoch"]),
+                       "label": _label(int(i["snapshot_step"]), float(i["snapshot_epoch"])),
+                       "test_accuracy": float(i["snapshot_test_accuracy"]),
+                       "test_loss": float(i["snapshot_test_loss"])} for k, i in enumerate(infos)],
+        "kernels": {"layer": "conv1", "shape": list(conv1.shape), "values": flat(conv1)},
+        "seeds": [_seed_entry(history, f"seed {history.config.get('seed', 0)} (this model)")]
+                 + [_seed_entry(h, label) for h, label in seeds],
+    }
+
+
+def load(res) -> Loaded:
+    """The model's history (cached while the file is unchanged); 404 if it has none."""
+    path = history_path(res.settings.model_path)
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        raise HTTPException(404, f"no training history for this model: {path.name} is not "
+                                 f"beside {Path(res.settings.model_path).name}; `convscope "
+                                 "train` writes it") from None
+    with _lock:
+        hit = _cache.get(path)
+        if hit and hit[0] == mtime:
+            return hit[1]
+        try:
+            history = History.load(path)
+            seeds = []
+            for p in seed_paths(res.settings.model_path):
+                h = History.load(p)
+                seeds.append((h, f"seed {h.config.get('seed')} ({len(h.curves['lr'])} "
+                                 f"epochs, same data and recipe)"))
+        except (ModelFileError, KeyError, ValueError) as exc:
+            raise ModelFileError(f"training history {path.name} is unusable: {exc}") from None
+        loaded = Loaded(history, Encoded(dumps(history_payload(
+            history, seeds, res.model_info["name"])), res.settings.gzip_level))
+        _cache[path] = (mtime, loaded)
+        return loaded
+
+
+def snapshot_networks(loaded: Loaded) -> list[Network]:
+    with _lock:
+        if loaded.networks is None:
+            nets = []
+            for k in range(len(loaded.history.snapshots)):
+                net = Network(loaded.history.spec)
+                net.set_parameters(loaded.history.weights_at(k))
+                nets.append(net)
+            loaded.networks = nets
+        return loaded.networks
+
+
+@router.get("/history", response_model=HistoryResult, responses=NOT_FOUND)
+def history(request: Request, res: ModelDep) -> Response:
+    """Learning curves (per epoch, and per step bucket-averaged), the snapshot list with
+    step/epoch labels and probe accuracy, conv1's kernels at every snapshot, and conv1 at init
+    and at the end for this run and any other-seed run. 404 when no history was recorded."""
+    return load(res).body.response(request)
+
+
+@router.post("/history/forward", response_model=HistoryForwardResult,
+             responses={**ERROR_RESPONSES, **NOT_FOUND})
+def history_forward(body: HistoryForwardBody, request: Request, res: ModelDep) -> Response:
+    """The drawing through the network as it was at each snapshot (all of them by default):
+    prediction, probabilities and the chosen stages' values, so scrubbing needs no round trip."""
+    loaded = load(res)
+    nets = snapshot_networks(loaded)
+    count = len(nets)
+    wanted = list(range(count)) if body.snapshots is None else body.snapshots
+    bad = [k for k in wanted if not 0 <= k < count]
+    if bad:
+        raise HTTPException(422, f"snapshots {bad} out of range; this history has {count} "
+                                 f"snapshots, 0..{count - 1}")
+    stages = list(DEFAULT_STAGES if body.stages is None else body.stages)
+    names = [s["name"] for s in nets[0].stages]
+    unknown = [s for s in stages if s not in names]
+    if unknown:
+        raise HTTPException(422, f"unknown stages {unknown}; valid names: {', '.join(names)}")
+    image = network_input(body, res.settings)
+    out = []
+    for k in wanted:
+        trace = nets[k].forward(image)
+        out.append({"index": k, "prediction": int(trace.prediction),
+                    "probabilities": flat(trace.probabilities),
+                    "layers": [{"name": s, "shape": list(trace[s].shape),
+                                "values": flat(trace[s].values)} for s in stages]})
+    return json_response(request, {"count": count, "snapshots": out},
+                         res.settings.gzip_level, res.settings.gzip_min_bytes)

@@ -1,0 +1,71 @@
+"""A second training run from another seed, keeping only conv1: "filters differ because they
+start different".
+
+The Learn view shows the 6 conv1 kernels at random init and after training for the shipped
+run (seed 0, its full history) beside a run that differs *only* in its seed: same spec, data,
+recipe and code, so any difference in the learned filters comes from where they started. Only
+conv1's snapshots are kept (150 weights + 6 biases each), so the file is a few kB:
+
+    python -m engine.seeds --data /path/to/mnist --seed 1 --epochs 3 \\
+        --out models/lenet-mnist.seed1.history.npz
+
+The file has the `engine.history` format (curves and snapshots; `meta.layers == ["conv1"]`
+and `meta.config.seed` says which seed), so `History.load` reads it.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from engine.history import History
+
+
+def keep_layers(history: History, layers=("conv1",)) -> History:
+    """The same history with only `layers` in its snapshots (curves untouched)."""
+    slim = History(history.spec, history.steps_per_epoch, dict(history.config),
+                   probe=history.probe)
+    slim.curves = {k: list(v) for k, v in history.curves.items()}
+    slim.step_loss, slim.step_total_error = list(history.step_loss), list(history.step_total_error)
+    slim.snapshots = [(dict(info), {name: weights[name] for name in layers})
+                      for info, weights in history.snapshots]
+    return slim
+
+
+def seed_paths(model_path) -> list[Path]:
+    """Second-seed histories recorded beside a model: <stem>.seed<N>.history.npz, by seed."""
+    model_path = Path(model_path)
+    stem = model_path.name.removesuffix(".npz")
+    found = model_path.parent.glob(f"{stem}.seed*.history.npz")
+
+    def seed_of(p: Path):
+        tail = p.name[len(stem) + len(".seed"):].removesuffix(".history.npz")
+        return int(tail) if tail.isdigit() else None
+
+    return sorted((p for p in found if seed_of(p) is not None), key=seed_of)
+
+
+def main(argv=None) -> int:
+    from engine.data import load_mnist
+    from engine.spec import REFERENCE_SPEC
+    from engine.train import train
+
+    p = argparse.ArgumentParser(prog="python -m engine.seeds", description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True, help="MNIST-format directory (IDX files)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--snapshots", type=int, default=16)
+    p.add_argument("--out", required=True, help="e.g. models/lenet-mnist.seed1.history.npz")
+    args = p.parse_args(argv)
+    data = load_mnist(args.data)
+    _, history = train(REFERENCE_SPEC, data, epochs=args.epochs, seed=args.seed,
+                       snapshots=args.snapshots, progress=sys.stderr)
+    keep_layers(history).save(args.out)
+    acc = history.curves["test_accuracy"][-1]
+    print(f"seed {args.seed}: {args.epochs} epochs, test accuracy {100 * acc:.2f}%; wrote "
+          f"{args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

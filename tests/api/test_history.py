@@ -1,0 +1,180 @@
+"""GET /api/history, POST /api/history/forward: the recorded run as written, 404 without one.
+
+A tiny real training run (engine.train on the 200 shipped sample digits, a few steps) writes
+the history in its own temporary models directory, so these tests never depend on the shipped
+training having happened; the shipped file, when present, is checked against its documented
+format and size.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from app.config import ROOT
+from engine.history import CURVES, History, snapshot_steps
+from engine.seeds import keep_layers
+from engine.spec import REFERENCE_SPEC
+from engine.train import train
+
+SHIPPED_HISTORY = ROOT / "models" / "lenet-mnist.history.npz"
+
+
+def f32(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """models dir with run.npz, run.history.npz (seed 0) and run.seed1.history.npz."""
+    with np.load(ROOT / "models" / "samples.npz") as s:
+        images = s["images"]                          # (10, 20, 28, 28)
+    y = np.repeat(np.arange(10), images.shape[1])
+    data = SimpleNamespace(train_x=images.reshape(-1, 28, 28), train_y=y,
+                           test_x=images[:, :5].reshape(-1, 28, 28), test_y=np.repeat(
+                               np.arange(10), 5))
+    folder = tmp_path_factory.mktemp("models")
+    net, hist = train(REFERENCE_SPEC, data, epochs=2, batch_size=50, snapshots=5, progress=None)
+    net.save(folder / "run.npz", {"name": "run", "dataset": "mnist",
+                                  "classes": [str(d) for d in range(10)],
+                                  "accuracy": {"test": 0.5}})
+    hist.save(folder / "run.history.npz")
+    _, other = train(REFERENCE_SPEC, data, epochs=1, batch_size=50, snapshots=3, seed=1,
+                     progress=None)
+    keep_layers(other).save(folder / "run.seed1.history.npz")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_client(tiny_run, settings):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    app = create_app(replace(settings, model_path=tiny_run / "run.npz", extra_models=()))
+    with TestClient(app) as c:
+        yield c
+
+
+def test_history_is_the_file_as_recorded(tiny_client, tiny_run):
+    r = tiny_client.get("/api/history")
+    assert r.status_code == 200, r.text
+    out = r.json()
+    hist = History.load(tiny_run / "run.history.npz")
+    for name in CURVES:
+        np.testing.assert_array_equal(f32(out["curves"][name]), f32(hist.curves[name]), name)
+    assert out["curves"]["epoch"] == [1, 2]
+    assert out["steps_per_epoch"] == hist.steps_per_epoch == 4
+    expected = snapshot_steps(8, 5)                  # 2 epochs × 4 steps, cube-spaced
+    assert [s["step"] for s in out["snapshots"]] == expected
+    assert len(out["snapshots"]) == len(hist.snapshots) == len(expected)
+    assert out["snapshots"][0]["step"] == 0 and out["snapshots"][0]["label"] == "random init"
+    assert out["snapshots"][-1]["step"] == 8        # 2 epochs × 4 steps: the end is recorded
+    steps = [s["step"] for s in out["snapshots"]]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)
+    kernels = out["kernels"]
+    assert kernels["layer"] == "conv1" and kernels["shape"] == [len(expected), 6, 1, 5, 5]
+    stacked = np.stack([w["conv1"]["weight"].astype(np.float32) for _, w in hist.snapshots])
+    np.testing.assert_array_equal(f32(kernels["values"]), stacked.ravel())
+    # the per-step curve: one point per step here (8 steps ≪ 600), equal to the recording
+    np.testing.assert_array_equal(f32(out["step_curves"]["loss"]), f32(hist.step_loss))
+
+
+def test_seed_runs_start_different_and_change(tiny_client):
+    seeds = tiny_client.get("/api/history").json()["seeds"]
+    assert [s["seed"] for s in seeds] == [0, 1]
+    a, b = seeds
+    assert a["shape"] == b["shape"] == [6, 1, 5, 5]
+    assert not np.allclose(f32(a["init"]), f32(b["init"])), "two seeds gave the same init"
+    for s in seeds:
+        assert np.abs(f32(s["final"]) - f32(s["init"])).max() > 1e-4, s["label"]
+
+
+def test_history_forward_equals_each_snapshots_network(tiny_client, tiny_run, digit):
+    from engine.network import Network
+    from engine.preprocess import preprocess
+    body = {"pixels": digit.ravel().tolist(), "width": 28, "height": 28}
+    r = tiny_client.post("/api/history/forward", json=body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    hist = History.load(tiny_run / "run.history.npz")
+    k = len(hist.snapshots)
+    assert out["count"] == k and [s["index"] for s in out["snapshots"]] == list(range(k))
+    image = preprocess(digit).input
+    for snap in out["snapshots"]:
+        net = Network(hist.spec)
+        net.set_parameters(hist.weights_at(snap["index"]))
+        trace = net.forward(image)
+        np.testing.assert_array_equal(f32(snap["probabilities"]), trace.probabilities)
+        assert snap["prediction"] == trace.prediction
+        assert [l["name"] for l in snap["layers"]] == ["relu1", "relu2"]
+        np.testing.assert_array_equal(f32(snap["layers"][0]["values"]),
+                                      trace["relu1"].values.ravel())
+    # the network changes between init and the end, so the same drawing reads differently
+    first, last = out["snapshots"][0], out["snapshots"][-1]
+    assert first["probabilities"] != last["probabilities"]
+    some = tiny_client.post("/api/history/forward",
+                            json={**body, "snapshots": [k - 1, 0], "stages": ["pool2", "softmax"]})
+    assert [s["index"] for s in some.json()["snapshots"]] == [k - 1, 0]
+    assert [l["name"] for l in some.json()["snapshots"][0]["layers"]] == ["pool2", "softmax"]
+
+
+@pytest.mark.parametrize("extra, words", [
+    ({"snapshots": [99]}, "out of range; this history has"),
+    ({"snapshots": [-1]}, "out of range; this history has"),
+    ({"stages": ["conv9"]}, "valid names"), ({"snapshots": "all"}, "snapshots"),
+])
+def test_history_forward_bad_input_is_422(tiny_client, digit, extra, words):
+    body = {"pixels": digit.ravel().tolist(), "width": 28, "height": 28, **extra}
+    r = tiny_client.post("/api/history/forward", json=body)
+    assert r.status_code == 422, r.text
+    assert words in r.json()["detail"]
+
+
+def test_no_history_file_is_404_naming_it(tmp_path, settings, digit):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from engine.network import build_reference
+    build_reference(seed=0).save(tmp_path / "bare.npz", {"name": "bare",
+                                                         "classes": [str(d) for d in range(10)]})
+    app = create_app(replace(settings, model_path=tmp_path / "bare.npz", extra_models=()))
+    with TestClient(app) as c:
+        r = c.get("/api/history")
+        assert r.status_code == 404 and "bare.history.npz" in r.json()["detail"], r.text
+        body = {"pixels": digit.ravel().tolist(), "width": 28, "height": 28}
+        r = c.post("/api/history/forward", json=body)
+        assert r.status_code == 404 and "convscope train" in r.json()["detail"]
+
+
+@pytest.mark.skipif(not SHIPPED_HISTORY.is_file(), reason="no shipped training history yet")
+def test_shipped_history_format_size_and_curves():
+    size = SHIPPED_HISTORY.stat().st_size
+    assert size <= 3 * 1024 * 1024, f"{size} bytes: the history must stay ≤ 3 MB"
+    hist = History.load(SHIPPED_HISTORY)
+    epochs = len(hist.curves["test_accuracy"])
+    assert len(hist.step_loss) == epochs * hist.steps_per_epoch
+    assert len(hist.snapshots) == hist.config["snapshots"] or \
+        len(hist.snapshots) <= hist.config["snapshots"]
+    assert hist.snapshots[0][0]["snapshot_step"] == 0
+    assert hist.snapshots[-1][0]["snapshot_step"] == len(hist.step_loss)
+    for _, w in hist.snapshots:
+        assert w["conv1"]["weight"].dtype == np.float16 and w["conv1"]["weight"].shape == (6, 1, 5, 5)
+    acc, loss = hist.curves["test_accuracy"], hist.curves["test_loss"]
+    # monotone-ish as recorded: the end beats the start, and the best is near the end
+    assert acc[-1] > acc[0] and loss[-1] < loss[0]
+    assert acc[-1] >= max(acc) - 0.01
+    probe = [info["snapshot_test_accuracy"] for info, _ in hist.snapshots]
+    assert probe[-1] > probe[0] + 0.5, probe
+
+
+def test_shipped_seed_history_is_conv1_only_and_small():
+    path = ROOT / "models" / "lenet-mnist.seed1.history.npz"
+    if not path.is_file():
+        pytest.skip("no second-seed history recorded")
+    assert path.stat().st_size < 100_000
+    hist = History.load(path)
+    assert hist.layers == ["conv1"] and hist.config["seed"] == 1
+    assert hist.curves["test_accuracy"][-1] > 0.9
