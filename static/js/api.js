@@ -55,3 +55,14 @@ export async function explain(body, layer, unit, { signal } = {}) {
 
 // A test-set digit as a forward body ({pixels, width, height}).
 export const sample = (digit, index = 0, opts) => request(`/api/samples?digit=${digit}&index=${index}`, opts);
+
+// Lab (issue 7): one map convolved with one kernel (POST /api/convolve); maps typed like a
+// record's values. `model` picks a served model for learned filters (GET /api/models ids).
+const LAB_MAPS = ["padded", "output", "relu", "pooled", "products"];
+export async function convolve(body, { signal, model } = {}) {
+  const query = model ? `?model=${encodeURIComponent(model)}` : "";
+  const r = await request(`/api/convolve${query}`, { body, signal });
+  for (const key of LAB_MAPS) if (r[key]) r[key] = { ...r[key], values: typed(r[key].values) };
+  return { ...r, kernel: { ...r.kernel, values: typed(r.kernel.values) } };
+}
+export const kernels = (opts) => request("/api/kernels", opts);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { resize, rows, parseCell, kernelFields, convolveBody, choiceKey, parseChoiceKey, learnedChoices, labInput } from "../../static/js/lab/kernel.js";
+import { short, resize, rows, parseCell, kernelFields, convolveBody, choiceKey, parseChoiceKey, learnedChoices, labInput } from "../../static/js/lab/kernel.js";
 import { STAGES } from "./reference_stages.mjs";
 
 test("resizing a grid keeps it centred: 3×3 -> 5×5 adds a zero rim, and back", () => {
@@ -61,4 +61,9 @@ test("the lab input is the trace's 32×32 input or its 28×28 centred step", () 
   assert.equal(labInput(trace, "centred").values, centred.values);
   assert.deepEqual(labInput({ ...trace, preprocessing: null }, "centred").shape, [32, 32]);
   assert.equal(labInput(null), null);
+});
+
+test("grid values read like the textbook kernel and parse back", () => {
+  assert.deepEqual([-1, 8, 1 / 9, 0.0625, -0.0001, 0].map(short), ["\u22121", "8", "0.111", "0.063", "0", "0"]);
+  for (const v of [-1, 8, 0.111, 2.5]) assert.equal(parseCell(short(v)).value, v);
 });

@@ -93,3 +93,10 @@ export function labInput(trace, which = "input") {
   const layer = trace.byName?.get("input") ?? trace.layers?.[0];
   return layer ? { values: layer.values, shape: layer.shape.length === 3 ? layer.shape.slice(1) : layer.shape } : null;
 }
+
+// A kernel value as typed by a person: at most 3 decimals, no trailing zeros, a real minus
+// ("−1", "8", "0.111"), so a grid cell stays narrow and reads like the textbook kernel.
+export function short(v) {
+  const s = String(+Math.abs(v).toFixed(3));
+  return v < 0 && s !== "0" ? "\u2212" + s : s;
+}

@@ -1,0 +1,203 @@
+// The Lab tab: the current drawing convolved with one kernel, then ReLU and pooling, and step
+// mode (Figure 5 of the ConvNet primers, on the student's own digit). Every number shown comes
+// from POST /api/convolve; this module lays out, paints and animates, and computes nothing.
+//
+// mount(el, {store, api}) -> {show, hide}   (tabs.js)
+
+import { latestWins } from "../schedule.js";
+import { diverging, sequential } from "../color.js";
+import { fixed } from "../numbers.js";
+import { SIZES, STRIDES, PADDINGS, POOL_OPS, POOL_WINDOWS, choiceKey, parseChoiceKey, learnedChoices, resize, parseCell, convolveBody, labInput, short } from "../lab/kernel.js";
+import { createStepView } from "./labstep.js";
+
+const CELL = 8;                 // screen px per map cell, the same for every map so shrinking shows
+const RING = "rgba(60,110,200,0.45)";
+
+const options = (xs, label = String) => xs.map((x) => `<option value="${x}">${label(x)}</option>`).join("");
+
+function template() {
+  return `
+  <div class="lab">
+    <p class="lab-hint">Your drawing from the Network tab, convolved with one kernel. Every number here is computed by the server's engine.</p>
+    <div class="lab-controls" role="group" aria-label="Convolution settings">
+      <label>Map <select id="lab-source"><option value="input">network input (32×32)</option><option value="centred">centred digit (28×28)</option></select></label>
+      <label>Kernel <select id="lab-kernel" aria-label="Kernel"></select></label>
+      <label>Size <select id="lab-size">${options(SIZES, (k) => `${k}×${k}`)}</select></label>
+      <label>Stride <select id="lab-stride">${options(STRIDES)}</select></label>
+      <label>Padding <select id="lab-padding">${options(PADDINGS)}</select></label>
+      <label>Pool <select id="lab-pool-op">${options(POOL_OPS)}</select></label>
+      <label>window <select id="lab-pool-window">${options(POOL_WINDOWS, (w) => `${w}×${w}`)}</select></label>
+    </div>
+    <div class="lab-kernel-row">
+      <div id="lab-grid" class="lab-grid" role="grid" aria-label="Kernel values: type a number (0.5, -1, 1/9)"></div>
+      <p id="lab-kernel-note" class="lab-note"></p>
+    </div>
+    <p class="lab-formula">Output size <span id="lab-formula" data-testid="lab-formula"></span></p>
+    <p class="lab-formula lab-pool-formula">After pooling <span id="lab-pool-formula"></span></p>
+    <div class="lab-maps">
+      <figure><canvas id="lab-padded"></canvas><figcaption id="lab-cap-padded"></figcaption></figure>
+      <figure><canvas id="lab-output"></canvas><figcaption id="lab-cap-output"></figcaption></figure>
+      <figure><canvas id="lab-relu"></canvas><figcaption id="lab-cap-relu"></figcaption></figure>
+      <figure><canvas id="lab-pooled"></canvas><figcaption id="lab-cap-pooled"></figcaption></figure>
+    </div>
+    <section class="lab-step" aria-label="Step mode: the window slides one position at a time"></section>
+    <p id="lab-error" class="lab-error" role="alert"></p>
+  </div>`;
+}
+
+// A 2-D map as one small ImageData, drawn scaled with smoothing off (one fill per map).
+function paintMap(canvas, map, scale, { padding = 0 } = {}) {
+  const [h, w] = map.shape;
+  const small = new OffscreenCanvas(Math.max(w, 1), Math.max(h, 1));
+  const img = small.getContext("2d").createImageData(Math.max(w, 1), Math.max(h, 1));
+  for (let i = 0; i < h * w; i++) img.data.set([...scale.color(map.values[i]), 255], i * 4);
+  small.getContext("2d").putImageData(img, 0, 0);
+  canvas.width = w * CELL;
+  canvas.height = h * CELL;
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(small, 0, 0, w * CELL, h * CELL);
+  if (padding) {          // the zero ring: tinted cells and a dashed edge around the real image
+    ctx.fillStyle = RING;
+    ctx.fillRect(0, 0, w * CELL, padding * CELL);
+    ctx.fillRect(0, (h - padding) * CELL, w * CELL, padding * CELL);
+    ctx.fillRect(0, padding * CELL, padding * CELL, (h - 2 * padding) * CELL);
+    ctx.fillRect((w - padding) * CELL, padding * CELL, padding * CELL, (h - 2 * padding) * CELL);
+    ctx.setLineDash([4, 3]);
+    ctx.strokeStyle = "#3c6ec8";
+    ctx.strokeRect(padding * CELL + 0.5, padding * CELL + 0.5, (w - 2 * padding) * CELL - 1, (h - 2 * padding) * CELL - 1);
+    ctx.setLineDash([]);
+  }
+}
+
+export function mount(el, { store, api }) {
+  el.innerHTML = template();
+  const $ = (id) => el.querySelector(`#${id}`);
+  const classic = new Map();        // name -> {name, label, note, shape, values}
+  const ui = { choice: { type: "classic", name: "edge_all" }, custom: { k: 3, values: [0, 0, 0, 0, 1, 0, 0, 0, 0] }, result: null, visible: false, stale: true };
+  let stepMode = null;
+
+  if (!document.querySelector('link[href$="/static/css/lab.css"]')) {
+    document.head.insertAdjacentHTML("beforeend", '<link rel="stylesheet" href="/static/css/lab.css">');
+  }
+
+  const convolve = latestWins((body, signal) => api.convolve(body, { signal, model: store.get().modelId }), {
+    mode: "queue",
+    onResult(result) { ui.result = result; $("lab-error").textContent = ""; render(result); },
+    onError(err) { $("lab-error").textContent = `convolve: ${err.message}`; },
+  });
+
+  function controls() {
+    return {
+      stride: Number($("lab-stride").value), padding: Number($("lab-padding").value),
+      pool: { op: $("lab-pool-op").value, window: Number($("lab-pool-window").value) },
+      products: stepMode?.open ?? false,
+    };
+  }
+
+  function request() {
+    const input = labInput(store.get().trace, $("lab-source").value);
+    if (!ui.visible || !input) { ui.stale = true; return; }
+    ui.stale = false;
+    const choice = ui.choice.type === "custom" ? { type: "custom", ...ui.custom } : ui.choice;
+    convolve.submit(convolveBody(input, choice, controls()));
+  }
+
+  function fillKernelSelect() {
+    const learned = learnedChoices(store.get().model);
+    const group = (label, xs) => `<optgroup label="${label}">${xs.map((c) => `<option value="${choiceKey(c)}">${c.label}</option>`).join("")}</optgroup>`;
+    $("lab-kernel").innerHTML = group("Classic", [...classic.values()].map((k) => ({ type: "classic", name: k.name, label: k.label })))
+      + (learned.length ? group("Learned by the network", learned) : "")
+      + '<optgroup label="Yours"><option value="custom">Custom (type in the grid)</option></optgroup>';
+    $("lab-kernel").value = choiceKey(ui.choice);
+  }
+
+  // The grid shows the kernel the server used (or, for custom, what the student typed).
+  function renderGrid(k, values, editable) {
+    const grid = $("lab-grid");
+    grid.style.gridTemplateColumns = `repeat(${k}, 3.6em)`;
+    grid.innerHTML = Array.from(values, (v, i) =>
+      `<input class="lab-cell" data-i="${i}" inputmode="decimal" aria-label="kernel row ${Math.floor(i / k) + 1} column ${(i % k) + 1}" value="${short(v)}"${editable ? "" : ' title="edit to make your own copy"'}>`).join("");
+    $("lab-size").value = String(k);
+  }
+
+  function onCellEdit(e) {
+    const cell = e.target.closest(".lab-cell");
+    if (!cell) return;
+    const parsed = parseCell(cell.value);
+    cell.classList.toggle("bad", !parsed.ok);
+    cell.title = parsed.ok ? "" : parsed.error;
+    if (!parsed.ok) { $("lab-error").textContent = parsed.error; return; }
+    if (ui.choice.type !== "custom") {          // editing a classic/learned kernel copies it
+      const shown = ui.result?.kernel;
+      if (shown) ui.custom = { k: shown.shape[0], values: Array.from(shown.values) };
+      ui.choice = { type: "custom" };
+      $("lab-kernel").value = "custom";
+    }
+    ui.custom.values[Number(cell.dataset.i)] = parsed.value;
+    $("lab-error").textContent = "";
+    request();
+  }
+
+  function render(r) {
+    const conv = r.sizes.conv, pool = r.sizes.pool;
+    const same = conv.height.text === conv.width.text;
+    $("lab-formula").textContent = same ? conv.width.text : `height ${conv.height.text}; width ${conv.width.text}`;
+    $("lab-formula").dataset.output = r.output.shape.join("x");
+    $("lab-pool-formula").textContent = `${r.pool.op} ${r.pool.window}×${r.pool.window}, stride ${r.pool.stride}: ${pool.width.text}`;
+    const inMax = Math.max(1e-6, ...r.padded.values);
+    const outMax = Math.max(1e-6, ...r.output.values.map(Math.abs));
+    paintMap($("lab-padded"), r.padded, sequential(0, inMax), { padding: r.padding });
+    paintMap($("lab-output"), r.output, diverging(outMax));
+    paintMap($("lab-relu"), r.relu, diverging(outMax));
+    paintMap($("lab-pooled"), r.pooled, diverging(Math.max(1e-6, ...r.pooled.values.map(Math.abs))));
+    const shape = (m) => m.shape.join("×");
+    $("lab-cap-padded").textContent = `input ${r.input_shape.join("×")} padded by ${r.padding} → ${shape(r.padded)}${r.padding ? " (blue ring = zeros)" : ""}`;
+    $("lab-cap-output").textContent = `output ${shape(r.output)} (bias ${fixed(r.kernel.bias, 3)})`;
+    $("lab-cap-relu").textContent = `after ReLU ${shape(r.relu)}`;
+    $("lab-cap-pooled").textContent = `${r.pool.op} pooled ${shape(r.pooled)}`;
+    $("lab-kernel-note").textContent = `${r.kernel.label}${r.kernel.note ? ": " + r.kernel.note : ""}`;
+    const k = r.kernel.shape[0];
+    if (!(document.activeElement?.classList.contains("lab-cell") && el.contains(document.activeElement))) {
+      renderGrid(k, ui.choice.type === "custom" ? ui.custom.values : r.kernel.values, ui.choice.type === "custom");
+    }
+    el.dataset.ready = "true";
+    stepMode?.update(r);
+  }
+
+  $("lab-kernel").onchange = (e) => {
+    ui.choice = parseChoiceKey(e.target.value, ui.custom);
+    if (ui.choice.type === "custom") renderGrid(ui.custom.k, ui.custom.values, true);
+    request();
+  };
+  $("lab-size").onchange = (e) => {
+    const n = Number(e.target.value);
+    const shown = ui.choice.type === "custom" ? ui.custom : ui.result ? { k: ui.result.kernel.shape[0], values: Array.from(ui.result.kernel.values) } : ui.custom;
+    ui.custom = { k: n, values: resize(shown.values, shown.k, n) };
+    ui.choice = { type: "custom" };
+    $("lab-kernel").value = "custom";
+    renderGrid(n, ui.custom.values, true);
+    request();
+  };
+  $("lab-grid").addEventListener("change", onCellEdit);
+  $("lab-pool-window").value = "2";   // the network's own pools are 2×2, stride 2
+  for (const id of ["lab-source", "lab-stride", "lab-padding", "lab-pool-op", "lab-pool-window"]) $(id).onchange = request;
+
+  stepMode = createStepView(el.querySelector(".lab-step"), {
+    paint: { padded: $("lab-padded"), output: $("lab-output"), cell: CELL },
+    onOpen: request,          // step mode asks the server for the per-position products
+  });
+
+  api.kernels().then((list) => {
+    for (const k of list) classic.set(k.name, k);
+    fillKernelSelect();
+    request();
+  }, (err) => { $("lab-error").textContent = `kernels: ${err.message}`; });
+  store.subscribe(() => { fillKernelSelect(); request(); }, ["model"]);
+  store.subscribe(() => request(), ["trace"]);
+
+  return {
+    show() { ui.visible = true; if (ui.stale) request(); },
+    hide() { ui.visible = false; stepMode?.pause(); },
+  };
+}

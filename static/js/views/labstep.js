@@ -1,0 +1,133 @@
+// Step mode of the Lab tab: the window slides one output position at a time (play, pause,
+// step, scrub) showing the window values, the kernel, their element-wise products and the sum
+// written into the output cell. Values are slices of the server's answer (lab/step.js).
+//
+// createStepView(section, {paint: {padded, output, cell}, onOpen}) -> {open, update(r), pause()}
+
+import { count, frame, tick, step, seek } from "../lab/step.js";
+import { fixed } from "../numbers.js";
+
+const RATES = [1, 2, 5, 15, 30, 60];      // positions per second
+
+function grid(k, cls) {
+  return `<div class="lab-mini ${cls}" style="grid-template-columns: repeat(${k}, auto)">${"<span></span>".repeat(k * k)}</div>`;
+}
+
+export function createStepView(section, { paint, onOpen }) {
+  section.innerHTML = `
+    <button type="button" class="lab-step-toggle" aria-expanded="false">Step through the convolution</button>
+    <div class="lab-step-body" hidden>
+      <div class="lab-step-bar" role="toolbar" aria-label="Step mode">
+        <button type="button" data-act="back" aria-label="Step back">◀ step</button>
+        <button type="button" data-act="play" aria-label="Play">▶ play</button>
+        <button type="button" data-act="fwd" aria-label="Step forward">step ▶</button>
+        <input type="range" class="lab-scrub" min="0" max="0" value="0" aria-label="Window position">
+        <label>speed <select class="lab-rate">${RATES.map((r) => `<option value="${r}"${r === 5 ? " selected" : ""}>${r}/s</option>`).join("")}</select></label>
+      </div>
+      <p class="lab-step-where" aria-live="off"></p>
+      <div class="lab-step-math"></div>
+      <p class="lab-step-sum"></p>
+    </div>`;
+  const q = (s) => section.querySelector(s);
+  const body = q(".lab-step-body"), toggle = q(".lab-step-toggle"), scrub = q(".lab-scrub");
+  let player = { index: 0, playing: false, rate: 5, last: null };
+  let r = null, base = null, k = 0, raf = 0, shown = -1;
+  const view = { open: false };
+
+  // Snapshots of the painted maps, so a frame is two drawImage calls and a few rectangles.
+  function snapshot() {
+    base = {};
+    for (const key of ["padded", "output"]) {
+      const c = paint[key];
+      base[key] = new OffscreenCanvas(c.width || 1, c.height || 1);
+      base[key].getContext("2d").drawImage(c, 0, 0);
+    }
+  }
+
+  function draw() {
+    if (!r || !view.open) return;
+    const n = count(r.output.shape);
+    const f = frame(r, player.index);
+    const C = paint.cell;
+    const pc = paint.padded.getContext("2d"), oc = paint.output.getContext("2d");
+    pc.drawImage(base.padded, 0, 0);
+    oc.drawImage(base.output, 0, 0);
+    pc.lineWidth = 2;
+    pc.strokeStyle = "#7b2cbf";
+    pc.strokeRect(f.rect.x0 * C + 1, f.rect.y0 * C + 1, f.k * C - 2, f.k * C - 2);
+    // Cells not yet written are veiled: the output fills in as the window slides (Figure 5).
+    const [oh, ow] = r.output.shape;
+    oc.fillStyle = "rgba(255,255,255,0.85)";
+    oc.fillRect((f.x + 1) * C, f.y * C, (ow - f.x - 1) * C, C);
+    oc.fillRect(0, (f.y + 1) * C, ow * C, (oh - f.y - 1) * C);
+    oc.lineWidth = 2;
+    oc.strokeStyle = "#7b2cbf";
+    oc.strokeRect(f.x * C + 1, f.y * C + 1, C - 2, C - 2);
+
+    if (k !== f.k) {
+      k = f.k;
+      q(".lab-step-math").innerHTML = `<figure>${grid(k, "win")}<figcaption>window</figcaption></figure><span class="op">×</span>`
+        + `<figure>${grid(k, "ker")}<figcaption>kernel</figcaption></figure><span class="op">=</span>`
+        + `<figure>${grid(k, "prod")}<figcaption>products</figcaption></figure>`;
+    }
+    const cells = (cls) => q(`.lab-mini.${cls}`).children;
+    const win = cells("win"), ker = cells("ker"), prod = cells("prod");
+    for (let i = 0; i < k * k; i++) {
+      win[i].textContent = fixed(f.window[i], 2);
+      win[i].className = f.border[i] ? "pad-zero" : "";
+      ker[i].textContent = fixed(f.kernel[i], 2);
+      prod[i].textContent = f.products ? fixed(f.products[i], 2) : "…";
+    }
+    q(".lab-step-where").textContent = `position ${f.index + 1} of ${n} · output cell (row ${f.y}, col ${f.x}) · window rows ${f.rect.y0}–${f.rect.y1 - 1}, cols ${f.rect.x0}–${f.rect.x1 - 1} of the padded map (stride ${r.stride})`;
+    q(".lab-step-sum").innerHTML = `Σ products + bias ${fixed(f.bias, 3)} = <strong>${fixed(f.value, 3)}</strong> → written into output (${f.y}, ${f.x})`;
+    scrub.value = String(f.index);
+    performance.mark("lab-step-frame");
+  }
+
+  function loop(now) {
+    raf = 0;
+    if (!player.playing || !r) return;
+    player = tick(player, now, count(r.output.shape));
+    if (player.index !== shown) { shown = player.index; draw(); }
+    raf = requestAnimationFrame(loop);
+  }
+
+  function setPlaying(on) {
+    player = { ...player, playing: on, last: null };
+    const b = q('[data-act="play"]');
+    b.textContent = on ? "❚❚ pause" : "▶ play";
+    b.setAttribute("aria-label", on ? "Pause" : "Play");
+    if (on && !raf) raf = requestAnimationFrame(loop);
+  }
+
+  toggle.onclick = () => {
+    view.open = !view.open;
+    toggle.setAttribute("aria-expanded", String(view.open));
+    body.hidden = !view.open;
+    if (!view.open) { setPlaying(false); if (base) { paint.padded.getContext("2d").drawImage(base.padded, 0, 0); paint.output.getContext("2d").drawImage(base.output, 0, 0); } }
+    onOpen();
+  };
+  section.addEventListener("click", (e) => {
+    const act = e.target.closest("[data-act]")?.dataset.act;
+    if (!act || !r) return;
+    const n = count(r.output.shape);
+    if (act === "play") setPlaying(!player.playing);
+    else { player = step(player, act === "fwd" ? 1 : -1, n); setPlaying(false); draw(); }
+  });
+  scrub.oninput = () => { if (!r) return; player = seek(player, Number(scrub.value), count(r.output.shape)); setPlaying(false); draw(); };
+  q(".lab-rate").onchange = (e) => { player = { ...player, rate: Number(e.target.value), last: null }; };
+
+  return {
+    get open() { return view.open; },
+    update(result) {
+      r = result;
+      snapshot();
+      const n = count(r.output.shape);
+      scrub.max = String(n - 1);
+      player = seek(player, player.index, n);
+      shown = -1;
+      draw();
+    },
+    pause() { setPlaying(false); },
+  };
+}
