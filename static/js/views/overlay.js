@@ -3,12 +3,14 @@
 // layout.js), so it is drawn the moment the pointer lands, before any numbers arrive.
 
 import { sourceWindow, receptiveField, unravel, size } from "../tensor.js";
-import { unitRect, windowRects } from "../layout.js";
+import { unitRect, windowRects, mapRect } from "../layout.js";
+import { connectedMaps } from "../connections.js";
 
 const OUTLINE = "#111";
 const HALO = "#fff";
 const FOCUS = "#7b2cbf";   // receptive field and keyboard focus: distinct from blue and orange
 const LINE = "rgba(17,17,17,0.35)";
+const UNREAD = "rgba(250,250,250,0.78)";   // veils the maps a connection table leaves out
 
 // A window in stage `shape` coordinates -> the same units in the column's shape (only flatten,
 // drawn as pool2, differs: its flat ranges become their bounding box in the map shape).
@@ -45,7 +47,18 @@ export function paintOverlay(ctx, view, focus, explanation, { keyboard = false, 
     const sat = index.get(src.layer);
     const scol = layout.columns[sat.column];
     const win = windowInColumn(src.window, byName.get(src.layer).shape, scol.shape);
-    const rects = windowRects(scol, win);
+    // With a connection table (Harley's conv2) the unit reads only some maps: only those light
+    // up, the others are veiled, so the sparse wiring is visible at a glance.
+    const reads = connectedMaps(byName.get(focus.layer), focus.unit);
+    const rects = windowRects(scol, win).filter((r) => !reads || reads.includes(r.c));
+    if (reads && scol.type === "maps") {
+      ctx.fillStyle = UNREAD;
+      for (let c = 0; c < scol.shape[0]; c++) {
+        if (reads.includes(c)) continue;
+        const m = mapRect(scol, c);
+        ctx.fillRect(m.x, m.y, m.w, m.h);
+      }
+    }
     ctx.strokeStyle = LINE;
     ctx.lineWidth = 1;
     ctx.beginPath();
