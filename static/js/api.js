@@ -10,8 +10,17 @@ export class ApiError extends Error {
   }
 }
 
+// The model the page shows is recorded in its URL (?model=lenet-harley, set by the selector in
+// views/models.js). Every request carries it, so all tabs talk to the same model without
+// passing it around; no ?model= is the server's default model, as in the original contract.
+export function withModel(path, search = globalThis.location?.search ?? "") {
+  const model = new URLSearchParams(search).get("model");
+  if (!model || /[?&]model=/.test(path)) return path;
+  return `${path}${path.includes("?") ? "&" : "?"}model=${encodeURIComponent(model)}`;
+}
+
 async function request(path, { body, signal, method = body ? "POST" : "GET" } = {}) {
-  const response = await fetch(path, {
+  const response = await fetch(withModel(path), {
     method,
     signal,
     headers: body ? { "Content-Type": "application/json" } : undefined,
@@ -39,6 +48,7 @@ export function toTrace(response, body) {
 
 export const health = (opts) => request("/api/health", opts);
 export const model = (opts) => request("/api/model", opts);
+export const models = (opts) => request("/api/models", opts);   // [{id, label, ..., default}]
 export const weights = (opts) => request("/api/model/weights", opts);
 export const join = (opts) => request("/api/join", opts);
 
