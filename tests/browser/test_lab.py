@@ -1,0 +1,111 @@
+"""The Lab tab in real Chromium: the edge kernel at stride 2 and padding 1 on a drawn digit shows
+the formula's size and the server's map, step mode shows the server's window, products and sum,
+and a typed kernel cell becomes a custom kernel. Screenshot: screenshots/lab.png."""
+from __future__ import annotations
+
+import httpx
+import numpy as np
+
+from tests.browser.conftest import SHOTS, ready, settled
+
+CELL = 8    # views/lab.js paints every map cell as 8×8 screen pixels
+
+
+def draw_seven(page):
+    box = page.locator("#pad").bounding_box()
+    at = lambda x, y: (box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280)
+    page.click("#pad-clear")
+    points = [(70, 60), (210, 60), (120, 240)]          # a 7: the bar, then the stem
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*at(*p), steps=12)
+    page.mouse.up()
+    settled(page)
+
+
+def cell_colours(page, canvas_id, shape):
+    """RGB at the centre of every map cell of a lab canvas, (H, W, 3)."""
+    rgba = page.evaluate("""([id, h, w, c]) => {
+        const ctx = document.getElementById(id).getContext('2d');
+        const out = [];
+        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++)
+            out.push(...ctx.getImageData(x * c + c / 2, y * c + c / 2, 1, 1).data);
+        return out; }""", [canvas_id, shape[0], shape[1], CELL])
+    return np.asarray(rgba, dtype=int).reshape(shape[0], shape[1], 4)[..., :3]
+
+
+def test_edge_kernel_stride_2_padding_1(open_page, server_url):
+    page = open_page("/", viewport=(1280, 1000))
+    ready(page)
+    draw_seven(page)
+    page.click("#tab-lab")
+    page.wait_for_selector("#view-lab[data-ready]")
+    page.select_option("#lab-kernel", "classic:edge_all")
+    page.select_option("#lab-stride", "2")
+    page.select_option("#lab-padding", "1")
+    page.wait_for_function("() => document.getElementById('lab-formula').dataset.output === '16x16'"
+                           " && document.getElementById('lab-formula').textContent.includes('2·1) / 2')")
+    assert page.inner_text("#lab-formula") == "(32 − 3 + 2·1) / 2 + 1 = 16.5 → 16"
+    assert page.inner_text("#lab-cap-output").startswith("output 16×16")
+    assert "padded by 1 → 34×34" in page.inner_text("#lab-cap-padded")
+    assert page.evaluate("document.getElementById('lab-output').width") == 16 * CELL
+
+    # The map on screen is the server's map: ask the API the same question and compare signs
+    # (the diverging scale paints positive orange, negative blue, zero near-white).
+    values = page.evaluate("Array.from(window.convscope.store.get().trace.byName.get('input').values)")
+    api = httpx.post(f"{server_url}/api/convolve", json={
+        "input": {"values": values, "shape": [1, 32, 32]}, "kernel_name": "edge_all",
+        "stride": 2, "padding": 1, "products": True}).json()
+    out = np.asarray(api["output"]["values"]).reshape(16, 16)
+    rgb = cell_colours(page, "lab-output", (16, 16))
+    strong = np.abs(out) > 0.1 * np.abs(out).max()
+    assert strong.sum() > 10, "the drawn 7 should give a clear edge map"
+    assert ((rgb[..., 0] > rgb[..., 2]) == (out > 0))[strong].all(), "orange where the engine says > 0"
+    assert (rgb[~strong & (out == 0)].min() > 200), "zero cells are near-white"
+    # The padded input: the ring of zeros is tinted, the digit's bright pixels are not.
+    padded = cell_colours(page, "lab-padded", (34, 34))
+    ring = np.ones((34, 34), bool)
+    ring[1:-1, 1:-1] = False
+    assert (padded[ring][:, 2] > padded[ring][:, 0]).all(), "the zero ring is drawn blue-tinted"
+
+    # Step mode: 21st position = output cell (1, 4); window rows 2–4, cols 8–10 of the padded map.
+    page.click(".lab-step-toggle")
+    page.wait_for_function("() => !document.querySelector('.lab-mini.prod span').textContent.includes('…')")
+    for _ in range(20):
+        page.click("[data-act=fwd]")
+    where = page.inner_text(".lab-step-where")
+    assert where.startswith("position 21 of 256 · output cell (row 1, col 4) · window rows 2–4, cols 8–10")
+    prods = np.asarray(api["products"]["values"]).reshape(16, 16, 3, 3)[1, 4]
+    shown = [float(s.replace("−", "-")) for s in page.locator(".lab-mini.prod span").all_inner_texts()]
+    np.testing.assert_allclose(shown, prods.ravel(), atol=0.006)
+    window = [float(s.replace("−", "-")) for s in page.locator(".lab-mini.win span").all_inner_texts()]
+    pad = np.asarray(api["padded"]["values"]).reshape(34, 34)
+    np.testing.assert_allclose(window, pad[2:5, 8:11].ravel(), atol=0.006)
+    assert f"= {out[1, 4]:.3f}".replace("-", "−") in page.inner_text(".lab-step-sum")
+    page.click("[data-act=play]")
+    page.wait_for_function("() => !document.querySelector('.lab-step-where').textContent.startsWith('position 21 ')")
+    page.click("[data-act=play]")                       # pause
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "lab.png"), full_page=True)
+
+
+def test_typing_a_cell_makes_a_custom_kernel(open_page):
+    page = open_page("/", viewport=(1280, 1000))
+    ready(page)
+    draw_seven(page)
+    page.click("#tab-lab")
+    page.wait_for_selector("#view-lab[data-ready]")
+    page.select_option("#lab-kernel", "classic:identity")
+    page.wait_for_function("() => document.getElementById('lab-kernel-note').textContent.startsWith('Identity')")
+    cell = page.locator(".lab-cell").nth(4)
+    cell.fill("1/2")
+    cell.press("Tab")
+    page.wait_for_function("() => document.getElementById('lab-kernel-note').textContent.startsWith('Your kernel')")
+    assert page.input_value("#lab-kernel") == "custom"
+    page.locator(".lab-cell").nth(0).fill("abc")
+    page.locator(".lab-cell").nth(0).press("Tab")
+    assert "not a number" in page.inner_text("#lab-error")
+    page.select_option("#lab-size", "5")
+    page.wait_for_function("() => document.getElementById('lab-formula').textContent.endsWith('= 28')")
+    assert page.locator(".lab-cell").count() == 25
