@@ -76,3 +76,33 @@ export async function convolve(body, { signal, model } = {}) {
   return { ...r, kernel: { ...r.kernel, values: typed(r.kernel.values) } };
 }
 export const kernels = (opts) => request("/api/kernels", opts);
+
+// Learn (issue 6): one digit's loss, gradients and `steps` SGD steps on a copy of the model
+// (POST /api/gradient), and the recorded training run (GET /api/history, POST
+// /api/history/forward for the drawing at every snapshot). Value arrays typed once here.
+const typeAll = (obj, keys) => { for (const k of keys) if (obj && obj[k]) obj[k] = typed(obj[k]); return obj; };
+export async function gradient(body, { target, learning_rate, steps = 1, dense_weights = "outer" }, { signal } = {}) {
+  const r = await request("/api/gradient", { body: { ...body, target, learning_rate, steps, dense_weights }, signal });
+  for (const f of [r.before, r.after]) typeAll(f, ["probabilities"]);
+  r.stage_gradients = r.stage_gradients.map((s) => ({ ...s, values: typed(s.values) }));
+  for (const p of Object.values(r.parameter_gradients)) {
+    typeAll(p, ["weight", "bias"]);
+    if (p.outer) typeAll(p.outer, ["rows", "cols"]);
+  }
+  for (const k of Object.values(r.kernels)) typeAll(k, ["before", "after"]);
+  return r;
+}
+export async function history(opts) {
+  const h = await request("/api/history", opts);
+  h.kernels.values = typed(h.kernels.values);
+  for (const s of h.seeds) typeAll(s, ["init", "final"]);
+  return h;
+}
+export async function historyForward(body, { snapshots, stages } = {}, { signal } = {}) {
+  const r = await request("/api/history/forward", { body: { ...body, snapshots, stages }, signal });
+  for (const s of r.snapshots) {
+    s.probabilities = typed(s.probabilities);
+    s.layers = s.layers.map((l) => ({ ...l, values: typed(l.values) }));
+  }
+  return r;
+}

@@ -1,0 +1,99 @@
+// The Learn tab's bookkeeping: pure functions over /api/gradient and /api/history answers.
+// No DOM, no fetch: views call these to slice, regroup and place what the server computed.
+
+export const MAX_STEPS = 20;   // the server's bound on steps per request (engine.gradient)
+
+// The target a fresh drawing starts with: what the network says it is (the student can pick
+// another; a wrong target is the interesting case).
+export const defaultTarget = (trace) => (trace ? trace.prediction : 0);
+
+// How many steps the next request asks for: n + add, capped at the server's bound. The server
+// keeps no state, so "one more step" is "n + 1 steps from the served model".
+export const nextSteps = (n, add = 1, max = MAX_STEPS) => Math.max(0, Math.min(max, n + add));
+
+// Largest magnitude, for a symmetric (diverging) colour scale; 0 for all-zero input.
+export function maxAbs(values) {
+  let m = 0;
+  for (let i = 0; i < values.length; i++) {
+    const a = Math.abs(values[i]);
+    if (a > m) m = a;
+  }
+  return m;
+}
+
+// Stage gradients as layer records the page's layout understands: the model's stage entries
+// (kind, params) with the gradient as `values`. Names must match one to one.
+export function gradientLayers(stageGradients, stages) {
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  return stageGradients.map((g) => {
+    const s = byName.get(g.name);
+    if (!s) throw new Error(`gradient for unknown stage ${g.name}`);
+    return { ...s, shape: g.shape, values: g.values };
+  });
+}
+
+// d loss / d W of a dense layer from its two factors (the `outer` form): W[i, j] = rows[i]·cols[j].
+export function expandOuter(rows, cols) {
+  const out = new Float32Array(rows.length * cols.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    const base = i * cols.length;
+    for (let j = 0; j < cols.length; j++) out[base + j] = r * cols[j];
+  }
+  return out;
+}
+
+// A dense gradient's values whichever form the server sent.
+export const denseGradient = (p) => (p.weight ? p.weight : expandOuter(p.outer.rows, p.outer.cols));
+
+export function difference(after, before) {
+  const out = new Float32Array(after.length);
+  for (let i = 0; i < after.length; i++) out[i] = after[i] - before[i];
+  return out;
+}
+
+// Conv weights [F, C, k, k] as F×C small k×k images: {f, c, values} in row-major (f, c) order.
+export function kernelTiles(values, shape) {
+  const [F, C, kh, kw] = shape;
+  const n = kh * kw;
+  const tiles = [];
+  for (let f = 0; f < F; f++) {
+    for (let c = 0; c < C; c++) {
+      const start = (f * C + c) * n;
+      tiles.push({ f, c, values: values.subarray(start, start + n) });
+    }
+  }
+  return tiles;
+}
+
+// Snapshot k of a stacked [K, ...] array (a view, no copy).
+export function snapshotSlice(values, shape, k) {
+  const per = shape.slice(1).reduce((a, b) => a * b, 1);
+  return values.subarray(k * per, (k + 1) * per);
+}
+
+// Curves: screen points of ys over xs in a box {x, y, w, h}; y grows downwards on screen.
+export function curvePoints(xs, ys, box, { xlo = Math.min(...xs), xhi = Math.max(...xs), ylo = Math.min(...ys), yhi = Math.max(...ys) } = {}) {
+  const xspan = xhi > xlo ? xhi - xlo : 1;
+  const yspan = yhi > ylo ? yhi - ylo : 1;
+  return xs.map((x, i) => [box.x + ((x - xlo) / xspan) * box.w, box.y + box.h - ((ys[i] - ylo) / yspan) * box.h]);
+}
+
+// Where a snapshot sits on an epoch axis from xlo to xhi, in the box (the curves' cursor).
+export function cursorX(epoch, box, xlo, xhi) {
+  const t = xhi > xlo ? (epoch - xlo) / (xhi - xlo) : 0;
+  return box.x + Math.max(0, Math.min(1, t)) * box.w;
+}
+
+// The snapshot index a play/pause animation shows next (wraps to the start at the end).
+export const nextSnapshot = (k, count) => (count ? (k + 1) % count : 0);
+
+// One-line summary of a step history for the page and its tests:
+// {first, last, rising (target probability went up at every step), falling (error went down)}.
+export function trend(history) {
+  const p = history.map((h) => h.probability);
+  const e = history.map((h) => h.total_error);
+  const up = p.every((v, i) => i === 0 || v > p[i - 1]);
+  const down = e.every((v, i) => i === 0 || v < e[i - 1]);
+  return { first: history[0], last: history[history.length - 1], rising: up, falling: down };
+}

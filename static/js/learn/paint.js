@@ -1,0 +1,164 @@
+// Canvas painting for the Learn tab: small maps, tiles of kernels, heatmaps, bars and curves.
+// Touches canvases only; values and positions come from the caller (learn/model.js, the API).
+// Maps are one small ImageData drawn scaled with smoothing off (one drawImage per image).
+
+import { diverging, sequential, lut, LUT_SIZE, cssColor, NEGATIVE, POSITIVE } from "../color.js";
+import { maxAbs, curvePoints, cursorX } from "./model.js";
+
+const scratch = new Map();   // "w×h" -> {canvas, image}: reused, so repaints allocate nothing
+
+function smallImage(w, h) {
+  const key = `${w}x${h}`;
+  let s = scratch.get(key);
+  if (!s) {
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    s = { canvas, image: new ImageData(w, h) };
+    scratch.set(key, s);
+  }
+  return s;
+}
+
+// Fill `image` rows from `values` (h×w, row-major) through a scale's lookup table.
+function fill(image, values, scale, table = lut(scale)) {
+  const [lo, hi] = scale.domain;
+  const k = (LUT_SIZE - 1) / (hi - lo || 1);
+  const d = image.data;
+  for (let i = 0; i < values.length; i++) {
+    let j = Math.round((values[i] - lo) * k);
+    j = j < 0 ? 0 : j > LUT_SIZE - 1 ? LUT_SIZE - 1 : j;
+    d[i * 4] = table[j * 4];
+    d[i * 4 + 1] = table[j * 4 + 1];
+    d[i * 4 + 2] = table[j * 4 + 2];
+    d[i * 4 + 3] = 255;
+  }
+}
+
+export const signedScale = (values, max = maxAbs(values)) => diverging(max > 0 ? max : 1);
+export const greyScale = () => sequential(0, 1);
+
+// Draw one h×w map at (x, y) on ctx, `cell` px per value.
+export function drawMap(ctx, values, h, w, scale, x, y, cell, table) {
+  const s = smallImage(w, h);
+  fill(s.image, values, scale, table);
+  s.canvas.getContext("2d").putImageData(s.image, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(s.canvas, x, y, w * cell, h * cell);
+}
+
+// Size a canvas for css width×height at the device pixel ratio; returns its 2d context.
+export function sized(canvas, width, height) {
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
+    canvas.width = Math.round(width * dpr);
+    canvas.height = Math.round(height * dpr);
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${height}px`;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  return ctx;
+}
+
+// Many same-sized maps in a grid of `cols` columns (feature maps, kernels): tiles are
+// [{values}], each h×w. One scale for all, so the tiles compare.
+export function paintTiles(canvas, tiles, h, w, scale, { cols = tiles.length, cell = 4, gap = 2 } = {}) {
+  const rows = Math.ceil(tiles.length / cols);
+  const ctx = sized(canvas, cols * (w * cell + gap) - gap, rows * (h * cell + gap) - gap);
+  const table = lut(scale);
+  tiles.forEach((t, i) => {
+    drawMap(ctx, t.values, h, w, scale, (i % cols) * (w * cell + gap), Math.floor(i / cols) * (h * cell + gap), cell, table);
+  });
+  return ctx;
+}
+
+// A big matrix (dense weights units × inputs) as a heatmap `width` px wide.
+export function paintHeatmap(canvas, values, rows, cols, scale, width) {
+  const cell = width / cols;
+  const ctx = sized(canvas, width, Math.max(2, rows * cell));
+  drawMap(ctx, values, rows, cols, scale, 0, 0, cell);
+  return ctx;
+}
+
+// Probabilities as bars: `series` [{values, color, label}] drawn side by side per class, and the
+// target vector as an outline. Classes along x.
+export function paintBars(canvas, classes, series, target, { width = 320, height = 120 } = {}) {
+  const ctx = sized(canvas, width, height);
+  const foot = 16;
+  const slot = width / classes.length;
+  const bw = (slot - 6) / series.length;
+  ctx.font = "11px system-ui, sans-serif";
+  ctx.textAlign = "center";
+  classes.forEach((label, k) => {
+    const x0 = k * slot + 3;
+    const h = height - foot;
+    if (target && target[k] > 0) {
+      ctx.strokeStyle = "#222";
+      ctx.setLineDash([3, 2]);
+      ctx.strokeRect(x0 - 1.5, 0.5, slot - 3, h - 0.5);
+      ctx.setLineDash([]);
+    }
+    series.forEach((s, j) => {
+      const v = s.values ? s.values[k] : 0;
+      ctx.fillStyle = s.color;
+      ctx.fillRect(x0 + j * bw, h - v * h, bw - 1, v * h);
+    });
+    ctx.fillStyle = "#222";
+    ctx.fillText(label, x0 + (slot - 6) / 2, height - 4);
+  });
+}
+
+// Line chart: curves [{xs, ys, color, label}] over a shared x range, y from ylo to yhi, with an
+// optional vertical cursor at x = cursor. Returns the plot box (for tests and overlays).
+export function paintCurves(canvas, curves, { width = 320, height = 120, ylo, yhi, xlo, xhi, cursor = null, title = "" } = {}) {
+  const ctx = sized(canvas, width, height);
+  const box = { x: 30, y: 14, w: width - 36, h: height - 30 };
+  const allX = curves.flatMap((c) => c.xs);
+  const allY = curves.flatMap((c) => c.ys);
+  xlo = xlo ?? Math.min(...allX); xhi = xhi ?? Math.max(...allX);
+  ylo = ylo ?? Math.min(...allY); yhi = yhi ?? Math.max(...allY);
+  ctx.strokeStyle = "#bbb";
+  ctx.strokeRect(box.x, box.y, box.w, box.h);
+  ctx.font = "10px system-ui, sans-serif";
+  ctx.fillStyle = "#444";
+  ctx.textAlign = "right";
+  ctx.fillText(fmt(yhi), box.x - 3, box.y + 8);
+  ctx.fillText(fmt(ylo), box.x - 3, box.y + box.h);
+  ctx.textAlign = "left";
+  ctx.fillText(title, box.x, 10);
+  let lx = box.x + box.w;
+  ctx.textAlign = "right";
+  for (const c of [...curves].reverse()) {
+    ctx.fillStyle = c.color;
+    ctx.fillText(c.label, lx, 10);
+    lx -= ctx.measureText(c.label).width + 8;
+  }
+  for (const c of curves) {
+    if (!c.xs.length) continue;
+    const pts = curvePoints(c.xs, c.ys, box, { xlo, xhi, ylo, yhi });
+    ctx.strokeStyle = c.color;
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+    ctx.stroke();
+    if (c.dots) for (const [x, y] of pts) ctx.fillRect(x - 2, y - 2, 4, 4);
+  }
+  if (cursor != null) {
+    const x = cursorX(cursor, box, xlo, xhi);
+    ctx.strokeStyle = "#c00";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.moveTo(x, box.y);
+    ctx.lineTo(x, box.y + box.h);
+    ctx.stroke();
+  }
+  return box;
+}
+
+const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2));
+
+export const BEFORE = "#9a9a9a";
+export const AFTER = cssColor(POSITIVE);
+export const GRADIENT = cssColor(NEGATIVE);

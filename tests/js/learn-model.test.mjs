@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { nextSteps, maxAbs, gradientLayers, expandOuter, denseGradient, difference, kernelTiles, snapshotSlice, curvePoints, cursorX, nextSnapshot, trend, MAX_STEPS, defaultTarget } from "../../static/js/learn/model.js";
+
+test("steps chain from the served model and stop at the server's bound", () => {
+  assert.equal(nextSteps(0), 1);
+  assert.equal(nextSteps(3, 5), 8);
+  assert.equal(nextSteps(18, 5), MAX_STEPS);
+  assert.equal(MAX_STEPS, 20);
+  assert.equal(defaultTarget({ prediction: 7 }), 7);
+  assert.equal(defaultTarget(null), 0);
+});
+
+test("maxAbs is the largest magnitude, either sign", () => {
+  assert.equal(maxAbs(Float32Array.from([0.5, -2, 1])), 2);
+  assert.equal(maxAbs(new Float32Array(4)), 0);
+});
+
+test("gradient layers carry the model's kind and params with the gradient as values", () => {
+  const stages = [{ name: "input", kind: "input", shape: [1, 2, 2] }, { name: "fc", kind: "dense", shape: [3], units: 3 }];
+  const grads = [{ name: "input", shape: [1, 2, 2], values: new Float32Array(4) }, { name: "fc", shape: [3], values: Float32Array.from([1, 2, 3]) }];
+  const layers = gradientLayers(grads, stages);
+  assert.deepEqual(layers.map((l) => [l.name, l.kind]), [["input", "input"], ["fc", "dense"]]);
+  assert.equal(layers[1].units, 3);
+  assert.deepEqual(Array.from(layers[1].values), [1, 2, 3]);
+  assert.throws(() => gradientLayers([{ name: "nope", shape: [1], values: [] }], stages), /unknown stage nope/);
+});
+
+test("outer factors expand to the row-major weight gradient, as a naive double loop", () => {
+  const rows = Float32Array.from([1, -2, 0.5]);
+  const cols = Float32Array.from([3, 0, -1, 2]);
+  const w = expandOuter(rows, cols);
+  assert.equal(w.length, 12);
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) assert.equal(w[i * 4 + j], Math.fround(rows[i] * cols[j]));
+  assert.deepEqual(denseGradient({ outer: { rows, cols } }), w);
+  const full = Float32Array.from([9]);
+  assert.equal(denseGradient({ weight: full }), full);
+});
+
+test("kernel tiles slice [F, C, k, k] in (f, c) order without copying", () => {
+  const shape = [2, 3, 2, 2];
+  const values = Float32Array.from({ length: 24 }, (_, i) => i);
+  const tiles = kernelTiles(values, shape);
+  assert.equal(tiles.length, 6);
+  assert.deepEqual([tiles[4].f, tiles[4].c], [1, 1]);
+  assert.deepEqual(Array.from(tiles[4].values), [16, 17, 18, 19]);
+  assert.equal(tiles[4].values.buffer, values.buffer);
+});
+
+test("snapshot k of a stacked array and the after − before difference", () => {
+  const stacked = Float32Array.from({ length: 3 * 4 }, (_, i) => i);
+  assert.deepEqual(Array.from(snapshotSlice(stacked, [3, 2, 2], 2)), [8, 9, 10, 11]);
+  assert.deepEqual(Array.from(difference(Float32Array.from([3, 1]), Float32Array.from([1, 2]))), [2, -1]);
+});
+
+test("curve points map the range onto the box, y upwards; the cursor clamps to the box", () => {
+  const box = { x: 10, y: 20, w: 100, h: 50 };
+  const pts = curvePoints([0, 5, 10], [1, 2, 3], box);
+  assert.deepEqual(pts, [[10, 70], [60, 45], [110, 20]]);
+  assert.equal(cursorX(5, box, 0, 10), 60);
+  assert.equal(cursorX(99, box, 0, 10), 110);
+  assert.equal(cursorX(-1, box, 0, 10), 10);
+});
+
+test("play wraps at the end; trend reads a step history", () => {
+  assert.equal(nextSnapshot(3, 4), 0);
+  assert.equal(nextSnapshot(1, 4), 2);
+  const h = [{ probability: 0.1, total_error: 0.8 }, { probability: 0.3, total_error: 0.5 }, { probability: 0.6, total_error: 0.2 }];
+  assert.deepEqual([trend(h).rising, trend(h).falling], [true, true]);
+  h.push({ probability: 0.5, total_error: 0.3 });
+  assert.deepEqual([trend(h).rising, trend(h).falling], [false, false]);
+});
