@@ -176,6 +176,8 @@ class Sample(BaseModel):
     pixels: list[int]
     width: int
     height: int
+    # Only for non-MNIST datasets (false): their images are fed as they are, not re-centred.
+    preprocess: bool | None = None
 
 
 class Join(BaseModel):

@@ -25,5 +25,9 @@ async def sample(digit: int, index: int, request: Request, res: ModelDep) -> Res
     if problems:
         raise HTTPException(422, "; ".join(problems))
     image = res.samples.images[digit, index]
-    return json_response(request, {"pixels": image.ravel(), "width": int(image.shape[1]),
-                                   "height": int(image.shape[0])}, res.settings.gzip_level)
+    body = {"pixels": image.ravel(), "width": int(image.shape[1]), "height": int(image.shape[0])}
+    if res.samples.dataset != "mnist":
+        # MNIST's preprocessing (crop to the ink, fit 20×20, centre) is how MNIST digits were
+        # made; a Fashion-MNIST image fills its 28×28 frame and must reach the net as it is.
+        body["preprocess"] = False
+    return json_response(request, body, res.settings.gzip_level)

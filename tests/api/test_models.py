@@ -152,6 +152,18 @@ def test_samples_come_from_the_models_dataset(zoo):
     assert bag.json()["pixels"] != digit["pixels"]
     shipped = np.load(ROOT / "models" / "samples-fashion-mnist.npz")
     assert bag.json()["pixels"] == shipped["images"][8, 0].ravel().tolist()
+    # A Fashion image is fed as it is (not re-centred like a digit): the body says so.
+    assert "preprocess" not in digit
+    assert bag.json()["preprocess"] is False
+
+
+def test_a_fashion_sample_forwards_exactly_as_the_test_image(zoo, files):
+    body = zoo.get("/api/samples", params={"digit": 9, "index": 0, "model": "lenet-fashion"}).json()
+    out = zoo.post("/api/forward", params={"model": "lenet-fashion"}, json=body).json()
+    image = np.array(body["pixels"], np.float32).reshape(28, 28) / 255
+    expected = Network.load(files["lenet-fashion"]).forward(np.pad(image, 2)[None])
+    np.testing.assert_allclose(out["probabilities"], expected.probabilities, rtol=1e-4,
+                               atol=1e-6)
 
 
 @pytest.mark.parametrize("method,path,body", [
