@@ -91,12 +91,14 @@ export function layoutNetwork(columns, { width, height }) {
   const budget = width - MIN_COL_GAP * Math.max(0, columns.length - 1);
   const total = () => pick.reduce((t, p, c) => t + opts[c][p].w, 0);
   const frozen = new Set();
+  // Dense nodes are few and must be big enough to point at, so they are widened first.
+  const need = (c) => opts[c][pick[c]].unit * (opts[c][pick[c]].type === "nodes" ? 0.6 : 1);
   for (;;) {
     let best = -1;
     for (let c = 0; c < columns.length; c++) {
       if (frozen.has(c) || pick[c] + 1 >= opts[c].length) continue;
       if (opts[c][pick[c] + 1].unit <= opts[c][pick[c]].unit) { frozen.add(c); continue; }
-      if (best < 0 || opts[c][pick[c]].unit < opts[best][pick[best]].unit) best = c;
+      if (best < 0 || need(c) < need(best)) best = c;
     }
     if (best < 0) break;
     pick[best] += 1;

@@ -52,5 +52,7 @@ export function startLive(store, api) {
       forward.submit({ body, strokeTime });
     },
     stats: { forward: forward.stats, explain: explain.stats },
+    // Nothing in flight or waiting: the trace on screen is the latest drawing's (tests wait on it).
+    get idle() { return !forward.busy && !forward.hasPending && !explain.busy && !explain.hasPending; },
   };
 }

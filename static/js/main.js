@@ -37,17 +37,26 @@ $("pad-eraser").onclick = (e) => {
   e.currentTarget.setAttribute("aria-pressed", String(on));
   pad.setEraser(on);
 };
-$("sample-load").onclick = async () => {
+// "Load" walks through the shipped test digits of the chosen class; past the last one the
+// server answers 422 and the walk starts again at 0.
+const nextSample = new Map();
+async function loadSample(digit) {
+  const index = nextSample.get(digit) ?? 0;
+  let body;
   try {
-    const body = await api.sample(Number($("sample-digit").value), Math.floor(Math.random() * 50));
-    pad.loadPixels(body.pixels, body.width, body.height);
-    $("pad-hint").hidden = true;
-    sent = { width: body.width, height: body.height };
-    live.submit(body);   // the test digit's own pixels, exactly
+    body = await api.sample(digit, index);
   } catch (err) {
-    store.set({ error: `samples: ${err.message}` });
+    if (index === 0 || err.status !== 422) throw err;
+    nextSample.set(digit, 0);
+    return loadSample(digit);
   }
-};
+  nextSample.set(digit, index + 1);
+  pad.loadPixels(body.pixels, body.width, body.height);
+  $("pad-hint").hidden = true;
+  sent = { width: body.width, height: body.height };
+  live.submit(body);   // the test digit's own pixels, exactly
+}
+$("sample-load").onclick = () => loadSample(Number($("sample-digit").value)).catch((err) => store.set({ error: `samples: ${err.message}` }));
 
 const net = createNetworkView({ canvas: $("net"), overlay: $("net-overlay") }, store);
 new ResizeObserver(() => net.resize()).observe($("net-wrap"));
@@ -85,6 +94,7 @@ api.join().then((j) => renderJoin($("join-button"), $("join-popover"), j), () =>
 api.model()
   .then((model) => {
     store.set({ model });
+    $("sample-digit").replaceChildren(...model.classes.map((c, i) => new Option(c, String(i))));
     const body = pad.body(SEND);   // the blank pad: every stage drawn at rest
     sent = SEND === "png" ? { width: pad.canvas.width, height: pad.canvas.height } : { width: body.width, height: body.height };
     live.submit(body);

@@ -8,11 +8,11 @@
 // createNetworkView({canvas, overlay}, store) -> {resize(), render(), renderOverlay(), layout()}
 // Writes `hover` and `pinned` into the store; reads trace, model, foldActivations.
 
-import { displayColumns, stageIndex, layoutNetwork, unitRect, mapRect, hitTest, neighbour, nearestUnit } from "../layout.js";
+import { displayColumns, stageIndex, layoutNetwork, unitRect, mapRect, windowRects, hitTest, neighbour, nearestUnit } from "../layout.js";
 import { scaleForStage, lut, LUT_SIZE, cssColor } from "../color.js";
-import { extent, size } from "../tensor.js";
+import { extent, size, sourceWindow } from "../tensor.js";
 import { sameUnit, focusUnit } from "../state.js";
-import { paintOverlay } from "./overlay.js";
+import { paintOverlay, windowInColumn } from "./overlay.js";
 
 const FONT = "11px system-ui, sans-serif";
 
@@ -246,7 +246,21 @@ export function createNetworkView({ canvas, overlay }, store) {
     store.set(s.pinned ? { pinned: next, hover: next, keyboardFocus: true } : { hover: next, keyboardFocus: true });
   });
 
-  return { resize, render, renderOverlay, get layout() { return view?.layout ?? null; }, get view() { return view; }, scaleOf: (name) => scales.get(name) };
+  // Where a unit of stage `layer` is drawn, and the rectangles of its source window, in CSS
+  // pixels relative to the canvas (for tests and the bench; the overlay uses the same geometry).
+  function unitBox(layer, unit) {
+    const at = view?.index.get(layer);
+    return at ? unitRect(view.layout.columns[at.column], at.toUnit(unit)) : null;
+  }
+  function windowBoxes(layer, unit) {
+    const src = sourceWindow(view.stages, layer, unit);
+    if (!src) return [];
+    const at = view.index.get(src.layer);
+    const col = view.layout.columns[at.column];
+    return windowRects(col, windowInColumn(src.window, view.byName.get(src.layer).shape, col.shape));
+  }
+
+  return { resize, render, renderOverlay, unitBox, windowBoxes, get layout() { return view?.layout ?? null; }, get view() { return view; }, scaleOf: (name) => scales.get(name) };
 }
 
 const fmtScale = (v) => (v >= 1 ? String(v) : v.toPrecision(1));

@@ -94,6 +94,7 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
     canvas,
     get blank() { return state.blank; },
     get strokeTime() { return state.strokeTime; },
+    get pending() { return state.frame !== 0; },   // a change not yet handed to onChange
     setBrush(n) { state.brush = n; },
     setEraser(on) { state.eraser = on; },
     clear() {

@@ -1,0 +1,210 @@
+"""The page in real Chromium: drawing (mouse and touch) predicts, hover lights the source window
+and the panel's numbers equal the API's, the keyboard moves the focus, no console errors.
+
+Each test opens its own page on the shared live server; errors fail at teardown (conftest).
+"""
+from __future__ import annotations
+
+import math
+
+import httpx
+import pytest
+
+from tests.browser.conftest import SHOTS, ready, settled
+
+PAD = 280   # the pad canvas's own resolution; strokes are given in these pixels
+
+
+def pad_point(page, x, y):
+    box = page.locator("#pad").bounding_box()
+    return box["x"] + x * box["width"] / PAD, box["y"] + y * box["height"] / PAD
+
+
+def one_stroke():
+    return [(140 + 6 * t, 40 + 200 * t) for t in (i / 24 for i in range(25))]
+
+
+def zero_stroke():
+    return [(140 + 62 * math.sin(a), 140 - 95 * math.cos(a)) for a in (2 * math.pi * i / 48 for i in range(50))]
+
+
+def clear(page):
+    """Clear the pad and wait for the blank pad's trace; marks it so tests can tell it apart."""
+    page.click("#pad-clear")
+    settled(page)
+    page.evaluate("() => { window.__blank = window.convscope.store.get().trace.body; }")
+
+
+def draw_mouse(page, points, mid_stroke=None):
+    clear(page)
+    page.mouse.move(*pad_point(page, *points[0]))
+    page.mouse.down()
+    for k, p in enumerate(points[1:], 1):
+        page.mouse.move(*pad_point(page, *p), steps=2)
+        if mid_stroke and k == len(points) // 2:
+            mid_stroke(page)
+    page.mouse.up()
+
+
+def draw_touch(page, points):
+    clear(page)
+    cdp = page.context.new_cdp_session(page)
+    first = pad_point(page, *points[0])
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": first[0], "y": first[1]}]})
+    for p in points[1:]:
+        x, y = pad_point(page, *p)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def prediction(page) -> int:
+    settled(page)
+    return int(page.get_attribute("#prediction [data-prediction]", "data-prediction"))
+
+
+def hover_unit(page, layer, unit):
+    """Move the mouse onto a unit of `layer` in the network view; returns its canvas box."""
+    box = page.evaluate("([l, u]) => window.convscope.net.unitBox(l, u)", [layer, unit])
+    net = page.locator("#net").bounding_box()
+    page.mouse.move(net["x"] + box["x"] + box["w"] / 2, net["y"] + box["y"] + box["h"] / 2)
+    return box
+
+
+def strongest_unit(page, layer):
+    """The unit of `layer` with the largest value in the trace on screen (a busy one to explain)."""
+    return page.evaluate("""(name) => {
+        const l = window.convscope.store.get().trace.byName.get(name);
+        let best = 0;
+        for (let i = 1; i < l.values.length; i++) if (l.values[i] > l.values[best]) best = i;
+        const u = []; for (let a = l.shape.length - 1; a >= 0; a--) { u.unshift(best % l.shape[a]); best = Math.floor(best / l.shape[a]); }
+        return u; }""", layer)
+
+
+def overlay_lit(page, rects):
+    """For each rectangle, is the overlay's outline drawn just outside its left edge?"""
+    return page.evaluate("""(rects) => {
+        const c = document.getElementById('net-overlay'), k = c.width / c.getBoundingClientRect().width;
+        const ctx = c.getContext('2d');
+        return rects.map(r => { const p = ctx.getImageData(Math.floor((r.x - 1) * k), Math.floor((r.y + r.h / 2) * k), 1, 1).data;
+                                 return p[3] > 200 && p[0] < 80; }); }""", rects)
+
+
+def api_explain(server_url, page, layer, unit):
+    body = page.evaluate("() => window.convscope.store.get().trace.body")
+    r = httpx.post(f"{server_url}/api/explain", json={**body, "layer": layer, "unit": unit}, timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def wait_panel(page, layer, unit):
+    page.wait_for_selector(f'#explain[data-layer="{layer}"][data-unit="{",".join(map(str, unit))}"]', timeout=10_000)
+
+
+@pytest.mark.parametrize("digit,stroke", [(1, one_stroke), (0, zero_stroke)])
+def test_mouse_drawing_predicts_and_updates_during_the_stroke(open_page, trained, digit, stroke):
+    page = open_page()
+    ready(page)
+    mid = {}
+
+    def check_mid_stroke(pg):
+        # The network follows the stroke before the pointer is lifted.
+        pg.wait_for_function("() => window.convscope.store.get().trace.body !== window.__blank")
+        mid["sent"] = pg.evaluate("() => window.convscope.live.stats.forward.sent")
+
+    draw_mouse(page, stroke(), mid_stroke=check_mid_stroke)
+    assert prediction(page) == digit
+    assert mid["sent"] >= 2, "no forward request was sent while drawing"
+    assert page.evaluate("() => window.convscope.live.stats.forward.sent") > mid["sent"]
+
+
+@pytest.mark.parametrize("digit,stroke", [(1, one_stroke), (0, zero_stroke)])
+def test_touch_drawing_predicts(open_page, trained, digit, stroke):
+    page = open_page(touch=True)
+    ready(page)
+    draw_touch(page, stroke())
+    assert prediction(page) == digit
+    assert page.evaluate("() => window.convscope.pad.blank") is False
+
+
+def test_hovering_a_pooled_unit_lights_its_window_and_shows_the_api_max(open_page, server_url):
+    page = open_page()
+    ready(page)
+    draw_mouse(page, zero_stroke())
+    settled(page)
+    unit = strongest_unit(page, "pool1")
+    windows = page.evaluate("([l, u]) => window.convscope.net.windowBoxes(l, u)", ["pool1", unit])
+    assert len(windows) == 1
+    assert overlay_lit(page, windows) == [False]
+    hover_unit(page, "pool1", unit)
+    wait_panel(page, "pool1", unit)
+    assert overlay_lit(page, windows) == [True], "the 2×2 window is not outlined"
+    cell = page.evaluate("([l, u]) => window.convscope.net.unitBox(l, u)", ["relu1", [unit[0], 2 * unit[1], 2 * unit[2]]])
+    assert (windows[0]["w"], windows[0]["h"]) == pytest.approx((2 * cell["w"], 2 * cell["h"])), "a 2×2 window"
+    api = api_explain(server_url, page, "pool1", unit)
+    shown = float(page.get_attribute("#explain .pooled", "data-value"))
+    assert shown == pytest.approx(api["value"], abs=1e-6)
+    assert shown > 0, "the strongest pooled unit of a drawn digit is positive"
+    cells = [float(v) for v in page.eval_on_selector_all("#explain table.grid td", "tds => tds.map(t => t.dataset.value)")]
+    assert cells == pytest.approx(api["source"]["values"], abs=1e-6)
+    winner = float(page.get_attribute("#explain table.grid td.win", "data-value"))
+    assert winner == pytest.approx(max(cells)) == pytest.approx(shown)
+
+
+def test_hovering_a_conv2_unit_shows_six_windows_and_a_sum_equal_to_the_value(open_page, server_url):
+    page = open_page()
+    ready(page)
+    draw_mouse(page, one_stroke())
+    settled(page)
+    unit = strongest_unit(page, "conv2")
+    windows = page.evaluate("([l, u]) => window.convscope.net.windowBoxes(l, u)", ["conv2", unit])
+    hover_unit(page, "conv2", unit)
+    wait_panel(page, "conv2", unit)
+    assert len(windows) == 6
+    assert overlay_lit(page, windows) == [True] * 6, "every input map's 5×5 window is outlined"
+    assert page.locator("#explain .channel").count() == 6
+    api = api_explain(server_url, page, "conv2", unit)
+    total = float(page.get_attribute("#explain .sum", "data-value"))
+    value = float(page.get_attribute("#explain .value", "data-value"))
+    assert total == pytest.approx(api["sum"], abs=1e-5)
+    assert value == pytest.approx(api["value"], abs=1e-6)
+    assert total == pytest.approx(value, abs=1e-4)
+    subtotals = [float(v) for v in page.eval_on_selector_all(
+        "#explain .channel .n", "ns => ns.map(n => n.dataset.value)")]
+    assert sum(subtotals) + api["bias"] == pytest.approx(api["sum"], abs=1e-4)
+
+
+def test_keyboard_moves_the_focus_between_units_and_stages(open_page):
+    page = open_page()
+    ready(page)
+    focus = "() => { const s = window.convscope.store.get(); const f = s.pinned ?? s.hover; return f && [f.layer, f.unit]; }"
+    page.focus("#net")
+    assert page.evaluate(focus) == ["input", [0, 0, 0]]
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(focus) == ["input", [0, 1, 1]]
+    page.keyboard.press("Tab")
+    layer, unit = page.evaluate(focus)
+    assert layer == "conv1" and len(unit) == 3
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => window.convscope.store.get().pinned?.layer") == "conv1"
+    wait_panel(page, "conv1", unit)
+    page.keyboard.press("Escape")
+    assert page.evaluate("() => window.convscope.store.get().pinned") is None
+    assert page.evaluate("() => document.activeElement.id") == "net"
+
+
+def test_screenshot_at_1280x720_fits_without_scrolling(open_page):
+    page = open_page()
+    ready(page)
+    page.select_option("#sample-digit", "3")
+    page.click("#sample-load")
+    settled(page)
+    unit = strongest_unit(page, "conv2")
+    hover_unit(page, "conv2", unit)
+    wait_panel(page, "conv2", unit)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "page-1280x720.png"))
+    sizes = page.evaluate("() => [document.documentElement.scrollHeight, innerHeight, document.documentElement.scrollWidth, innerWidth]")
+    assert sizes[0] <= sizes[1] and sizes[2] <= sizes[3], f"the page scrolls: {sizes}"
+    net = page.locator("#net").bounding_box()
+    assert net["y"] + net["height"] <= 720 and net["x"] + net["width"] <= 1280
