@@ -40,7 +40,11 @@ export function convTerms(e) {
   const n = kh * kw;
   const channels = [];
   let total = 0;
+  // A connection table (Harley's conv2) lists the maps the filter reads in `channels`; the
+  // others have no weights (exactly 0), add nothing and are not terms of the sum.
+  const reads = e.channels ?? null;
   for (let c = 0; c < C; c++) {
+    if (reads && !reads.includes(e.source.window[0][0] + c)) continue;
     const window = Array.from(e.source.values.slice(c * n, (c + 1) * n));
     const weight = e.weight.slice(c * n, (c + 1) * n);
     const products = window.map((v, i) => v * weight[i]);
@@ -48,7 +52,7 @@ export function convTerms(e) {
     total += subtotal;
     channels.push({ c: e.source.window[0][0] + c, window, weight, products, subtotal, shape: [kh, kw] });
   }
-  return { channels, total, bias: e.bias, sum: total + e.bias, value: e.value };
+  return { channels, of: C, total, bias: e.bias, sum: total + e.bias, value: e.value };
 }
 
 // Dense unit: the strongest terms, then everything else folded into one honest "rest".

@@ -65,10 +65,17 @@ function roundingNote(terms, total) {
   return r ? h("p", { class: "note" }, `Every number is rounded to ${10 ** -D}; added as shown they make ${fixed(r.shown, D)}, the exact total is ${fixed(r.exact, 6)}.`) : null;
 }
 
+// "f(" and ")" around the input, with LeCun's scale and slope when the stage has them:
+// 1.7159·tanh(0.6667·x) for the Harley model, plain tanh(x) otherwise.
+function fnOpen(a) {
+  if (a.function === "relu") return "max(0, ";
+  const k = (v) => String(+v.toFixed(4));
+  return `${a.scale != null && a.scale !== 1 ? `${k(a.scale)}·` : ""}${a.function}(${a.slope != null && a.slope !== 1 ? `${k(a.slope)}·` : ""}`;
+}
+
 function activationLine(a, value) {
   if (!a) return null;
-  if (a.function === "relu") return h("p", { class: "eq" }, `then ${a.name}: max(0, `, num(value), ") = ", num(a.value, "big"));
-  return h("p", { class: "eq" }, `then ${a.name}: ${a.function}(`, num(value), ") = ", num(a.value, "big"));
+  return h("p", { class: "eq" }, `then ${a.name}: ${fnOpen(a)}`, num(value), ") = ", num(a.value, "big"));
 }
 
 function renderConv(el, e, options, rerender) {
@@ -82,8 +89,11 @@ function renderConv(el, e, options, rerender) {
   const srcScale = diverging(Math.max(1e-6, ...t.channels.flatMap((c) => c.window.map(Math.abs))));
   const wScale = diverging(Math.max(1e-6, ...t.channels.flatMap((c) => c.weight.map(Math.abs))));
   const pScale = diverging(Math.max(1e-6, ...t.channels.flatMap((c) => c.products.map(Math.abs))));
+  const reads = C < t.of
+    ? `only ${C} of the ${t.of} maps of ${e.source.layer} (${t.channels.map((c) => c.c).join(", ")}: its column of LeCun's connection table; the others have no weights here)`
+    : `all ${C} map${C > 1 ? "s" : ""} of ${e.source.layer}`;
   el.append(h("p", { class: "note" },
-    `One filter reads all ${C} map${C > 1 ? "s" : ""} of ${e.source.layer}: each ${kh}×${kw} window is multiplied element-wise by this filter's kernel for that map, and every product is added, plus one bias.`));
+    `One filter reads ${reads}: each ${kh}×${kw} window is multiplied element-wise by this filter's kernel for that map, and every product is added, plus one bias.`));
   const chans = h("div", { class: "channels", role: "group", "aria-label": "Input channels" });
   for (const c of t.channels) {
     chans.append(h("button", {
@@ -119,9 +129,8 @@ function renderPool(el, e, options) {
 }
 
 function renderActivation(el, e) {
-  const f = e.function === "relu" ? "max(0, x)" : `${e.function}(x)`;
-  el.append(h("p", { class: "eq" }, `${e.layer} = ${f} with x = ${e.source.layer}: `,
-    e.function === "relu" ? ["max(0, ", num(e.input), ") = "] : [`${e.function}(`, num(e.input), ") = "], num(e.value, "big")));
+  el.append(h("p", { class: "eq" }, `${e.layer} = ${fnOpen(e)}x) with x = ${e.source.layer}: `,
+    [fnOpen(e), num(e.input), ") = "], num(e.value, "big")));
 }
 
 function renderDense(el, e, state, options) {
