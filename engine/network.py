@@ -124,7 +124,7 @@ class Network:
         for stage, shape, params, values in zip(self.stages, self._shapes, self._record_params,
                                                 outs):
             records.append(StageRecord(stage["name"], stage["kind"], shape, params,
-                                       values if batched else values[0]))
+                                       values if batched else np.ascontiguousarray(values[0])))
         return Trace(records, batched)
 
     def logits(self, x) -> np.ndarray:
