@@ -49,10 +49,11 @@ function span(o0, o1, { window, stride, padding = 0 }, extent) {
 
 // Which stage feeds stage `i` and which of its units: the engine's provenance rules.
 // `ranges` are half-open per-axis ranges of stage i's units (a single unit is [[u, u+1], ...]).
-// Returns {layer: source name, window} or null for the input stage.
+// Returns {layer: source name, window}; the input stage is its own source.
 export function sourceOfRanges(stages, i, ranges) {
   const stage = stages[i];
-  if (stage.kind === "input" || i === 0) return null;
+  // The image is its own source (as the engine's explain says): the window is the unit itself.
+  if (stage.kind === "input" || i === 0) return { layer: stage.name, window: ranges.map((r) => [...r]) };
   const src = stages[i - 1];
   const s = src.shape;
   switch (stage.kind) {

@@ -32,7 +32,7 @@ test("activation is element-wise, flatten unravels, dense and softmax read every
   assert.deepEqual(sourceWindow(STAGES, "flatten", [27]), { layer: "pool2", window: [[1, 2], [0, 1], [2, 3]] });
   assert.deepEqual(sourceWindow(STAGES, "fc1", [7]), { layer: "flatten", window: [[0, 400]] });
   assert.deepEqual(sourceWindow(STAGES, "softmax", [3]).window, [[0, 10]]);
-  assert.equal(sourceWindow(STAGES, "input", [0, 0, 0]), null);
+  assert.deepEqual(sourceWindow(STAGES, "input", [0, 3, 4]), { layer: "input", window: [[0, 1], [3, 4], [4, 5]] });
   assert.throws(() => sourceWindow(STAGES, "nope", [0]), /unknown stage nope/);
 });
 

@@ -254,7 +254,7 @@ export function createNetworkView({ canvas, overlay }, store) {
   }
   function windowBoxes(layer, unit) {
     const src = sourceWindow(view.stages, layer, unit);
-    if (!src) return [];
+    if (src.layer === layer) return [];   // the input has no stage below
     const at = view.index.get(src.layer);
     const col = view.layout.columns[at.column];
     return windowRects(col, windowInColumn(src.window, view.byName.get(src.layer).shape, col.shape));

@@ -42,7 +42,8 @@ export function paintOverlay(ctx, view, focus, explanation, { keyboard = false, 
   const col = layout.columns[at.column];
   const ur = unitRect(col, at.toUnit(focus.unit));
 
-  const src = sourceWindow(stages, focus.layer, focus.unit);
+  const found = sourceWindow(stages, focus.layer, focus.unit);
+  const src = found && found.layer !== focus.layer ? found : null;   // the input is its own source
   if (src) {
     const sat = index.get(src.layer);
     const scol = layout.columns[sat.column];
