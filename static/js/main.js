@@ -12,6 +12,8 @@ import { renderPrep } from "./views/prep.js";
 import { renderLegend } from "./views/legend.js";
 import { renderJoin } from "./views/join.js";
 import { renderBackProjection } from "./views/backproject.js";
+import { renderModels, chosenModel, modelUrl } from "./views/models.js";
+import { renderConnections } from "./views/connections.js";
 
 const $ = (id) => document.getElementById(id);
 // ?send=pixels sends a downscaled pixel array instead of the PNG (see bench/page.py).
@@ -88,18 +90,39 @@ store.subscribe((s) => {
   $("latency").textContent = l ? `forward ${l.roundTrip.toFixed(0)} ms · paint ${l.paint.toFixed(1)} ms` : "–";
 }, ["latency"]);
 store.subscribe((s) => { $("status").textContent = s.error ?? ""; }, ["error"]);
+store.subscribe((s) => renderModels($("model-slot"), s, { onSelect: switchModel }), ["models", "modelId", "model"]);
+store.subscribe((s) => renderConnections($("connections"), s, { onFocus: (f) => store.set({ hover: f }) }), ["model", "hover", "pinned"]);
 
 initTabs(store, api);
 api.join().then((j) => renderJoin($("join-button"), $("join-popover"), j), () => renderJoin($("join-button"), $("join-popover"), null));
-api.model()
-  .then((model) => {
-    store.set({ model });
-    $("sample-digit").replaceChildren(...model.classes.map((c, i) => new Option(c, String(i))));
-    const body = pad.body(SEND);   // the blank pad: every stage drawn at rest
-    sent = SEND === "png" ? { width: pad.canvas.width, height: pad.canvas.height } : { width: body.width, height: body.height };
-    live.submit(body);
-  })
-  .catch((err) => store.set({ error: `model: ${err.message}` }));
+// The chosen model's record, then the current drawing (or the blank pad) through it. Which
+// model: the URL's ?model= (api.js adds it to every request; views/models.js sets it).
+function loadModel(id) {
+  return api.model()
+    .then((model) => {
+      store.set({ model: { ...model, modelId: id }, trace: null });
+      $("sample-digit").replaceChildren(...model.classes.map((c, i) => new Option(c, String(i))));
+      const drawing = store.get().drawing;
+      if (drawing) return live.submit({ ...drawing });   // a fresh body: no stale explanation matches it
+      const body = pad.body(SEND);   // the blank pad: every stage drawn at rest
+      sent = SEND === "png" ? { width: pad.canvas.width, height: pad.canvas.height } : { width: body.width, height: body.height };
+      live.submit(body);
+    })
+    .catch((err) => store.set({ error: `model: ${err.message}` }));
+}
+function switchModel(id) {
+  history.replaceState(history.state, "", modelUrl(location.href, id, store.get().models));
+  store.set({ modelId: id, hover: null, pinned: null, explanation: null });
+  loadModel(id);
+}
+api.models()
+  .then((listing) => {
+    const { id, unknown } = chosenModel(location.search, listing);
+    if (unknown !== null) history.replaceState(history.state, "", modelUrl(location.href, id, listing));
+    store.set({ models: listing, modelId: id, error: unknown === null ? null : `unknown model ${JSON.stringify(unknown)} in the URL; showing ${id}` });
+    return id;
+  }, () => null)   // a server without /api/models: its one model, no selector
+  .then(loadModel);
 
 // For tests and bench/page.py: the store and live link, read-only by convention.
 window.convscope = { store, live, pad, net };

@@ -7,7 +7,6 @@
 // renderModels(el, state, {onSelect(id)})   state.models: the /api/models listing
 // modelUrl(href, id, listing) -> href with ?model= set (or removed for the default)
 // chosenModel(search, listing) -> {id, unknown}  (an unknown id falls back to the default)
-// renderSampleChoices(select, classes)      the test-image picker names the model's classes
 
 export function chosenModel(search, listing) {
   const asked = new URLSearchParams(search).get("model");
@@ -55,19 +54,4 @@ export function renderModels(el, state, { onSelect }) {
   }
   // Disabled while the chosen model's record is on its way, so two switches cannot cross.
   select.disabled = !state.model || state.model.modelId !== current?.id;
-}
-
-// Test digits for MNIST models, test images (named by class) for the others.
-export function renderSampleChoices(select, classes) {
-  if (!classes) return;
-  const digits = classes.every((c, i) => c === String(i));
-  const keep = select.value;
-  select.replaceChildren(...classes.map((c, i) => {
-    const o = document.createElement("option");
-    o.value = String(i);
-    o.textContent = digits ? c : `${i} ${c}`;
-    return o;
-  }));
-  select.value = classes[Number(keep)] !== undefined ? keep : "0";
-  select.setAttribute("aria-label", digits ? "Digit to load from the test set" : "Class of the test image to load");
 }
