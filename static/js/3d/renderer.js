@@ -1,13 +1,20 @@
-// WebGL renderer for the 3D view: every unit as an instanced square, in a handful of draw calls.
+// WebGL renderer for the 3D view: every unit as a coloured square, in a handful of draw calls.
 //
-// Passes, in order: map backings (plain triangles), units (ONE instanced draw for all ~15,000
-// squares: per-instance position + size, and colour in its own buffer so a new forward
-// response re-uploads only colours), connection lines, then highlight rings (instanced hollow
-// squares drawn without depth test, so a source window stays visible behind other planes).
-// WebGL2 where available, else WebGL1 + ANGLE_instanced_arrays; both run the same GLSL ES 1.00
-// shaders. createRenderer returns {error} when neither exists, and the page keeps its 2D view.
+// Passes, in order: map backings (plain triangles), units (ONE draw call for all ~15,600
+// squares), connection lines, then highlight rings (hollow squares drawn without depth test, so
+// a source window stays visible behind other planes). WebGL2 where available, else WebGL1; both
+// run the same GLSL ES 1.00 shaders. createRenderer returns {error} when there is no WebGL at all,
+// and the page keeps its 2D view.
+//
+// Why the units are not instanced by default: measured in this project's target, headless
+// Chromium on SwiftShader (ANGLE → Vulkan), one instanced draw of 15,668 quads took ~285 ms per
+// frame against ~19 ms for the same quads pre-expanded into one plain drawArrays (bench/page3d.py
+// prints both). SwiftShader pays per instance; a GPU does not care either way at 94k vertices.
+// So a batch expands each unit's mesh once (positions are static while drawing) and a new
+// forward response re-uploads only the colour buffer (6 vertices × 4 bytes per unit, ~0.4 ms).
+// `{instanced: true}` keeps the instanced path (WebGL2 or ANGLE_instanced_arrays) for comparison.
 
-const UNIT_VS = `
+const INSTANCED_VS = `
 attribute vec2 a_corner;   // mesh vertex, in units of the instance's size
 attribute vec4 a_inst;     // x, y, z, size
 attribute vec4 a_color;
@@ -34,7 +41,7 @@ precision mediump float;
 varying vec4 v_color;
 void main() { gl_FragColor = v_color; }`;
 
-// Two triangles of a unit square centred on the instance.
+// Two triangles of a unit square centred on the unit, in units of its size.
 const QUAD = new Float32Array([-0.5, -0.5, 0.5, -0.5, 0.5, 0.5, -0.5, -0.5, 0.5, 0.5, -0.5, 0.5]);
 
 // A hollow square (ring) from half-size `inner` to `outer`: four sides, two triangles each.
@@ -48,63 +55,76 @@ function ring(inner, outer) {
   return new Float32Array(v);
 }
 // Inside a pitch-1 cell with 0.9 squares the ring covers the unit's edge and most of the gap.
-const RING = ring(0.42, 0.6);
+const RING = ring(0.42, 0.62);
 
-export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1] } = {}) {
-  const attrs = { antialias: true, preserveDrawingBuffer: true, alpha: false };
+// Each unit's mesh placed at its centre and scaled by its size: xyz per vertex.
+export function expandMesh(mesh, inst) {
+  const n = inst.length / 4;
+  const mv = mesh.length / 2;
+  const out = new Float32Array(n * mv * 3);
+  for (let u = 0, o = 0; u < n; u++) {
+    const x = inst[u * 4], y = inst[u * 4 + 1], z = inst[u * 4 + 2], s = inst[u * 4 + 3];
+    for (let v = 0; v < mv; v++, o += 3) {
+      out[o] = x + mesh[v * 2] * s;
+      out[o + 1] = y + mesh[v * 2 + 1] * s;
+      out[o + 2] = z;
+    }
+  }
+  return out;
+}
+
+// Each unit's RGBA repeated for every vertex of its mesh (4-byte words copied as one).
+export function expandColors(rgba, verticesPerUnit, out = new Uint8Array(rgba.length * verticesPerUnit)) {
+  const src = new Uint32Array(rgba.buffer, rgba.byteOffset, rgba.length / 4);
+  const dst = new Uint32Array(out.buffer, out.byteOffset, out.length / 4);
+  for (let u = 0, o = 0; u < src.length; u++) {
+    const c = src[u];
+    for (let v = 0; v < verticesPerUnit; v++) dst[o++] = c;
+  }
+  return out;
+}
+
+export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], instanced = false } = {}) {
+  // antialias off: SwiftShader's multisampling costs more than it shows on 1-px-ish squares
+  const attrs = { antialias: false, preserveDrawingBuffer: true, alpha: false };
   let gl = canvas.getContext("webgl2", attrs);
-  let instancing;
+  let instancing = null;
   if (gl) {
     instancing = { divisor: (l, d) => gl.vertexAttribDivisor(l, d), draw: (m, f, n, k) => gl.drawArraysInstanced(m, f, n, k) };
   } else {
     gl = canvas.getContext("webgl", attrs) || canvas.getContext("experimental-webgl", attrs);
-    const ext = gl && gl.getExtension("ANGLE_instanced_arrays");
-    if (!ext) return { error: gl ? "this browser's WebGL lacks instancing (ANGLE_instanced_arrays)" : "WebGL is not available in this browser" };
-    instancing = { divisor: (l, d) => ext.vertexAttribDivisorANGLE(l, d), draw: (m, f, n, k) => ext.drawArraysInstancedANGLE(m, f, n, k) };
+    if (!gl) return { error: "WebGL is not available in this browser" };
+    const ext = gl.getExtension("ANGLE_instanced_arrays");
+    if (ext) instancing = { divisor: (l, d) => ext.vertexAttribDivisorANGLE(l, d), draw: (m, f, n, k) => ext.drawArraysInstancedANGLE(m, f, n, k) };
   }
   const version = typeof WebGL2RenderingContext !== "undefined" && gl instanceof WebGL2RenderingContext ? 2 : 1;
-  const unitProg = program(gl, UNIT_VS, FS);
+  const useInstancing = instanced && !!instancing;
+  const instProg = program(gl, INSTANCED_VS, FS);
   const flatProg = program(gl, FLAT_VS, FS);
   const loc = (p, names) => Object.fromEntries(names.map((n) => [n, n.startsWith("u_") ? gl.getUniformLocation(p, n) : gl.getAttribLocation(p, n)]));
-  const U = loc(unitProg, ["a_corner", "a_inst", "a_color", "u_viewProj"]);
+  const I = loc(instProg, ["a_corner", "a_inst", "a_color", "u_viewProj"]);
   const F = loc(flatProg, ["a_position", "a_color", "u_viewProj"]);
-  const buf = (data, usage = gl.STATIC_DRAW) => {
-    const b = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, b);
-    gl.bufferData(gl.ARRAY_BUFFER, data, usage);
-    return b;
-  };
-  const quad = buf(QUAD);
-  const ringMesh = buf(RING);
-  const units = { inst: gl.createBuffer(), color: gl.createBuffer(), count: 0 };
-  const highlight = { inst: gl.createBuffer(), color: gl.createBuffer(), count: 0 };
-  const panels = { pos: gl.createBuffer(), color: gl.createBuffer(), count: 0 };
-  const lines = { pos: gl.createBuffer(), color: gl.createBuffer(), count: 0 };
   const stats = { drawCalls: 0 };
 
+  const upload = (buffer, data, usage) => {
+    gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+    gl.bufferData(gl.ARRAY_BUFFER, data, usage);
+  };
   function attrib(location, buffer, size, type, normalized, divisor) {
     if (location < 0) return;
     gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
     gl.enableVertexAttribArray(location);
     gl.vertexAttribPointer(location, size, type, normalized, 0, 0);
-    instancing.divisor(location, divisor);
+    if (instancing) instancing.divisor(location, divisor);
   }
   function release(...locations) {
-    for (const l of locations) if (l >= 0) { instancing.divisor(l, 0); gl.disableVertexAttribArray(l); }
+    for (const l of locations) if (l >= 0) { if (instancing) instancing.divisor(l, 0); gl.disableVertexAttribArray(l); }
   }
 
-  function drawInstanced(mesh, vertexCount, set, viewProj) {
-    if (!set.count) return;
-    gl.useProgram(unitProg);
-    gl.uniformMatrix4fv(U.u_viewProj, false, viewProj);
-    attrib(U.a_corner, mesh, 2, gl.FLOAT, false, 0);
-    attrib(U.a_inst, set.inst, 4, gl.FLOAT, false, 1);
-    attrib(U.a_color, set.color, 4, gl.UNSIGNED_BYTE, true, 1);
-    instancing.draw(gl.TRIANGLES, 0, vertexCount, set.count);
-    release(U.a_corner, U.a_inst, U.a_color);
-    stats.drawCalls++;
+  // Plain geometry: xyz + RGBA per vertex.
+  function flatSet() {
+    return { pos: gl.createBuffer(), color: gl.createBuffer(), count: 0 };
   }
-
   function drawFlat(mode, set, viewProj) {
     if (!set.count) return;
     gl.useProgram(flatProg);
@@ -116,26 +136,58 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1] } = {
     stats.drawCalls++;
   }
 
-  const upload = (buffer, data, usage) => {
-    gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
-    gl.bufferData(gl.ARRAY_BUFFER, data, usage);
-  };
+  // A batch of units sharing one mesh, drawn in one call: expanded or instanced (see header).
+  function batch(mesh, inst) {
+    const mv = mesh.length / 2;
+    const meshBuf = gl.createBuffer();
+    upload(meshBuf, mesh, gl.STATIC_DRAW);
+    const b = { n: 0, flat: flatSet(), inst: gl.createBuffer(), color: gl.createBuffer(), scratch: null };
+    return {
+      setUnits(positions, usage = gl.STATIC_DRAW) {
+        b.n = positions.length / 4;
+        if (inst) {
+          upload(b.inst, positions, usage);
+          upload(b.color, new Uint8Array(b.n * 4), gl.DYNAMIC_DRAW);
+        } else {
+          upload(b.flat.pos, expandMesh(mesh, positions), usage);
+          b.flat.count = b.n * mv;
+          b.scratch = new Uint8Array(b.n * mv * 4);
+          upload(b.flat.color, b.scratch, gl.DYNAMIC_DRAW);
+        }
+      },
+      setColors(rgba) {
+        gl.bindBuffer(gl.ARRAY_BUFFER, inst ? b.color : b.flat.color);
+        gl.bufferSubData(gl.ARRAY_BUFFER, 0, inst ? rgba : expandColors(rgba, mv, b.scratch));
+      },
+      draw(viewProj) {
+        if (!b.n) return;
+        if (!inst) { drawFlat(gl.TRIANGLES, b.flat, viewProj); return; }
+        gl.useProgram(instProg);
+        gl.uniformMatrix4fv(I.u_viewProj, false, viewProj);
+        attrib(I.a_corner, meshBuf, 2, gl.FLOAT, false, 0);
+        attrib(I.a_inst, b.inst, 4, gl.FLOAT, false, 1);
+        attrib(I.a_color, b.color, 4, gl.UNSIGNED_BYTE, true, 1);
+        instancing.draw(gl.TRIANGLES, 0, mv, b.n);
+        release(I.a_corner, I.a_inst, I.a_color);
+        stats.drawCalls++;
+      },
+    };
+  }
+
+  const units = batch(QUAD, useInstancing);
+  const rings = batch(RING, useInstancing);
+  const panels = flatSet();
+  const lines = flatSet();
 
   return {
     version,
+    instanced: useInstancing,
     gl,
     stats,
     // positions: Float32Array (x, y, z, size) per unit; fixed until the layout changes.
-    setUnits(positions) {
-      units.count = positions.length / 4;
-      upload(units.inst, positions, gl.STATIC_DRAW);
-      upload(units.color, new Uint8Array(units.count * 4), gl.DYNAMIC_DRAW);
-    },
+    setUnits: (positions) => units.setUnits(positions),
     // colors: Uint8Array RGBA per unit. The only upload a new forward response needs.
-    setColors(colors) {
-      gl.bindBuffer(gl.ARRAY_BUFFER, units.color);
-      gl.bufferSubData(gl.ARRAY_BUFFER, 0, colors);
-    },
+    setColors: (colors) => units.setColors(colors),
     // Triangles behind the maps: positions Float32Array xyz per vertex, colors Uint8Array RGBA.
     setPanels(positions, colors) {
       panels.count = positions.length / 3;
@@ -150,9 +202,8 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1] } = {
     },
     // Rings around units: inst Float32Array (x, y, z, size), colors Uint8Array RGBA per ring.
     setHighlights(inst, colors) {
-      highlight.count = inst.length / 4;
-      upload(highlight.inst, inst, gl.DYNAMIC_DRAW);
-      upload(highlight.color, colors, gl.DYNAMIC_DRAW);
+      rings.setUnits(inst, gl.DYNAMIC_DRAW);
+      if (inst.length) rings.setColors(colors);
     },
     // Size the drawing buffer to the canvas's CSS box × devicePixelRatio; true if it changed.
     resize(dpr) {
@@ -175,12 +226,12 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1] } = {
       gl.polygonOffset(1, 1); // backings sit behind their squares without z-fighting
       drawFlat(gl.TRIANGLES, panels, viewProj);
       gl.disable(gl.POLYGON_OFFSET_FILL);
-      drawInstanced(quad, 6, units, viewProj);
+      units.draw(viewProj);
       gl.enable(gl.BLEND);
       gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
       gl.disable(gl.DEPTH_TEST);
       drawFlat(gl.LINES, lines, viewProj);
-      drawInstanced(ringMesh, RING.length / 2, highlight, viewProj);
+      rings.draw(viewProj);
     },
   };
 }

@@ -33,7 +33,9 @@ export function mount(el, { store }) {
   main.append(viewEl, foot, panel);
   el.replaceChildren(side, main);
 
-  const view = mount3D(viewEl, store);
+  // ?gl=instanced draws the units with instancing instead (bench/page3d.py compares the two)
+  const instanced = new URLSearchParams(location.search).get("gl") === "instanced";
+  const view = mount3D(viewEl, store, { instanced });
   let visible = false;
   let borrowed = null; // {node, placeholder} while the drawing side is here
 

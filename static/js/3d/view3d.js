@@ -22,11 +22,11 @@ const SOURCE_RING = [0, 214, 255, 200];
 const LINE = [120, 220, 255, 150];
 const MAX_DPR = 2; // software renderers pay per pixel; 2× is already crisp
 
-export function mount3D(el, store) {
+export function mount3D(el, store, { instanced = false } = {}) {
   el.replaceChildren();
   el.classList.add("view3d");
   const { toolbar, stage, canvas, overlay } = buildDom(el);
-  const renderer = createRenderer(canvas);
+  const renderer = createRenderer(canvas, { instanced });
   if (renderer.error) {
     stage.replaceChildren(message(`The 3D view needs WebGL: ${renderer.error}. The Network tab shows the same units in 2D.`));
     return { error: renderer.error, destroy: () => el.replaceChildren() };
@@ -39,7 +39,7 @@ export function mount3D(el, store) {
   let moved = false; // the student has moved the camera: a resize keeps their view
   let frame = 0;
   let pendingTrace = null; // time a new trace arrived, until the frame that shows it
-  const stats = { frames: 0, lastDrawMs: 0, traceToFrameMs: null, pickMs: 0, drawCalls: 0, webgl: renderer.version };
+  const stats = { frames: 0, lastDrawMs: 0, traceToFrameMs: null, paintMs: 0, pickMs: 0, units: 0, drawCalls: 0, webgl: renderer.version, instanced: renderer.instanced };
   const labels = createLabels(overlay);
   let scales = new Map(); // shown stage name -> colour scale (the legend's)
 
@@ -48,6 +48,7 @@ export function mount3D(el, store) {
     if (!layers) return;
     layout = layout3D(layers, { foldActivations: state.foldActivations ?? true, classes: state.model?.classes ?? null });
     renderer.setUnits(layout.positions);
+    stats.units = layout.count;
     const b = backings(layout);
     renderer.setPanels(b.positions, b.colors);
     views = presets(layout.bounds, aspect(), planeCorners(layout));
@@ -59,11 +60,13 @@ export function mount3D(el, store) {
 
   function repaint(state) {
     if (!layout) return;
+    const t0 = performance.now();
     const painted = paintUnits(layout, state.trace);
     renderer.setColors(painted.colors);
     labels.setScales(painted.scales);
     scales = new Map([...painted.scales.values()].map((v) => [v.stage, v.scale]));
-    pendingTrace = pendingTrace ?? performance.now();
+    stats.paintMs = performance.now() - t0;
+    pendingTrace = pendingTrace ?? t0;
     requestDraw();
   }
 
@@ -196,6 +199,10 @@ export function mount3D(el, store) {
     },
     pickAt,
     redraw: requestDraw,
+    // Draw now, outside requestAnimationFrame (bench/page3d.py times frames with it).
+    drawNow: () => draw(performance.now()),
+    // Wait for the GPU (or SwiftShader) to finish: reading one pixel cannot return earlier.
+    syncGpu: () => renderer.gl.readPixels(0, 0, 1, 1, renderer.gl.RGBA, renderer.gl.UNSIGNED_BYTE, new Uint8Array(4)),
     // For the shared panel (views/panel.js reads columns[index.get(layer).column].shown).
     panelView: () => layout && { layout: { columns: layout.planes }, index: layout.stages },
     planeOf: (name) => (layout && layout.stages.has(name) ? layout.planes[layout.stages.get(name).column] : null),
