@@ -65,13 +65,15 @@ def preprocessing(pre: Preprocessed) -> dict:
 
 
 def forward_payload(trace, pre: Preprocessed | None) -> dict:
-    payload = {
-        "prediction": int(trace.prediction),
-        "probabilities": flat(trace.probabilities),
-        "layers": trace_layers(trace),
-    }
+    # Key order is for gzip, whose matches reach back only 32 KB: the preprocessing steps end
+    # with the 32×32 input, so they go just before `layers`, whose first entry repeats it; the
+    # probabilities go just after the softmax stage they repeat. Together ~1 KB less gzipped.
+    payload = {}
     if pre is not None:
         payload["preprocessing"] = preprocessing(pre)
+    payload["prediction"] = int(trace.prediction)
+    payload["layers"] = trace_layers(trace)
+    payload["probabilities"] = flat(trace.probabilities)
     return payload
 
 
