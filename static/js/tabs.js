@@ -9,7 +9,7 @@
 export const TABS = [
   { id: "network", label: "Network", enabled: true, module: null },
   { id: "3d", label: "3D", enabled: true, module: "./3d/view.js" },
-  { id: "learn", label: "Learn", enabled: false, module: "./views/learn.js" },
+  { id: "learn", label: "Learn", enabled: true, module: "./views/learn.js" },
   { id: "lab", label: "Lab", enabled: true, module: "./views/lab.js" },
 ];
 

@@ -1,0 +1,285 @@
+// The Learn tab: one step of backpropagation on the student's own drawing, then the recorded
+// training run (views/learnhistory.js). Every number comes from POST /api/gradient: the server
+// starts from the served model each time and keeps no state, so "Step" asks for n + 1 steps.
+// This module lays out and paints; learn/model.js slices; nothing here does network maths.
+//
+// mount(el, {store, api}) -> {show, hide}   (tabs.js)
+
+import { latestWins } from "../schedule.js";
+import { displayColumns, layoutNetwork, unitRect, mapRect } from "../layout.js";
+import { lut } from "../color.js";
+import { fixed } from "../numbers.js";
+import { nextSteps, maxAbs, gradientLayers, denseGradient, difference, kernelTiles, defaultTarget, trend, MAX_STEPS } from "../learn/model.js";
+import { drawMap, sized, paintTiles, paintHeatmap, paintBars, paintCurves, signedScale, greyScale, BEFORE, AFTER, GRADIENT } from "../learn/paint.js";
+import { mountHistory } from "./learnhistory.js";
+
+const RATES = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
+const DEFAULT_RATE = 0.01;
+const CONV2_VIEWS = { gradient: "gradient", difference: "after − before", before: "before", after: "after" };
+
+function template() {
+  return `
+  <div class="learn">
+    <section class="learn-step" aria-label="One step of gradient descent on your drawing">
+      <h2>One step of backpropagation on your drawing</h2>
+      <p class="learn-hint">Pick what your digit <em>should</em> be. The server computes the loss, its gradient with respect to every stage and every weight, and takes gradient-descent steps on a <strong>copy</strong> of the network: the served model never changes.</p>
+      <div class="learn-controls">
+        <figure class="learn-input"><canvas id="learn-input" aria-label="Your drawing as the network sees it"></canvas><figcaption>your drawing</figcaption></figure>
+        <fieldset class="learn-targets" id="learn-targets"><legend>Target class</legend></fieldset>
+        <label class="learn-rate">Learning rate <input id="learn-lr" type="range" min="0" max="${RATES.length - 1}" step="1" value="${RATES.indexOf(DEFAULT_RATE)}"> <output id="learn-lr-value">${DEFAULT_RATE}</output></label>
+        <div class="learn-buttons">
+          <button id="learn-step" type="button">Step</button>
+          <button id="learn-step5" type="button">Step ×5</button>
+          <button id="learn-reset" type="button">Reset</button>
+          <span id="learn-count" data-steps="0">0 steps</span>
+        </div>
+      </div>
+      <div class="learn-figures">
+        <table id="learn-table" class="learn-table" aria-label="Before and after the steps"></table>
+        <figure><canvas id="learn-bars"></canvas><figcaption>Output probabilities: <span class="sw" style="background:${BEFORE}"></span> served model, <span class="sw" style="background:${AFTER}"></span> after the steps; dashed box = target vector (1 for the target, 0 elsewhere)</figcaption></figure>
+        <figure><canvas id="learn-progress"></canvas><figcaption>Each step: probability of the target and total error Σ½(target − output)²</figcaption></figure>
+      </div>
+      <p class="learn-note">The loss descended is the <strong>cross-entropy</strong> −log p(target); the article's <strong>total error</strong> Σ½(target − output)² is shown beside it. Gradients below are d(cross-entropy)/d(…) for the served model: <span class="sw" style="background:${GRADIENT}"></span> negative (descent raises this value), <span class="sw" style="background:${AFTER}"></span> positive (descent lowers it).</p>
+      <h3>Gradient at every stage</h3>
+      <canvas id="learn-stages" class="learn-stages" aria-label="Gradient of the loss with respect to every stage"></canvas>
+      <p id="learn-stage-scales" class="learn-hint"></p>
+      <h3>conv1's 6 filters</h3>
+      <div class="learn-kernels" id="learn-conv1">
+        <figure><canvas data-k="before"></canvas><figcaption>before</figcaption></figure>
+        <figure><canvas data-k="gradient"></canvas><figcaption>gradient</figcaption></figure>
+        <figure><canvas data-k="after"></canvas><figcaption>after the steps</figcaption></figure>
+        <figure><canvas data-k="difference"></canvas><figcaption>after − before</figcaption></figure>
+      </div>
+      <h3>conv2's 16 filters (columns) × 6 input maps (rows) <select id="learn-conv2-view" aria-label="conv2 kernels shown">${Object.entries(CONV2_VIEWS).map(([k, v]) => `<option value="${k}">${v}</option>`).join("")}</select></h3>
+      <canvas id="learn-conv2" aria-label="conv2 kernels: one column per filter, one row per input map"></canvas>
+      <h3>Dense weight gradients (rows = units, columns = inputs)</h3>
+      <div class="learn-dense" id="learn-dense"></div>
+      <p id="learn-error" class="learn-error" role="alert"></p>
+    </section>
+    <section class="learn-history" id="learn-history" aria-label="Watch it train"></section>
+  </div>`;
+}
+
+export function mount(el, { store, api }) {
+  el.innerHTML = template();
+  if (!document.querySelector('link[href$="/static/css/learn.css"]')) {
+    const link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = "/static/css/learn.css";
+    document.head.appendChild(link);
+  }
+  const $ = (id) => el.querySelector(`#${id}`);
+  const ui = { visible: false, body: null, target: null, rate: DEFAULT_RATE, steps: 0, result: null, stale: true };
+  const history = mountHistory($("learn-history"), { store, api });
+
+  const job = latestWins((j, signal) => api.gradient(j.body, { target: j.target, learning_rate: j.rate, steps: Math.max(1, j.steps) }, { signal }), {
+    mode: "queue",
+    onResult(result, j) {
+      ui.result = { ...result, shownSteps: j.steps };
+      $("learn-error").textContent = "";
+      render();
+    },
+    onError: (err) => { $("learn-error").textContent = `gradient: ${err.message}`; },
+  });
+  const request = () => {
+    if (!ui.body || ui.target == null) return;
+    job.submit({ body: ui.body, target: ui.target, rate: ui.rate, steps: ui.steps });
+  };
+
+  function classes() {
+    const s = store.get();
+    return s.model?.classes ?? Array.from({ length: 10 }, (_, i) => String(i));
+  }
+
+  function renderTargets() {
+    const box = $("learn-targets");
+    const names = classes();
+    if (box.querySelectorAll("input").length !== names.length) {
+      box.innerHTML = "<legend>Target class</legend>" + names.map((c, k) => `<label><input type="radio" name="learn-target" value="${k}"> ${c}</label>`).join("");
+    }
+    for (const input of box.querySelectorAll("input")) input.checked = Number(input.value) === ui.target;
+  }
+
+  // A new drawing (or the first show): start over from the served model, target = prediction.
+  function follow() {
+    const s = store.get();
+    if (!s.trace || s.trace.body === ui.body) return;
+    ui.body = s.trace.body;
+    ui.target = defaultTarget(s.trace);
+    ui.steps = 0;
+    ui.result = null;
+    paintInput(s.trace);
+    renderTargets();
+    request();
+  }
+
+  function paintInput(trace) {
+    const input = trace.byName.get("input");
+    const [, H, W] = input.shape;
+    const ctx = sized($("learn-input"), W * 3, H * 3);
+    drawMap(ctx, input.values, H, W, greyScale(), 0, 0, 3);
+  }
+
+  function render() {
+    const r = ui.result;
+    $("learn-count").textContent = `${ui.steps} step${ui.steps === 1 ? "" : "s"}`;
+    $("learn-count").dataset.steps = String(ui.steps);
+    $("learn-step").disabled = ui.steps >= MAX_STEPS;
+    $("learn-step5").disabled = ui.steps >= MAX_STEPS;
+    if (!r) return;
+    const n = r.shownSteps;   // the answer on screen may be one request behind the counter
+    renderTable(r, n);
+    const names = classes();
+    paintBars($("learn-bars"), names, [{ values: r.before.probabilities, color: BEFORE }, { values: n ? r.after.probabilities : null, color: AFTER }], r.target_vector, { width: 340, height: 130 });
+    const hist = n ? r.history : r.history.slice(0, 1);
+    paintCurves($("learn-progress"), [
+      { xs: hist.map((h) => h.step), ys: hist.map((h) => h.probability), color: AFTER, label: `p(${names[r.target]})`, dots: true },
+      { xs: hist.map((h) => h.step), ys: hist.map((h) => h.total_error), color: GRADIENT, label: "total error", dots: true },
+    ], { width: 300, height: 130, ylo: 0, yhi: 1, xlo: 0, xhi: Math.max(1, n), title: "step" });
+    renderStages(r);
+    renderKernels(r, n);
+    renderDense(r);
+  }
+
+  function renderTable(r, n) {
+    const names = classes();
+    const t = r.target;
+    const after = n ? r.after : null;
+    const cell = (f, get) => (f ? get(f) : "–");
+    const row = (label, get, cls = "") => `<tr class="${cls}"><th>${label}</th><td>${cell(r.before, get)}</td><td>${cell(after, get)}</td></tr>`;
+    const tr = trend(n ? r.history : r.history.slice(0, 1));
+    $("learn-table").innerHTML = `<thead><tr><th></th><th>served model</th><th>after ${n} step${n === 1 ? "" : "s"}</th></tr></thead><tbody>
+      ${row(`p(target = ${names[t]})`, (f) => `<span data-field="probability">${(f.probabilities[t] * 100).toFixed(2)}%</span>`, "learn-p")}
+      ${row("total error Σ½(t − p)²", (f) => `<span data-field="total_error">${fixed(f.total_error, 4)}</span>`)}
+      ${row("cross-entropy −log p", (f) => fixed(f.cross_entropy, 4))}
+      ${row("prediction", (f) => `${names[f.prediction]} (${(f.probabilities[f.prediction] * 100).toFixed(1)}%)`)}
+      </tbody><caption>${n ? (tr.rising && tr.falling ? "The target's probability rose and the error fell at every step." : "Not every step helped: try a smaller learning rate.") : "Press Step to take a gradient-descent step."} lr = ${r.learning_rate}</caption>`;
+  }
+
+  // Stage gradients in the Network tab's own node-link layout (layout.js), one signed colour
+  // scale per stage: magnitudes differ by orders between stages.
+  function renderStages(r) {
+    const s = store.get();
+    const stages = s.model?.layers ?? s.trace?.layers;
+    if (!stages) return;
+    const layers = gradientLayers(r.stage_gradients, stages);
+    const canvas = $("learn-stages");
+    const width = Math.max(600, Math.min(1200, el.clientWidth - 40));
+    const height = 300;
+    const columns = displayColumns(layers, { foldActivations: s.foldActivations !== false });
+    const layout = layoutNetwork(columns, { width, height });
+    const ctx = sized(canvas, width, height);
+    const byName = new Map(layers.map((l) => [l.name, l]));
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textAlign = "left";
+    const maxima = [];
+    layout.columns.forEach((col, i) => {
+      const layer = byName.get(col.shown);
+      const max = maxAbs(layer.values);
+      const scale = signedScale(layer.values, max);
+      ctx.fillStyle = "#222";
+      ctx.fillText(col.label, col.x, 12);
+      ctx.fillStyle = "#666";
+      ctx.fillText(col.sublabel || "", col.x, 25);
+      maxima.push(`${col.shown} ${max.toExponential(1)}`);
+      if (col.type === "maps") {
+        const [C, H, W] = col.shape;
+        const table = lut(scale);
+        for (let c = 0; c < C; c++) {
+          const m = mapRect(col, c);
+          drawMap(ctx, layer.values.subarray(c * H * W, (c + 1) * H * W), H, W, scale, m.x, m.y, col.cell, table);
+        }
+      } else {
+        for (let u = 0; u < col.shape[0]; u++) {
+          const rect = unitRect(col, [u]);
+          ctx.fillStyle = `rgb(${scale.color(layer.values[u]).join(",")})`;
+          ctx.fillRect(rect.x, rect.y, rect.w - (col.type === "bars" ? 0 : 1), rect.h - 1);
+        }
+      }
+      const next = layout.columns[i + 1];
+      if (next) {   // Harley's links, faint: where the gradient flows back from
+        ctx.strokeStyle = "rgba(0,0,0,0.12)";
+        ctx.beginPath();
+        ctx.moveTo(next.x, next.y + next.h / 2);
+        ctx.lineTo(col.x + col.w, col.y + col.h / 2);
+        ctx.stroke();
+      }
+    });
+    $("learn-stage-scales").textContent = `Each stage has its own colour scale, ±|largest gradient|: ${maxima.join(" · ")}`;
+  }
+
+  function renderKernels(r, n) {
+    const k1 = r.kernels.conv1;
+    const [F1, C1, kh, kw] = k1.shape;
+    const g1 = r.parameter_gradients.conv1.weight;
+    const after1 = n ? k1.after : k1.before;
+    const d1 = difference(after1, k1.before);
+    const wScale = signedScale(null, Math.max(maxAbs(k1.before), maxAbs(after1)));
+    const sets = { before: [k1.before, wScale], after: [after1, wScale], gradient: [g1, signedScale(g1)], difference: [d1, signedScale(d1)] };
+    for (const canvas of el.querySelectorAll("#learn-conv1 canvas")) {
+      const [values, scale] = sets[canvas.dataset.k];
+      paintTiles(canvas, kernelTiles(values, [F1, C1, kh, kw]), kh, kw, scale, { cols: F1 * C1, cell: 8, gap: 4 });
+    }
+    const k2 = r.kernels.conv2;
+    const [F2, C2, h2, w2] = k2.shape;
+    const after2 = n ? k2.after : k2.before;
+    const view = $("learn-conv2-view").value;
+    const v2 = { gradient: r.parameter_gradients.conv2.weight, before: k2.before, after: after2, difference: difference(after2, k2.before) }[view];
+    const same = view === "before" || view === "after";
+    const scale2 = same ? signedScale(null, Math.max(maxAbs(k2.before), maxAbs(after2))) : signedScale(v2);
+    // One column per filter, one row per input map: tiles reordered (c, f) from (f, c).
+    const tiles = kernelTiles(v2, [F2, C2, h2, w2]).sort((a, b) => a.c - b.c || a.f - b.f);
+    paintTiles($("learn-conv2"), tiles, h2, w2, scale2, { cols: F2, cell: 5, gap: 3 });
+  }
+
+  function renderDense(r) {
+    const box = $("learn-dense");
+    const dense = Object.entries(r.parameter_gradients).filter(([, p]) => p.weight_shape.length === 2);
+    if (box.children.length !== dense.length) {
+      box.innerHTML = dense.map(([name]) => `<figure><canvas data-layer="${name}"></canvas><figcaption></figcaption></figure>`).join("");
+    }
+    dense.forEach(([name, p], i) => {
+      const [units, inputs] = p.weight_shape;
+      const values = denseGradient(p);
+      const fig = box.children[i];
+      paintHeatmap(fig.querySelector("canvas"), values, units, inputs, signedScale(values), Math.min(400, Math.max(200, inputs)));
+      fig.querySelector("figcaption").textContent = `${name}: ${units} × ${inputs}${p.outer ? " — for one digit it is (d loss/d output) ⊗ (input): every row is the input, scaled" : ""}`;
+    });
+  }
+
+  // Controls.
+  $("learn-targets").addEventListener("change", (e) => {
+    ui.target = Number(e.target.value);
+    ui.steps = 0;
+    request();
+    render();
+  });
+  $("learn-lr").addEventListener("input", (e) => {
+    ui.rate = RATES[Number(e.target.value)];
+    $("learn-lr-value").textContent = String(ui.rate);
+    request();
+  });
+  const step = (k) => () => { ui.steps = nextSteps(ui.steps, k); render(); request(); };
+  $("learn-step").onclick = step(1);
+  $("learn-step5").onclick = step(5);
+  $("learn-reset").onclick = () => { ui.steps = 0; render(); request(); };
+  $("learn-conv2-view").onchange = () => ui.result && renderKernels(ui.result, ui.result.shownSteps);
+
+  store.subscribe(() => { if (ui.visible) follow(); }, ["trace"]);
+  store.subscribe(() => { if (ui.visible && ui.result) render(); }, ["foldActivations", "model"]);
+
+  return {
+    show() {
+      ui.visible = true;
+      follow();
+      history.show();
+    },
+    hide() {
+      ui.visible = false;
+      history.hide();
+    },
+    history,
+    // For tests: true when no gradient request is in flight or waiting.
+    get idle() { return !job.busy && !job.hasPending; },
+  };
+}

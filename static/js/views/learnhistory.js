@@ -1,0 +1,174 @@
+// "Watch it train": the recorded training run (GET /api/history), scrubbed with a slider or
+// played: conv1's filters forming out of noise, the current drawing's feature maps and
+// prediction at that moment (POST /api/history/forward answers every snapshot at once, so a
+// scrub repaints from memory), and the loss/accuracy curves with a cursor. Then the two seeds:
+// "filters differ because they start different".
+//
+// mountHistory(el, {store, api}) -> {show, hide, seek(k), frames}
+
+import { latestWins } from "../schedule.js";
+import { maxAbs, kernelTiles, snapshotSlice, nextSnapshot } from "../learn/model.js";
+import { paintTiles, paintBars, paintCurves, signedScale, BEFORE, AFTER, GRADIENT } from "../learn/paint.js";
+
+const PLAY_MS = 350;   // per snapshot while playing: ~10 s for a couple of dozen moments
+const STAGES = ["relu1", "relu2"];
+
+function template() {
+  return `
+    <h2>Watch it train</h2>
+    <p class="learn-hint">A real training run of this network, recorded as it learned: drag the slider (or press play) from random initialisation to the end. Your drawing is run through the network as it was at each moment.</p>
+    <p id="learn-h-missing" class="learn-error" hidden></p>
+    <div class="learn-h-controls" id="learn-h-controls">
+      <button id="learn-h-play" type="button" aria-pressed="false">▶ play</button>
+      <input id="learn-h-slider" type="range" min="0" max="0" step="1" value="0" aria-label="Training moment">
+      <output id="learn-h-label" aria-live="polite"></output>
+    </div>
+    <div class="learn-h-row">
+      <figure><canvas id="learn-h-kernels"></canvas><figcaption>conv1's 6 filters</figcaption></figure>
+      <figure><canvas id="learn-h-relu1"></canvas><figcaption id="learn-h-cap-relu1">conv1 + ReLU on your drawing</figcaption></figure>
+      <figure><canvas id="learn-h-relu2"></canvas><figcaption id="learn-h-cap-relu2">conv2 + ReLU</figcaption></figure>
+      <figure><canvas id="learn-h-bars"></canvas><figcaption id="learn-h-pred"></figcaption></figure>
+    </div>
+    <div class="learn-h-row">
+      <figure><canvas id="learn-h-loss"></canvas></figure>
+      <figure><canvas id="learn-h-acc"></canvas></figure>
+    </div>
+    <h3>Filters differ because they start different</h3>
+    <p class="learn-hint">The same network, data and recipe, started from two random seeds: each filter grows from its own random start, so the two runs learn different (but equally useful) filters, in a different order.</p>
+    <div id="learn-h-seeds" class="learn-seeds"></div>`;
+}
+
+export function mountHistory(el, { store, api }) {
+  el.innerHTML = template();
+  const $ = (id) => el.querySelector(`#${id}`);
+  const st = { visible: false, history: null, loading: null, body: null, forward: null, k: 0, playing: null, frames: 0 };
+
+  const fetchForward = latestWins((body, signal) => api.historyForward(body, { stages: STAGES }, { signal }), {
+    mode: "abort",
+    onResult(result, body) {
+      st.forward = { ...result, body };
+      paint();
+    },
+    onError: (err) => { $("learn-h-missing").hidden = false; $("learn-h-missing").textContent = `history: ${err.message}`; },
+  });
+
+  function load() {
+    if (st.loading) return st.loading;
+    st.loading = api.history().then((h) => {
+      st.history = h;
+      const slider = $("learn-h-slider");
+      slider.max = String(h.snapshots.length - 1);
+      st.k = h.snapshots.length - 1;
+      slider.value = String(st.k);
+      st.kernelScale = signedScale(h.kernels.values);   // one scale for all moments: growth shows
+      paintSeeds(h);
+      follow();
+      paint();
+    }, (err) => {
+      $("learn-h-missing").hidden = false;
+      $("learn-h-missing").textContent = err.status === 404 ? `No training history for this model: ${err.detail}` : `history: ${err.message}`;
+      $("learn-h-controls").hidden = true;
+    });
+    return st.loading;
+  }
+
+  function follow() {
+    const body = store.get().trace?.body;
+    if (!st.history || !body || body === st.body) return;
+    st.body = body;
+    fetchForward.submit(body);
+  }
+
+  // One frame: everything that depends on the snapshot. Marked for bench/learn.py (fps).
+  function paint() {
+    const h = st.history;
+    if (!h) return;
+    performance.mark("learn-scrub-start");
+    const k = st.k;
+    const snap = h.snapshots[k];
+    $("learn-h-label").textContent = `${snap.label} · accuracy ${(snap.test_accuracy * 100).toFixed(1)}% on the probe`;
+    $("learn-h-label").dataset.snapshot = String(k);
+    const kshape = h.kernels.shape;
+    const conv1 = snapshotSlice(h.kernels.values, kshape, k);
+    paintTiles($("learn-h-kernels"), kernelTiles(conv1, kshape.slice(1)), kshape[3], kshape[4], st.kernelScale, { cols: kshape[1] * kshape[2], cell: 7, gap: 4 });
+    const f = st.forward?.snapshots.find((s) => s.index === k);
+    if (f) {
+      for (const layer of f.layers) {
+        const [C, H, W] = layer.shape;
+        const tiles = Array.from({ length: C }, (_, c) => ({ values: layer.values.subarray(c * H * W, (c + 1) * H * W) }));
+        const max = maxAbs(layer.values);
+        paintTiles($(`learn-h-${layer.name}`), tiles, H, W, signedScale(layer.values, max), { cols: C > 8 ? 8 : C, cell: C > 8 ? 3 : 2, gap: 2 });
+        $(`learn-h-cap-${layer.name}`).textContent = `${layer.name} on your drawing (|max| ${max.toFixed(2)})`;
+      }
+      const classes = store.get().model?.classes ?? [...Array(f.probabilities.length).keys()].map(String);
+      paintBars($("learn-h-bars"), classes, [{ values: f.probabilities, color: AFTER }], null, { width: 260, height: 110 });
+      $("learn-h-pred").innerHTML = `prediction <strong data-prediction="${f.prediction}">${classes[f.prediction]}</strong> ${(f.probabilities[f.prediction] * 100).toFixed(1)}%`;
+    }
+    paintCurvesAt(h, snap.epoch);
+    performance.measure("learn-scrub-paint", "learn-scrub-start");
+    st.frames += 1;
+  }
+
+  function paintCurvesAt(h, epoch) {
+    const c = h.curves;
+    const ep = c.epoch;
+    const steps = h.step_curves.step.map((s) => s / h.steps_per_epoch);
+    paintCurves($("learn-h-loss"), [
+      { xs: steps, ys: Array.from(h.step_curves.loss), color: "#c9c9c9", label: "batch loss" },
+      { xs: ep, ys: c.train_loss, color: BEFORE, label: "train loss" },
+      { xs: ep, ys: c.test_loss, color: GRADIENT, label: "test loss" },
+    ], { width: 340, height: 140, xlo: 0, xhi: ep[ep.length - 1], ylo: 0, cursor: epoch, title: "cross-entropy by epoch" });
+    paintCurves($("learn-h-acc"), [
+      { xs: ep, ys: c.train_accuracy, color: BEFORE, label: "train" },
+      { xs: ep, ys: c.test_accuracy, color: AFTER, label: "test" },
+      { xs: h.snapshots.map((s) => s.epoch), ys: h.snapshots.map((s) => s.test_accuracy), color: "#555", label: "probe", dots: true },
+    ], { width: 340, height: 140, xlo: 0, xhi: ep[ep.length - 1], ylo: 0, yhi: 1, cursor: epoch, title: "accuracy by epoch" });
+  }
+
+  function paintSeeds(h) {
+    const box = $("learn-h-seeds");
+    box.innerHTML = h.seeds.map((s, i) => `
+      <div class="learn-seed"><p><strong>${s.label}</strong>${s.test_accuracy != null ? ` · ${s.epochs} epochs, test accuracy ${(s.test_accuracy * 100).toFixed(1)}%` : ""}</p>
+      <figure><canvas data-seed="${i}" data-when="init"></canvas><figcaption>at random init</figcaption></figure>
+      <figure><canvas data-seed="${i}" data-when="final"></canvas><figcaption>after training</figcaption></figure></div>`).join("");
+    if (h.seeds.length < 2) box.insertAdjacentHTML("beforeend", "<p class='learn-hint'>Only one run is recorded for this model.</p>");
+    for (const canvas of box.querySelectorAll("canvas")) {
+      const s = h.seeds[Number(canvas.dataset.seed)];
+      const values = s[canvas.dataset.when];
+      paintTiles(canvas, kernelTiles(values, s.shape), s.shape[2], s.shape[3], signedScale(values), { cols: s.shape[0] * s.shape[1], cell: 7, gap: 4 });
+    }
+  }
+
+  function seek(k) {
+    st.k = Math.max(0, Math.min(k, (st.history?.snapshots.length ?? 1) - 1));
+    $("learn-h-slider").value = String(st.k);
+    paint();
+  }
+
+  function setPlaying(on) {
+    const button = $("learn-h-play");
+    clearInterval(st.playing);
+    st.playing = null;
+    button.setAttribute("aria-pressed", String(on));
+    button.textContent = on ? "❚❚ pause" : "▶ play";
+    if (!on || !st.history) return;
+    if (st.k === st.history.snapshots.length - 1) seek(0);    // play from the start
+    st.playing = setInterval(() => {
+      const next = nextSnapshot(st.k, st.history.snapshots.length);
+      seek(next);
+      if (next === st.history.snapshots.length - 1) setPlaying(false);
+    }, PLAY_MS);
+  }
+
+  $("learn-h-slider").addEventListener("input", (e) => { setPlaying(false); seek(Number(e.target.value)); });
+  $("learn-h-play").onclick = () => setPlaying(!st.playing);
+  store.subscribe(() => { if (st.visible) follow(); }, ["trace"]);
+
+  return {
+    show() { st.visible = true; load().then(follow); },
+    hide() { st.visible = false; setPlaying(false); },
+    seek,
+    get frames() { return st.frames; },
+    get ready() { return !!st.history && !!st.forward && st.forward.body === store.get().trace?.body; },
+  };
+}
