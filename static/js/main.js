@@ -26,7 +26,9 @@ let sent = null;   // {width, height} of the image last sent (crop boxes are in 
 const pad = createPad($("pad"), {
   onChange(strokeTime) {
     $("pad-hint").hidden = !pad.blank;
+    const t0 = performance.now();
     const body = pad.body(SEND);
+    performance.measure("encode", { start: t0, end: performance.now() });
     sent = SEND === "png" ? { width: pad.canvas.width, height: pad.canvas.height } : { width: body.width, height: body.height };
     live.submit(body, strokeTime);
   },
@@ -90,7 +92,7 @@ store.subscribe((s) => {
   $("latency").textContent = l ? `forward ${l.roundTrip.toFixed(0)} ms · paint ${l.paint.toFixed(1)} ms` : "–";
 }, ["latency"]);
 store.subscribe((s) => { $("status").textContent = s.error ?? ""; }, ["error"]);
-store.subscribe((s) => renderModels($("model-slot"), s, { onSelect: switchModel }), ["models", "modelId", "model"]);
+store.subscribe((s) => renderModels($("model-slot"), s, { onSelect: switchModel }), ["models", "modelId", "model", "modelNote"]);
 store.subscribe((s) => renderConnections($("connections"), s, { onFocus: (f) => store.set({ hover: f }) }), ["model", "hover", "pinned"]);
 
 initTabs(store, api);
@@ -112,14 +114,14 @@ function loadModel(id) {
 }
 function switchModel(id) {
   history.replaceState(history.state, "", modelUrl(location.href, id, store.get().models));
-  store.set({ modelId: id, hover: null, pinned: null, explanation: null });
+  store.set({ modelId: id, modelNote: null, hover: null, pinned: null, explanation: null });
   loadModel(id);
 }
 api.models()
   .then((listing) => {
     const { id, unknown } = chosenModel(location.search, listing);
     if (unknown !== null) history.replaceState(history.state, "", modelUrl(location.href, id, listing));
-    store.set({ models: listing, modelId: id, error: unknown === null ? null : `unknown model ${JSON.stringify(unknown)} in the URL; showing ${id}` });
+    store.set({ models: listing, modelId: id, modelNote: unknown === null ? null : `no model ${JSON.stringify(unknown)}; showing ${id}` });
     return id;
   }, () => null)   // a server without /api/models: its one model, no selector
   .then(loadModel);

@@ -4,7 +4,8 @@
 // and api.js adds it to every request, so every tab talks to the same model. The default model
 // keeps a clean URL.
 //
-// renderModels(el, state, {onSelect(id)})   state.models: the /api/models listing
+// renderModels(el, state, {onSelect(id)})   state.models: the /api/models listing, state.modelId
+//                                           the choice, state.modelNote why the URL's was not used
 // modelUrl(href, id, listing) -> href with ?model= set (or removed for the default)
 // chosenModel(search, listing) -> {id, unknown}  (an unknown id falls back to the default)
 
@@ -45,8 +46,13 @@ export function renderModels(el, state, { onSelect }) {
     }
     select.addEventListener("change", () => onSelect(select.value));
     label.append(select);
-    el.replaceChildren(label);
+    const note = document.createElement("span");
+    note.className = "model-note";
+    note.setAttribute("role", "status");
+    el.replaceChildren(label, note);
   }
+  // Why the URL's choice was not honoured (an unknown id), until the next switch.
+  el.querySelector(".model-note").textContent = state.modelNote ?? "";
   const current = listing.find((m) => m.id === state.modelId) ?? listing.find((m) => m.default);
   if (current) {
     select.value = current.id;
