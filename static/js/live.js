@@ -14,6 +14,8 @@ export function startLive(store, api) {
       const t0 = performance.now();
       store.set({ trace, error: null });   // views repaint synchronously here
       const paint = performance.now() - t0;
+      performance.measure("trace-apply", { start: t0, end: t0 + paint });   // every view, not only the network
+      performance.measure("forward-roundtrip", { start: t0 - meta.ms, end: t0 });
       if (job.strokeTime) performance.measure("stroke-to-network", { start: job.strokeTime, end: performance.now() });
       store.set({ latency: { roundTrip: meta.ms, paint } });
     },
