@@ -268,7 +268,7 @@ export function mount(el, { store, api }) {
   store.subscribe(() => { if (ui.visible) follow(); }, ["trace"]);
   store.subscribe(() => { if (ui.visible && ui.result) render(); }, ["foldActivations", "model"]);
 
-  return {
+  const handle = {
     show() {
       ui.visible = true;
       follow();
@@ -282,4 +282,6 @@ export function mount(el, { store, api }) {
     // For tests: true when no gradient request is in flight or waiting.
     get idle() { return !job.busy && !job.hasPending; },
   };
+  if (window.convscope) window.convscope.learn = handle;   // for tests and bench/learn.py
+  return handle;
 }

@@ -128,7 +128,7 @@ export function mountHistory(el, { store, api }) {
   function paintSeeds(h) {
     const box = $("learn-h-seeds");
     box.innerHTML = h.seeds.map((s, i) => `
-      <div class="learn-seed"><p><strong>${s.label}</strong>${s.test_accuracy != null ? ` · ${s.epochs} epochs, test accuracy ${(s.test_accuracy * 100).toFixed(1)}%` : ""}</p>
+      <div class="learn-seed"><p><strong>${s.label}</strong>${s.test_accuracy != null ? ` · ${s.epochs} epoch${s.epochs === 1 ? "" : "s"}, test accuracy ${(s.test_accuracy * 100).toFixed(1)}%` : ""}</p>
       <figure><canvas data-seed="${i}" data-when="init"></canvas><figcaption>at random init</figcaption></figure>
       <figure><canvas data-seed="${i}" data-when="final"></canvas><figcaption>after training</figcaption></figure></div>`).join("");
     if (h.seeds.length < 2) box.insertAdjacentHTML("beforeend", "<p class='learn-hint'>Only one run is recorded for this model.</p>");

@@ -1,0 +1,159 @@
+"""The Learn tab in real Chromium: a wrong target's probability rises and the error falls over
+three steps, as the page shows them; the history slider moves the filters; screenshot saved.
+
+The shipped model and its history are used when both exist; otherwise a tiny real training
+run (engine.train on the 200 shipped sample digits) writes a model, a history and a seed-1
+history into a temporary folder, served by its own uvicorn, so the tab is never untested.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import replace
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from tests.browser.conftest import ROOT, SHOTS, ready, settled
+from tests.browser.test_page import draw_mouse, one_stroke
+
+SHIPPED = ROOT / "models" / "lenet-mnist.npz"
+
+
+def tiny_models(folder):
+    from engine.seeds import keep_layers
+    from engine.spec import REFERENCE_SPEC
+    from engine.train import train
+    with np.load(ROOT / "models" / "samples.npz") as s:
+        images = s["images"]
+    y = np.repeat(np.arange(10), images.shape[1])
+    data = SimpleNamespace(train_x=images.reshape(-1, 28, 28), train_y=y,
+                           test_x=images[:, :5].reshape(-1, 28, 28),
+                           test_y=np.repeat(np.arange(10), 5))
+    net, hist = train(REFERENCE_SPEC, data, epochs=3, batch_size=50, snapshots=8, progress=None)
+    net.save(folder / "tiny.npz", {"name": "tiny", "dataset": "mnist",
+                                   "classes": [str(d) for d in range(10)],
+                                   "accuracy": {"test": 0.5}})
+    hist.save(folder / "tiny.history.npz")
+    _, other = train(REFERENCE_SPEC, data, epochs=1, batch_size=50, snapshots=3, seed=1,
+                     progress=None)
+    keep_layers(other).save(folder / "tiny.seed1.history.npz")
+    return folder / "tiny.npz"
+
+
+@pytest.fixture(scope="module")
+def learn_url(request, settings, tmp_path_factory):
+    if SHIPPED.is_file() and SHIPPED.with_name("lenet-mnist.history.npz").is_file():
+        yield request.getfixturevalue("server_url")
+        return
+    import uvicorn
+
+    from app.main import create_app
+    model = tiny_models(tmp_path_factory.mktemp("learn-models"))
+    app = create_app(replace(settings, model_path=model, extra_models=()))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(5)
+    sock.close()
+
+
+@pytest.fixture
+def learn_page(browser, learn_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    page = ctx.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.goto(learn_url + "/")
+    ready(page)
+    yield page
+    ctx.close()
+    assert not errors, "the page logged errors:\n" + "\n".join(errors)
+
+
+def shown_after(page, steps: int) -> dict:
+    """Wait until the table shows `steps` steps, then read the after column as the page shows it."""
+    page.wait_for_function(
+        f"""() => {{ const l = window.convscope.learn; const h = document.querySelector('#learn-table thead');
+                    return l && l.idle && h && h.textContent.includes('after {steps} step'); }}""")
+    cells = page.locator("#learn-table tbody tr").all()
+    row = {c.locator("th").inner_text(): c.locator("td").all()[1].inner_text() for c in cells}
+    p = next(v for k, v in row.items() if k.startswith("p(target"))
+    err = next(v for k, v in row.items() if k.startswith("total error"))
+    return {"p": float(p.rstrip("%")), "error": float(err.replace("\u2212", "-"))}
+
+
+def canvas_pixels(page, selector: str) -> str:
+    return page.evaluate("(s) => document.querySelector(s).toDataURL()", selector)
+
+
+def test_three_steps_toward_a_wrong_target_raise_it_and_lower_the_error(learn_page):
+    page = learn_page
+    draw_mouse(page, one_stroke())
+    settled(page)
+    predicted = page.evaluate("() => window.convscope.store.get().trace.prediction")
+    page.click("#tab-learn")
+    page.wait_for_function("() => window.convscope.learn && window.convscope.learn.idle "
+                           "&& document.querySelector('#learn-table thead')")
+    checked = page.locator("input[name=learn-target]:checked").get_attribute("value")
+    assert int(checked) == predicted, "the target starts as the network's prediction"
+    wrong = (predicted + 3) % 10
+    page.check(f"input[name=learn-target][value='{wrong}']")
+    page.wait_for_function(f"""() => document.querySelector('#learn-table tbody th')
+                               .textContent.includes('target = {wrong}')""")
+    start = page.locator("#learn-table tbody tr").first.locator("td").first.inner_text()
+    seen = [{"p": float(start.rstrip("%")), "error": None}]
+    for k in (1, 2, 3):
+        page.click("#learn-step")
+        seen.append(shown_after(page, k))
+    ps = [s["p"] for s in seen]
+    errs = [s["error"] for s in seen[1:]]
+    assert ps[3] > ps[0] and all(b >= a for a, b in zip(ps, ps[1:])), f"p(target) {ps}"
+    assert all(b <= a for a, b in zip(errs, errs[1:])) and errs[-1] < errs[0], f"error {errs}"
+    assert "rose and the error fell" in page.inner_text("#learn-table caption")
+    assert page.locator("#learn-count").get_attribute("data-steps") == "3"
+    # the served model did not change: the Network tab still predicts what it did
+    page.click("#tab-network")
+    assert page.evaluate("() => window.convscope.store.get().trace.prediction") == predicted
+
+
+def test_history_slider_moves_the_filters_and_screenshot(learn_page):
+    page = learn_page
+    draw_mouse(page, one_stroke())
+    settled(page)
+    page.click("#tab-learn")
+    page.wait_for_function("() => window.convscope.learn && window.convscope.learn.history.ready",
+                           timeout=20_000)
+    slider = page.locator("#learn-h-slider")
+    last = int(slider.get_attribute("max"))
+    assert last >= 2
+    end_kernels = canvas_pixels(page, "#learn-h-kernels")
+    end_label = page.inner_text("#learn-h-label")
+    slider.fill("0")
+    page.wait_for_function("() => document.querySelector('#learn-h-label').dataset.snapshot === '0'")
+    assert "random init" in page.inner_text("#learn-h-label") and end_label != page.inner_text("#learn-h-label")
+    init_kernels = canvas_pixels(page, "#learn-h-kernels")
+    assert init_kernels != end_kernels, "the filters look the same at init and at the end"
+    assert canvas_pixels(page, "#learn-h-relu1") != "" and page.locator("#learn-h-pred").inner_text()
+    seeds = page.locator("#learn-h-seeds canvas")
+    assert seeds.count() == 4, "two runs × (init, final)"
+    assert canvas_pixels(page, "#learn-h-seeds canvas[data-seed='0'][data-when='init']") != \
+        canvas_pixels(page, "#learn-h-seeds canvas[data-seed='1'][data-when='init']")
+    # a step, so the screenshot shows before/after too
+    page.click("#learn-step")
+    page.click("#learn-step")
+    shown_after(page, 2)
+    slider.fill(str(last // 2))
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "learn.png"), full_page=True)
