@@ -32,8 +32,7 @@ def _classic(k: lab.Kernel) -> dict:
 def lab_image(body: ConvolveBody, res) -> np.ndarray:
     """The 2-D map to convolve: `input` as sent, or a drawing turned into the network input."""
     if body.input is not None:
-        h, w = body.input.shape[-2:]
-        return np.asarray(body.input.values, dtype=np.float32).reshape(h, w)
+        return body.input.array()
     ink = ink_from_body(body, res.settings)
     image = preprocess(ink).input if body.preprocess else to_network_input(ink, preprocess=False)
     return image[0]

@@ -79,6 +79,20 @@ def test_pooling_of_the_relu_map(client, op):
     assert got["sizes"]["pool"]["height"]["output"] == n
 
 
+def test_pixels_are_the_networks_quantised_values(client, digit):
+    """The compact form: 0..255 ints become exactly the float32 input the network was fed."""
+    drawing = {"pixels": digit.ravel().tolist(), "width": 28, "height": 28}
+    net_input = preprocess(digit).input[0]
+    pixels = np.rint(net_input * 255).astype(int).ravel().tolist()
+    got = client.post("/api/convolve", json={"input": {"pixels": pixels, "shape": [32, 32]},
+                                             "kernel_name": "identity", "padding": 1}).json()
+    np.testing.assert_array_equal(arr(got["output"]), net_input)
+    via_drawing = client.post("/api/convolve", json={**drawing, "kernel_name": "sharpen"}).json()
+    via_pixels = client.post("/api/convolve", json={"input": {"pixels": pixels, "shape": [32, 32]},
+                                                    "kernel_name": "sharpen"}).json()
+    assert via_pixels["output"] == via_drawing["output"]
+
+
 def test_step_mode_products_sum_to_each_cell(client):
     kernel = RNG.normal(size=(5, 5)).round(2)
     got = client.post("/api/convolve", json=body(kernel=kernel.tolist(), stride=2, padding=1,
@@ -152,6 +166,9 @@ BAD = [
     (body(input={"values": [0.5] * 10, "shape": [32, 32]}), "H × W = 1024"),
     (body(input={"values": [2.0] * 1024, "shape": [32, 32]}), "numbers in [0, 1]"),
     (body(products="yes"), "products"),
+    (body(input={"pixels": [300] * 1024, "shape": [32, 32]}), "less than or equal to 255"),
+    (body(input={"pixels": [1] * 1024, "values": [0.1] * 1024, "shape": [32, 32]}), "exactly one of"),
+    (body(input={"values": ["0.5"] * 1024, "shape": [32, 32]}), "valid number"),
 ]
 
 

@@ -71,7 +71,8 @@ def test_edge_kernel_stride_2_padding_1(open_page, server_url):
 
     # Step mode: 21st position = output cell (1, 4); window rows 2–4, cols 8–10 of the padded map.
     page.click(".lab-step-toggle")
-    page.wait_for_function("() => !document.querySelector('.lab-mini.prod span').textContent.includes('…')")
+    page.wait_for_function("() => { const s = document.querySelector('.lab-mini.prod span');"
+                            " return !!s && !s.textContent.includes('…'); }")
     for _ in range(20):
         page.click("[data-act=fwd]")
     where = page.inner_text(".lab-step-where")

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { short, resize, rows, parseCell, kernelFields, convolveBody, choiceKey, parseChoiceKey, learnedChoices, labInput } from "../../static/js/lab/kernel.js";
+import { encodeInput, short, resize, rows, parseCell, kernelFields, convolveBody, choiceKey, parseChoiceKey, learnedChoices, labInput } from "../../static/js/lab/kernel.js";
 import { STAGES } from "./reference_stages.mjs";
 
 test("resizing a grid keeps it centred: 3×3 -> 5×5 adds a zero rim, and back", () => {
@@ -44,11 +44,11 @@ test("learned choices come from the model record: conv stages that read one map"
 });
 
 test("the body carries the map as the page holds it, and the controls", () => {
-  const values = new Float32Array(1024).fill(0.25);
+  const values = new Float32Array(1024).fill(64 / 255);   // the network input is k/255
   const b = convolveBody({ values, shape: [32, 32] }, { type: "classic", name: "edge_all" }, { stride: 2, padding: 1, pool: { op: "sum", window: 3 }, products: true });
   assert.deepEqual(Object.keys(b).sort(), ["input", "kernel_name", "padding", "pool", "products", "stride"]);
-  assert.equal(b.input.values.length, 1024);
-  assert.ok(Array.isArray(b.input.values), "plain array for JSON");
+  assert.equal(b.input.pixels.length, 1024);
+  assert.equal(b.input.pixels[0], 64);
   assert.deepEqual(b.pool, { op: "sum", window: 3 });
   assert.equal(b.stride, 2);
 });
@@ -66,4 +66,11 @@ test("the lab input is the trace's 32×32 input or its 28×28 centred step", () 
 test("grid values read like the textbook kernel and parse back", () => {
   assert.deepEqual([-1, 8, 1 / 9, 0.0625, -0.0001, 0].map(short), ["\u22121", "8", "0.111", "0.063", "0", "0"]);
   for (const v of [-1, 8, 0.111, 2.5]) assert.equal(parseCell(short(v)).value, v);
+});
+
+test("a quantised map goes as exact bytes, anything else as values", () => {
+  const bytes = Float32Array.from([0, 1, 128 / 255, 37 * Math.fround(1 / 255)].map(Math.fround));
+  assert.deepEqual(encodeInput(bytes, [2, 2]), { pixels: [0, 255, 128, 37], shape: [2, 2] });
+  const odd = Float32Array.from([0, 0.5, 1, 0.25]);
+  assert.deepEqual(encodeInput(odd, [2, 2]), { values: [0, 0.5, 1, 0.25], shape: [2, 2] });
 });

@@ -71,10 +71,22 @@ export function kernelFields(choice) {
   return { kernel: rows(choice.values, choice.k) };
 }
 
+// The map as the server takes it. The network's input is quantised to k/255 (MNIST's bytes),
+// so it goes as `pixels` 0..255 (~4 kB of JSON, exact); anything else as float `values`.
+export function encodeInput(values, shape) {
+  const pixels = new Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const p = Math.round(values[i] * 255);
+    if (Math.abs(values[i] * 255 - p) > 1e-3 || p < 0 || p > 255) return { values: Array.from(values), shape };
+    pixels[i] = p;
+  }
+  return { pixels, shape };
+}
+
 // The whole body: the map (`input` as the page already holds it), the kernel and the controls.
 export function convolveBody(input, choice, { stride = 1, padding = 0, pool = { op: "max", window: 2 }, products = false } = {}) {
   return {
-    input: { values: Array.from(input.values), shape: input.shape },
+    input: encodeInput(input.values, input.shape),
     ...kernelFields(choice),
     stride, padding,
     pool: { op: pool.op, window: pool.window },
