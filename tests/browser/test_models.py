@@ -18,7 +18,7 @@ from engine.data import FASHION_MNIST_CLASSES
 from engine.spec import LECUN_C3_CONNECTIONS
 from tests.api.test_models import _model_files
 from tests.browser.conftest import SHOTS, settled
-from tests.browser.test_page import draw_mouse, hover_unit, overlay_lit, zero_stroke
+from tests.browser.test_page import hover_unit, overlay_lit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,6 +80,15 @@ def switch(page, model_id):
     settled(page)
 
 
+def load_sample(page, class_index):
+    """Load a shipped test image of the class and wait until its trace is on screen."""
+    page.select_option("#sample-digit", str(class_index))
+    page.click("#sample-load")
+    page.wait_for_function("() => { const s = window.convscope.store.get();"
+                           " return s.trace && 'pixels' in s.trace.body; }")
+    settled(page)
+
+
 def veiled_maps(page):
     """Per pool1 map: the fraction of its area the overlay veils (light and mostly opaque)."""
     return page.evaluate("""async () => {
@@ -122,15 +131,18 @@ def test_an_unknown_model_in_the_url_falls_back_to_the_default_and_says_so(open_
     assert "lenet-7" in page.text_content("#model-slot .model-note")
 
 
-@pytest.mark.parametrize("f", [13, 0])
-def test_harley_conv2_hover_lights_only_the_connected_maps(open_zoo, f):
+def test_harley_conv2_hover_lights_only_the_connected_maps(open_zoo):
     page = open_zoo()
     assert page.is_hidden("#connections"), "the ReLU model has no connection table"
     switch(page, "lenet-harley")
     assert page.is_visible("#connections")
-    draw_mouse(page, zero_stroke())
-    settled(page)
-    unit = [f, 4, 5]
+    load_sample(page, 3)
+    for f in (13, 0, 15):           # two non-adjacent pairs, three consecutive, all six
+        check_conv2_hover(page, [f, 4, 5])
+
+
+def check_conv2_hover(page, unit):
+    f = unit[0]
     windows = page.evaluate("([l, u]) => window.convscope.net.windowBoxes(l, u)", ["conv2", unit])
     assert [w["c"] for w in windows] == list(range(6))
     hover_unit(page, "conv2", unit)
@@ -150,10 +162,12 @@ def test_harley_conv2_hover_lights_only_the_connected_maps(open_zoo, f):
     assert chans == reads
     subtotals = [float(v) for v in page.eval_on_selector_all(
         "#explain .channel .n", "ns => ns.map(n => n.dataset.value)")]
-    bias_sum = float(page.get_attribute("#explain .sum", "data-value"))
+    bias = page.evaluate("() => window.convscope.store.get().explanation.bias")
+    total = float(page.get_attribute("#explain .sum", "data-value"))
     value = float(page.get_attribute("#explain .value", "data-value"))
-    assert bias_sum == pytest.approx(value, abs=1e-4)
-    assert "only" in page.text_content("#explain .note")
+    assert sum(subtotals) + bias == pytest.approx(total, abs=1e-4)
+    assert total == pytest.approx(value, abs=1e-4)
+    assert ("only" in page.text_content("#explain .note")) == (len(reads) < 6)
 
 
 def test_pointing_at_a_matrix_column_focuses_that_filter(open_zoo):
@@ -172,9 +186,7 @@ def test_fashion_shows_its_class_names_and_a_screenshot(open_zoo, zoo):
     page = open_zoo("/?model=lenet-fashion")
     names = page.eval_on_selector_all("#sample-digit option", "os => os.map(o => o.textContent)")
     assert names == FASHION_MNIST_CLASSES
-    page.select_option("#sample-digit", "1")        # Trouser
-    page.click("#sample-load")
-    settled(page)
+    load_sample(page, 1)                            # Trouser
     body = page.evaluate("() => window.convscope.store.get().trace.body")
     assert body["preprocess"] is False, "a Fashion image is fed as it is"
     shown = page.text_content("#prediction strong")
@@ -187,9 +199,7 @@ def test_fashion_shows_its_class_names_and_a_screenshot(open_zoo, zoo):
 
 def test_screenshot_of_the_harley_model_hovering_conv2(open_zoo):
     page = open_zoo("/?model=lenet-harley")
-    page.select_option("#sample-digit", "3")
-    page.click("#sample-load")
-    settled(page)
+    load_sample(page, 3)
     hover_unit(page, "conv2", [12, 4, 4])
     page.wait_for_selector('#explain[data-layer="conv2"][data-unit="12,4,4"]')
     SHOTS.mkdir(exist_ok=True)
