@@ -1,4 +1,6 @@
 """The named specs: Harley's tanh + C3 table, its sparse conv, masks held through training."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -131,3 +133,57 @@ def test_conv2_explain_lists_only_connected_maps():
         for m in range(6):
             assert np.any(weight[m] != 0) == (m in out["channels"])
         assert out["sum"] == pytest.approx(out["value"], rel=1e-5, abs=1e-6)
+
+
+# ---- the shipped models (skipped until they are trained and committed) -----------------------
+MODELS = Path(__file__).resolve().parents[2] / "models"
+DATA = {"mnist": Path("/work/shared/data/mnist"),
+        "fashion-mnist": Path("/usr/share/datasets/fashion-mnist")}
+
+
+def shipped(name):
+    path = MODELS / f"{name}.npz"
+    if not path.is_file():
+        pytest.skip(f"{path} is not trained yet")
+    return Network.load(path)
+
+
+def measured_accuracy(net):
+    """Test accuracy re-measured on the test split (the metadata is a claim, this is a check)."""
+    from engine.data import load_mnist
+    from engine.train import evaluate
+    folder = DATA[net.metadata["dataset"]]
+    if not folder.is_dir():
+        pytest.skip(f"no {folder} to re-measure on")
+    data = load_mnist(folder)
+    return evaluate(net, data.test_x, data.test_y)[0]
+
+
+def test_shipped_harley_model_is_the_harley_spec_with_exact_zeros():
+    net = shipped("lenet-harley")
+    assert net.stages == infer_shapes(get_spec("harley"))
+    zeros = masked_slices(net)
+    assert len(zeros) == 16 * 6 - 60          # LeCun: 60 of the 96 map-filter pairs connected
+    for s in zeros:
+        assert np.all(s == 0.0), "an unconnected conv2 weight is not exactly zero"
+    assert (net.metadata["dataset"], net.metadata["spec"]) == ("mnist", "harley")
+    acc = measured_accuracy(net)
+    assert acc == pytest.approx(net.metadata["accuracy"]["test"], abs=1e-9)
+    assert acc >= 0.988, f"Harley model test accuracy {acc:.4f} < 98.8%"
+
+
+def test_shipped_fashion_model_names_its_classes_and_reaches_90_percent():
+    from engine.data import FASHION_MNIST_CLASSES
+    net = shipped("lenet-fashion")
+    assert net.stages == infer_shapes(get_spec("fashion"))
+    assert net.metadata["classes"] == FASHION_MNIST_CLASSES
+    assert net.metadata["dataset"] == "fashion-mnist"
+    acc = measured_accuracy(net)
+    assert acc == pytest.approx(net.metadata["accuracy"]["test"], abs=1e-9)
+    assert acc >= 0.90, f"Fashion model test accuracy {acc:.4f} < 90%"
+
+
+def test_shipped_model_files_stay_under_2_mb_together():
+    files = [p for p in MODELS.glob("*.npz") if not p.name.endswith(".history.npz")]
+    total = sum(p.stat().st_size for p in files)
+    assert total < 2_000_000, f"{total} bytes in {[p.name for p in files]}"
