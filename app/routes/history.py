@@ -117,7 +117,7 @@ def load(res) -> Loaded:
             seeds = []
             for p in seed_paths(res.settings.model_path):
                 h = History.load(p)
-                seeds.append((h, f"seed {h.config.get('seed')} (same data and recipe)"))
+                seeds.append((h, f"seed {h.config.get('seed')} (same network, data and recipe)"))
         except (ModelFileError, KeyError, ValueError) as exc:
             raise ModelFileError(f"training history {path.name} is unusable: {exc}") from None
         loaded = Loaded(history, Encoded(dumps(history_payload(
