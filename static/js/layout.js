@@ -12,13 +12,10 @@
 
 import { offset, unravel, size } from "./tensor.js";
 
-const LABEL_H = 44;       // three label lines above the units: stage, folded activation, shape
-const FOOT_H = 16;        // scale range under the units
 const MAP_GAP = 3;        // between maps of one stage
 const MIN_COL_GAP = 22;   // between columns, room for the connecting lines
 const MAX_CELL = 5;       // px per cell of a map (the input at 32×32 is then 160 px)
 const MAX_NODE = 14;      // px pitch of a dense node
-const BARS_W = 112;       // softmax column
 
 // columns: [{key, label, stages: [names drawn here], primary, shown, kind, shape}]
 //   primary: the stage a hovered unit of this column is explained as;
@@ -55,9 +52,9 @@ export function stageIndex(columns, stages) {
   return index;
 }
 
-function options(col, availH) {
+function options(col, availH, barsWidth) {
   const out = [];
-  if (col.kind === "softmax") return [{ type: "bars", w: BARS_W, unit: availH / col.shape[0] }];
+  if (col.kind === "softmax") return [{ type: "bars", w: barsWidth, unit: availH / col.shape[0] }];
   if (col.shape.length === 3) {
     const [C, H, W] = col.shape;
     let lastRows = 0;
@@ -84,9 +81,13 @@ function options(col, availH) {
 
 // Lay the columns out in a width×height box. Greedy: start every column in its narrowest
 // arrangement, then keep widening the column whose units are smallest while the total fits.
-export function layoutNetwork(columns, { width, height }) {
-  const availH = Math.max(40, height - LABEL_H - FOOT_H);
-  const opts = columns.map((c) => options(c, availH));
+// font: the label size in px; three label lines go above the units (stage, folded activation,
+// shape) and one under them (the stage's scale). barsWidth: the softmax column (class labels
+// are measured by the view, which knows the font).
+export function layoutNetwork(columns, { width, height, font = 11, barsWidth = 112 }) {
+  const LABEL_H = 4 * font;
+  const availH = Math.max(40, height - LABEL_H - (font + 5));
+  const opts = columns.map((c) => options(c, availH, barsWidth));
   const pick = columns.map(() => 0);
   const budget = width - MIN_COL_GAP * Math.max(0, columns.length - 1);
   const total = () => pick.reduce((t, p, c) => t + opts[c][p].w, 0);
@@ -110,7 +111,7 @@ export function layoutNetwork(columns, { width, height }) {
   const laid = columns.map((col, c) => {
     const o = opts[c][pick[c]];
     const h = o.type === "bars" ? availH : o.h;
-    const out = { ...col, ...o, x, y: LABEL_H + (availH - h) / 2, h, labelY: LABEL_H, footY: LABEL_H + availH };
+    const out = { ...col, ...o, x, y: LABEL_H + (availH - h) / 2, h, labelY: LABEL_H, footY: LABEL_H + availH, font };
     x += o.w + gap;
     return out;
   });

@@ -80,8 +80,8 @@ store.subscribe((s) => {
   renderBackProjection($("pad-overlay"), s, sent);
   const f = focusUnit(s);
   const shown = f && net.view?.layout.columns[net.view.index.get(f.layer)?.column]?.shown;
-  const name = shown ?? "conv1";
-  renderLegend($("legend"), net.scaleOf(name), name);
+  const col = net.view?.layout.columns.find((c) => c.shown === (shown ?? "conv1"));
+  renderLegend($("legend"), net.scaleOf(col?.shown), col ? `${col.label} ${col.sublabel}`.trim() : "", col?.kind);
 }, ["hover", "pinned", "explanation", "trace", "foldActivations"]);
 store.subscribe((s) => {
   document.body.classList.toggle("projector", s.projector);
@@ -89,7 +89,7 @@ store.subscribe((s) => {
 }, ["projector"]);
 store.subscribe((s) => {
   const l = s.latency;
-  $("latency").textContent = l ? `forward ${l.roundTrip.toFixed(0)} ms · paint ${l.paint.toFixed(1)} ms` : "–";
+  $("latency").textContent = l ? `${l.roundTrip.toFixed(0)} ms · paint ${l.paint.toFixed(1)} ms` : "–";
 }, ["latency"]);
 store.subscribe((s) => { $("status").textContent = s.error ?? ""; }, ["error"]);
 store.subscribe((s) => renderModels($("model-slot"), s, { onSelect: switchModel }), ["models", "modelId", "model", "modelNote"]);

@@ -91,7 +91,7 @@ function renderConv(el, e, options, rerender) {
   const pScale = diverging(Math.max(1e-6, ...t.channels.flatMap((c) => c.products.map(Math.abs))));
   const reads = C < t.of
     ? `only ${C} of the ${t.of} maps of ${e.source.layer} (${t.channels.map((c) => c.c).join(", ")}: its column of LeCun's connection table; the others have no weights here)`
-    : `all ${C} map${C > 1 ? "s" : ""} of ${e.source.layer}`;
+    : C > 1 ? `all ${C} maps of ${e.source.layer}` : `the one map of ${e.source.layer}`;
   el.append(h("p", { class: "note" },
     `One filter reads ${reads}: each ${kh}×${kw} window is multiplied element-wise by this filter's kernel for that map, and every product is added, plus one bias.`));
   const chans = h("div", { class: "channels", role: "group", "aria-label": "Input channels" });
@@ -140,8 +140,12 @@ function renderDense(el, e, state, options) {
   const before = src?.kind === "flatten" && srcIndex > 0 ? state.trace.layers[srcIndex - 1] : null;
   const where = (i) => (before ? `${before.name}[${unravel(before.shape, i).join(",")}]` : `${e.source.layer}[${i}]`);
   el.append(h("p", { class: "note" }, `Every one of the ${e.source.values.length} inputs is multiplied by its weight and added, plus a bias. The ${t.top.length} strongest terms:`));
-  const table = h("table", { class: "terms" }, h("tr", {}, h("th", {}, "input"), h("th", {}, "value"), h("th", {}, "× weight"), h("th", {}, "= term")));
-  for (const x of t.top) table.append(h("tr", {}, h("td", {}, where(x.index)), h("td", {}, num(x.input)), h("td", {}, num(x.weight)), h("td", {}, num(x.product))));
+  // One column per term, so the table stays four rows high however many terms are shown.
+  const table = h("table", { class: "terms" },
+    h("tr", {}, h("th", {}, "input"), ...t.top.map((x) => h("th", {}, where(x.index)))),
+    h("tr", {}, h("td", {}, "value"), ...t.top.map((x) => h("td", {}, num(x.input)))),
+    h("tr", {}, h("td", {}, "× weight"), ...t.top.map((x) => h("td", {}, num(x.weight)))),
+    h("tr", {}, h("td", {}, "= term"), ...t.top.map((x) => h("td", {}, num(x.product)))));
   el.append(table);
   const eq = h("p", { class: "eq" });
   t.top.forEach((x, i) => eq.append(i ? " + " : "", num(x.product)));

@@ -1,10 +1,10 @@
 // The colour legend: the ramp of one stage's scale with its end and middle values.
-// renderLegend(el, scale, stageLabel)
+// renderLegend(el, scale, stageLabel, kind)
 
 import { legendTicks, cssColor } from "../color.js";
 import { fixed } from "../numbers.js";
 
-export function renderLegend(el, scale, label) {
+export function renderLegend(el, scale, label, kind) {
   if (!scale) { el.replaceChildren(); return; }
   const [lo, hi] = scale.domain;
   const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => `${cssColor(scale.color(lo + (hi - lo) * t))} ${t * 100}%`);
@@ -24,6 +24,6 @@ export function renderLegend(el, scale, label) {
   const name = document.createElement("span");
   name.textContent = scale.kind === "diverging"
     ? `${label}: blue < 0 < orange (one scale per stage, shared by its maps)`
-    : `${label}: 0 (paper) – 1 (ink)`;
+    : kind === "softmax" ? `${label}: probability 0 – 1` : `${label}: 0 (paper) – 1 (ink)`;
   el.replaceChildren(col, name);
 }

@@ -14,7 +14,7 @@ import { extent, size, sourceWindow } from "../tensor.js";
 import { sameUnit, focusUnit } from "../state.js";
 import { paintOverlay, windowInColumn } from "./overlay.js";
 
-const FONT = "11px system-ui, sans-serif";
+const font = (px, weight = "") => `${weight} ${px}px system-ui, sans-serif`.trim();
 
 export function createNetworkView({ canvas, overlay }, store) {
   const ctx = canvas.getContext("2d");
@@ -35,11 +35,12 @@ export function createNetworkView({ canvas, overlay }, store) {
     const st = stages();
     if (!st) return null;
     const fold = store.get().foldActivations !== false;
-    if (view && view.stages === st && view.fold === fold && view.w === cssSize.w && view.h === cssSize.h) return view;
+    const px = store.get().projector ? 14 : 11;   // projector: labels readable from the back
+    if (view && view.stages === st && view.fold === fold && view.px === px && view.w === cssSize.w && view.h === cssSize.h) return view;
     const columns = displayColumns(st, { foldActivations: fold });
-    const layout = layoutNetwork(columns, { width: cssSize.w - 8, height: cssSize.h });
+    const layout = layoutNetwork(columns, { width: cssSize.w - 8, height: cssSize.h, font: px, barsWidth: barsWidth(px) });
     layout.columns.forEach((c) => { c.x += 4; });
-    view = { stages: st, fold, w: cssSize.w, h: cssSize.h, columns, layout, index: stageIndex(columns, st), byName: new Map(st.map((s) => [s.name, s])) };
+    view = { stages: st, fold, px, w: cssSize.w, h: cssSize.h, columns, layout, index: stageIndex(columns, st), byName: new Map(st.map((s) => [s.name, s])) };
     return view;
   }
 
@@ -100,9 +101,17 @@ export function createNetworkView({ canvas, overlay }, store) {
     ctx.strokeRect(col.x, col.y, col.w, col.h);
   }
 
+  // Class names (digits, or Fashion-MNIST's "Ankle boot") + a bar + the percentage.
+  function labelWidth(px) {
+    ctx.font = font(px + 3, "bold");
+    const classes = store.get().model?.classes ?? ["0"];
+    return Math.ceil(Math.max(...classes.map((c) => ctx.measureText(String(c)).width))) + 6;
+  }
+  const barsWidth = (px) => labelWidth(px) + 3.2 * px + 60;
+
   function paintBars(col, layer, classes, prediction) {
-    const labelW = 18;
-    const pctW = 34;
+    const labelW = labelWidth(col.font);
+    const pctW = 3.2 * col.font;
     const barMax = col.w - labelW - pctW;
     ctx.textBaseline = "middle";
     for (let i = 0; i < col.shape[0]; i++) {
@@ -115,26 +124,37 @@ export function createNetworkView({ canvas, overlay }, store) {
       ctx.fillStyle = i === prediction ? "#e66101" : "#7a7a86";
       ctx.fillRect(r.x + labelW, mid - bh / 2, Math.max(1, p * barMax), bh);
       ctx.fillStyle = "#1d1d1f";
-      ctx.font = i === prediction ? "bold 14px system-ui, sans-serif" : "13px system-ui, sans-serif";
+      ctx.font = font(col.font + (i === prediction ? 3 : 2), i === prediction ? "bold" : "");
       ctx.textAlign = "left";
       ctx.fillText(String(classes?.[i] ?? i), r.x + 2, mid);
-      ctx.font = FONT;
+      ctx.font = font(col.font);
       ctx.textAlign = "right";
       ctx.fillText(`${(p * 100).toFixed(p < 0.995 && p >= 0.1 ? 0 : 1)}%`, r.x + col.w, mid);
     }
+  }
+
+  // Text at size px, shrunk (down to 8 px) until it fits maxW.
+  function fitText(text, x, y, maxW, px, weight = "") {
+    let size = px;
+    ctx.font = font(size, weight);
+    while (size > 8 && ctx.measureText(text).width > maxW) ctx.font = font(--size, weight);
+    ctx.fillText(text, x, y);
   }
 
   function paintLabels(col, scale) {
     ctx.fillStyle = "#1d1d1f";
     ctx.textAlign = "center";
     ctx.textBaseline = "alphabetic";
-    ctx.font = "600 " + FONT;
+    const f = col.font;
+    ctx.font = font(f, "600");
     const cx = col.x + col.w / 2;
-    ctx.fillText(col.label, cx, col.labelY - 30);
-    ctx.font = FONT;
+    const room = col.w + 18;   // a label may spill into the gaps, not onto the next column's
+    fitText(col.label, cx, col.labelY - 2.7 * f, room, f, "600");
+    ctx.font = font(f);
     ctx.fillStyle = "#5c5c66";
-    if (col.sublabel) ctx.fillText(col.sublabel, cx, col.labelY - 17);
-    ctx.fillText(col.shape.join("×"), cx, col.labelY - 4);
+    if (col.sublabel) fitText(col.sublabel, cx, col.labelY - 1.55 * f, room, f);
+    fitText(col.shape.join("×"), cx, col.labelY - 0.4 * f, room, f);
+    ctx.font = font(f);
     if (scale && col.type !== "bars") {
       ctx.textBaseline = "top";
       const [lo, hi] = scale.domain;
