@@ -115,7 +115,7 @@ export function mount(el, { store, api }) {
   // The grid shows the kernel the server used (or, for custom, what the student typed).
   function renderGrid(k, values, editable) {
     const grid = $("lab-grid");
-    grid.style.gridTemplateColumns = `repeat(${k}, 3.6em)`;
+    grid.style.gridTemplateColumns = `repeat(${k}, 4.4em)`;
     grid.innerHTML = Array.from(values, (v, i) =>
       `<input class="lab-cell" data-i="${i}" inputmode="decimal" aria-label="kernel row ${Math.floor(i / k) + 1} column ${(i % k) + 1}" value="${short(v)}"${editable ? "" : ' title="edit to make your own copy"'}>`).join("");
     $("lab-size").value = String(k);

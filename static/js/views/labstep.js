@@ -24,6 +24,7 @@ export function createStepView(section, { paint, onOpen }) {
         <input type="range" class="lab-scrub" min="0" max="0" value="0" aria-label="Window position">
         <label>speed <select class="lab-rate">${RATES.map((r) => `<option value="${r}"${r === 5 ? " selected" : ""}>${r}/s</option>`).join("")}</select></label>
       </div>
+      <p class="lab-step-hint">The purple window slides over the padded input; each position writes one output cell (cells not yet written are veiled).</p>
       <p class="lab-step-where" aria-live="off"></p>
       <div class="lab-step-math"></div>
       <p class="lab-step-sum"></p>
