@@ -14,6 +14,7 @@ import { renderJoin } from "./views/join.js";
 import { renderBackProjection } from "./views/backproject.js";
 import { renderModels, chosenModel, modelUrl } from "./views/models.js";
 import { renderConnections } from "./views/connections.js";
+import { mountArithmetic } from "./views/arithmetic.js";
 
 const $ = (id) => document.getElementById(id);
 // ?send=pixels sends a downscaled pixel array instead of the PNG (see bench/page.py).
@@ -64,6 +65,7 @@ $("sample-load").onclick = () => loadSample(Number($("sample-digit").value)).cat
 
 const net = createNetworkView({ canvas: $("net"), overlay: $("net-overlay") }, store);
 new ResizeObserver(() => net.resize()).observe($("net-wrap"));
+mountArithmetic($("net-wrap"), store);   // "Why 400 → 120?": size arithmetic under the view
 
 $("fold-relu").onchange = (e) => store.set({ foldActivations: e.target.checked, hover: null, pinned: null });
 $("projector").onchange = (e) => store.set({ projector: e.target.checked });
