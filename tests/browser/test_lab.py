@@ -110,3 +110,22 @@ def test_typing_a_cell_makes_a_custom_kernel(open_page):
     page.select_option("#lab-size", "5")
     page.wait_for_function("() => document.getElementById('lab-formula').textContent.endsWith('= 28')")
     assert page.locator(".lab-cell").count() == 25
+
+
+def test_why_400_to_120_under_the_network_view(open_page, server_url):
+    page = open_page("/", viewport=(1280, 720))
+    ready(page)
+    strip = page.locator("#sizes")
+    strip.wait_for()
+    text = strip.inner_text()
+    layers = httpx.get(f"{server_url}/api/model").json()["layers"]
+    pool2 = next(l for l in layers if l["name"] == "pool2")["shape"]
+    assert pool2 == [16, 5, 5]
+    assert "Why 400 → 120?" in text
+    assert "32 → 28 → 14 → 10 → 5" in text
+    assert "conv1 (32 − 5 + 2·0) / 1 + 1 = 28 · 6 filters" in text
+    assert "pool2 (10 − 2 + 2·0) / 2 + 1 = 5 · max pool" in text
+    assert "flatten 16 maps × 5 × 5 = 400 inputs" in text
+    assert "fc1 400 → 120 units" in text and "fc2 120 → 100 units" in text
+    assert "120 and 100 are design choices" in text
+    assert strip.locator(".warn").count() == 0, "every recorded shape follows from the params"
