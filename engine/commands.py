@@ -91,43 +91,52 @@ def load_spec(name: str) -> list:
     return spec
 
 
+def train_and_save(spec, data, out: Path, config, spec_name: str = "reference"):
+    """Train, score on the test split, write the model and its history beside it.
+    Returns (accuracy, seconds, history path)."""
+    from engine.train import evaluate, train
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    network, history = train(spec, data, config=config)
+    seconds = time.perf_counter() - start
+    accuracy, _ = evaluate(network, data.test_x, data.test_y)
+    hist = history_path(out)
+    network.save(out, {
+        "name": out.name.removesuffix(".npz"), "dataset": data.name,
+        "classes": list(data.classes), "spec": spec_name,
+        "accuracy": {"test": accuracy}, "seed": config.seed, "epochs": config.epochs,
+        "data_digest": data.digest, "train_count": len(data.train_x),
+        "test_count": len(data.test_x), "training_seconds": round(seconds, 1),
+        "history": hist.name, "config": history.config,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    })
+    history.save(hist)
+    return accuracy, seconds, hist
+
+
 def run_train(args) -> int:
     from engine.data import load_mnist
     from engine.network import Network
-    from engine.train import evaluate, train
+    from engine.train import TrainConfig
 
+    config = TrainConfig(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size,
+                         lr=args.lr, augment=not args.no_augment)
     try:
         spec = load_spec(args.spec)
         Network(spec)                     # validate the spec before loading data
         data = load_mnist(args.data)
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
         print(f"training on {len(data.train_x)} {data.name} images from {args.data}, testing on "
               f"{len(data.test_x)}; {args.epochs} epochs", file=sys.stderr)
-        start = time.perf_counter()
-        network, history = train(spec, data, epochs=args.epochs, seed=args.seed,
-                                 batch_size=args.batch_size, lr=args.lr,
-                                 augment=not args.no_augment)
-        seconds = time.perf_counter() - start
-        accuracy, _ = evaluate(network, data.test_x, data.test_y)
-        hist = history_path(out)
-        network.save(out, {
-            "name": out.name.removesuffix(".npz"), "dataset": data.name,
-            "classes": list(data.classes), "spec": args.spec,
-            "accuracy": {"test": accuracy}, "seed": args.seed, "epochs": args.epochs,
-            "data_digest": data.digest, "train_count": len(data.train_x),
-            "test_count": len(data.test_x), "training_seconds": round(seconds, 1),
-            "history": hist.name, "config": history.config,
-            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        })
-        history.save(hist)
+        accuracy, seconds, hist = train_and_save(spec, data, args.out, config, args.spec)
     except EngineError as exc:
         return _fail("train", str(exc))
     except OSError as exc:
         return _fail("train", f"cannot write {exc.filename or args.out}: {exc.strerror or exc}")
     print(f"test accuracy {100 * accuracy:.2f}% ({round(accuracy * len(data.test_y))}/"
-          f"{len(data.test_y)}) after {args.epochs} epochs in {seconds:.0f} s; wrote {out} "
-          f"and {hist}")
+          f"{len(data.test_y)}) after {args.epochs} epochs in {seconds:.0f} s; wrote "
+          f"{args.out} and {hist}")
     return 0
 
 

@@ -111,7 +111,8 @@ def predict_logits(network: Network, x: np.ndarray, batch_size: int = EVAL_BATCH
 def evaluate(network: Network, x: np.ndarray, y: np.ndarray,
              batch_size: int = EVAL_BATCH) -> tuple[float, np.ndarray]:
     """Accuracy in [0, 1] and the confusion matrix (K, K) int64: rows true, columns predicted."""
-    logits = predict_logits(network, x, batch_size)
+    with blas_threads(1):
+        logits = predict_logits(network, x, batch_size)
     pred = logits.argmax(axis=1)
     k = logits.shape[1]
     confusion = np.bincount(np.asarray(y, np.int64) * k + pred, minlength=k * k).reshape(k, k)
