@@ -155,5 +155,6 @@ def test_history_slider_moves_the_filters_and_screenshot(learn_page):
     page.click("#learn-step")
     shown_after(page, 2)
     slider.fill(str(last // 2))
+    page.locator("#tab-learn").scroll_into_view_if_needed()   # the pad is sticky: show it on top
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "learn.png"), full_page=True)

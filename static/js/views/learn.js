@@ -19,10 +19,12 @@ const CONV2_VIEWS = { gradient: "gradient", difference: "after − before", befo
 
 function template() {
   return `
+  <div class="learn-wrap">
+  <div class="learn-side" id="learn-side"></div>
   <div class="learn">
     <section class="learn-step" aria-label="One step of gradient descent on your drawing">
       <h2>One step of backpropagation on your drawing</h2>
-      <p class="learn-hint">Pick what your digit <em>should</em> be. The server computes the loss, its gradient with respect to every stage and every weight, and takes gradient-descent steps on a <strong>copy</strong> of the network: the served model never changes.</p>
+      <p class="learn-hint">Draw on the left, then pick what your digit <em>should</em> be. The server computes the loss, its gradient with respect to every stage and every weight, and takes gradient-descent steps on a <strong>copy</strong> of the network: the served model never changes.</p>
       <div class="learn-controls">
         <figure class="learn-input"><canvas id="learn-input" aria-label="Your drawing as the network sees it"></canvas><figcaption>your drawing</figcaption></figure>
         <fieldset class="learn-targets" id="learn-targets"><legend>Target class</legend></fieldset>
@@ -57,6 +59,7 @@ function template() {
       <p id="learn-error" class="learn-error" role="alert"></p>
     </section>
     <section class="learn-history" id="learn-history" aria-label="Watch it train"></section>
+  </div>
   </div>`;
 }
 
@@ -164,7 +167,7 @@ export function mount(el, { store, api }) {
     if (!stages) return;
     const layers = gradientLayers(r.stage_gradients, stages);
     const canvas = $("learn-stages");
-    const width = Math.max(600, Math.min(1200, el.clientWidth - 40));
+    const width = Math.max(600, Math.min(1200, el.querySelector(".learn").clientWidth - 40));
     const height = 300;
     const columns = displayColumns(layers, { foldActivations: s.foldActivations !== false });
     const layout = layoutNetwork(columns, { width, height });
@@ -268,14 +271,28 @@ export function mount(el, { store, api }) {
   store.subscribe(() => { if (ui.visible) follow(); }, ["trace"]);
   store.subscribe(() => { if (ui.visible && ui.result) render(); }, ["foldActivations", "model"]);
 
+  // While open, the tab borrows the Network tab's drawing side (pad, tools), as the 3D tab
+  // does: the same element, so the drawing survives and steps restart as the student draws.
+  let borrowed = null;
   const handle = {
     show() {
       ui.visible = true;
+      const node = document.querySelector("#view-network > .side");
+      if (node && !borrowed) {
+        const placeholder = document.createComment("drawing side: borrowed by the Learn tab");
+        node.before(placeholder);
+        $("learn-side").append(node);
+        borrowed = { node, placeholder };
+      }
       follow();
       history.show();
     },
     hide() {
       ui.visible = false;
+      if (borrowed) {
+        borrowed.placeholder.replaceWith(borrowed.node);
+        borrowed = null;
+      }
       history.hide();
     },
     history,
