@@ -21,11 +21,11 @@ def pad_point(page, x, y):
 
 
 def one_stroke():
-    return [(140 + 6 * t, 40 + 200 * t) for t in (i / 24 for i in range(25))]
+    return [(140 + 6 * t, 40 + 200 * t) for t in (i / 10 for i in range(11))]
 
 
 def zero_stroke():
-    return [(140 + 62 * math.sin(a), 140 - 95 * math.cos(a)) for a in (2 * math.pi * i / 48 for i in range(50))]
+    return [(140 + 62 * math.sin(a), 140 - 95 * math.cos(a)) for a in (2 * math.pi * i / 24 for i in range(26))]
 
 
 def clear(page):
@@ -40,7 +40,7 @@ def draw_mouse(page, points, mid_stroke=None):
     page.mouse.move(*pad_point(page, *points[0]))
     page.mouse.down()
     for k, p in enumerate(points[1:], 1):
-        page.mouse.move(*pad_point(page, *p), steps=2)
+        page.mouse.move(*pad_point(page, *p))
         if mid_stroke and k == len(points) // 2:
             mid_stroke(page)
     page.mouse.up()
@@ -208,3 +208,14 @@ def test_screenshot_at_1280x720_fits_without_scrolling(open_page):
     assert sizes[0] <= sizes[1] and sizes[2] <= sizes[3], f"the page scrolls: {sizes}"
     net = page.locator("#net").bounding_box()
     assert net["y"] + net["height"] <= 720 and net["x"] + net["width"] <= 1280
+
+
+def test_tapping_a_unit_on_a_touch_screen_pins_it(open_page):
+    page = open_page(touch=True)
+    ready(page)
+    box = page.evaluate("() => window.convscope.net.unitBox('pool1', [2, 7, 7])")
+    net = page.locator("#net").bounding_box()
+    page.touchscreen.tap(net["x"] + box["x"] + box["w"] / 2, net["y"] + box["y"] + box["h"] / 2)
+    pinned = page.evaluate("() => { const p = window.convscope.store.get().pinned; return p && [p.layer, p.unit]; }")
+    assert pinned == ["pool1", [2, 7, 7]]
+    wait_panel(page, "pool1", [2, 7, 7])
