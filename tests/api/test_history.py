@@ -156,10 +156,10 @@ def test_shipped_history_format_size_and_curves():
     hist = History.load(SHIPPED_HISTORY)
     epochs = len(hist.curves["test_accuracy"])
     assert len(hist.step_loss) == epochs * hist.steps_per_epoch
-    assert len(hist.snapshots) == hist.config["snapshots"] or \
-        len(hist.snapshots) <= hist.config["snapshots"]
-    assert hist.snapshots[0][0]["snapshot_step"] == 0
-    assert hist.snapshots[-1][0]["snapshot_step"] == len(hist.step_loss)
+    # as documented in engine/history.py: cube-spaced steps from 0 (init) to the last step
+    steps = [info["snapshot_step"] for info, _ in hist.snapshots]
+    assert steps == snapshot_steps(len(hist.step_loss), hist.config["snapshots"])
+    assert steps[0] == 0 and steps[-1] == len(hist.step_loss)
     for _, w in hist.snapshots:
         assert w["conv1"]["weight"].dtype == np.float16 and w["conv1"]["weight"].shape == (6, 1, 5, 5)
     acc, loss = hist.curves["test_accuracy"], hist.curves["test_loss"]
