@@ -42,9 +42,14 @@ class Network:
         self._record_params = [{k: v for k, v in s.items() if k not in ("name", "kind", "shape")}
                                for s in self.stages]
         self._shapes = [tuple(s["shape"]) for s in self.stages]
+        # (name, kind, shape, params) per stage: a record is this plus the values.
+        self._record_heads = [(s["name"], s["kind"], shape, params) for s, shape, params
+                              in zip(self.stages, self._shapes, self._record_params)]
+        self._one_plan = None
         # logits() stops before a final softmax: the loss takes logits (stabler, cheaper).
         self._n_logit_layers = len(self.layers) - (self.layers and
                                                    self.layers[-1].kind == "softmax")
+        self._one_plan = list(zip(self.layers, self._record_heads[1:]))
         self.initialize(seed)
 
     # ------------------------------------------------------------------ parameters
@@ -111,21 +116,29 @@ class Network:
 
     def forward(self, x) -> Trace:
         """Run every stage and record it. One image (C, H, W) -> per-image values; a batch
-        (N, C, H, W) -> values with the leading N. Layer caches hold this call (for backward)."""
+        (N, C, H, W) -> values with the leading N. Layer caches hold this call (for backward).
+        """
         batch, batched = self._as_batch(x)
-        if not batched or batch is x:
-            batch = batch.copy()       # the record must not change if the caller reuses x
-        outs = [batch]
-        h = batch
+        if not batched:
+            return self._forward_one(batch[0])
+        outs = [batch.copy() if batch is x else batch]   # the record must not alias x
+        h = outs[0]
         for layer in self.layers:
             h = layer.forward(h)
             outs.append(h)
-        records = []
-        for stage, shape, params, values in zip(self.stages, self._shapes, self._record_params,
-                                                outs):
-            records.append(StageRecord(stage["name"], stage["kind"], shape, params,
-                                       values if batched else np.ascontiguousarray(values[0])))
-        return Trace(records, batched)
+        return Trace([StageRecord(stage["name"], stage["kind"], shape, params, values)
+                      for stage, shape, params, values
+                      in zip(self.stages, self._shapes, self._record_params, outs)], True)
+
+    def _forward_one(self, image: np.ndarray) -> Trace:
+        """The one-image path the page calls on every stroke: each layer's lean forward_one
+        (same numbers, same caches as a batch of one), values contiguous and ready to serialise."""
+        h = image.copy()
+        records = [StageRecord(*self._record_heads[0], h)]
+        for layer, head in self._one_plan:
+            h = layer.forward_one(h)
+            records.append(StageRecord(*head, h))
+        return Trace(records, False)
 
     def logits(self, x) -> np.ndarray:
         """(N, C, H, W) or one image -> the last stage before softmax, (N, K). No record."""

@@ -219,3 +219,26 @@ def test_bad_model_files_raise_model_file_error(tmp_path, kind, words):
         Network.load(path)
     assert str(path) in str(info.value), "the message must name the file"
     assert isinstance(info.value, EngineError)
+
+
+@pytest.mark.parametrize("spec", [SMOOTH_SPEC, REFERENCE_SPEC], ids=["smooth", "reference"])
+def test_one_image_path_matches_batch_of_one_including_backward(spec):
+    """forward(image) takes a lean per-layer path; it must leave the same numbers and the same
+    caches as a batch of one, so backward after it (engine.gradient does this) is exact."""
+    net = Network(spec, seed=6, dtype=np.float64)
+    shape = tuple(net.stages[0]["shape"])
+    image = np.random.default_rng(3).random(shape)
+    d = np.random.default_rng(4).standard_normal((1, net.stages[-2]["shape"][0]))
+    one = net.forward(image)
+    dx_one = net.backward(d, input_grad=True)
+    grads_one = {n: {k: g.copy() for k, g in net.layer(n).grads.items()} for n in net.parameters()}
+    batch = net.forward(image[None])
+    dx_batch = net.backward(d, input_grad=True)
+    for rec in one.records:
+        np.testing.assert_allclose(rec.values, batch[rec.name].values[0], rtol=1e-12, atol=1e-14,
+                                   err_msg=f"one-image {rec.name} differs from the batch path")
+    np.testing.assert_allclose(dx_one, dx_batch, rtol=1e-12, atol=1e-14)
+    for name, grads in grads_one.items():
+        for key, g in grads.items():
+            np.testing.assert_allclose(g, net.layer(name).grads[key], rtol=1e-12, atol=1e-14,
+                                       err_msg=f"{name}.{key} after a one-image forward")
