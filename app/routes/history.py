@@ -155,6 +155,8 @@ def history_forward(body: HistoryForwardBody, request: Request, res: ModelDep) -
     nets = snapshot_networks(loaded)
     count = len(nets)
     wanted = list(range(count)) if body.snapshots is None else body.snapshots
+    if len(set(wanted)) != len(wanted):      # bounded work: at most one forward per snapshot
+        raise HTTPException(422, f"snapshots must be distinct indices 0..{count - 1}")
     bad = [k for k in wanted if not 0 <= k < count]
     if bad:
         raise HTTPException(422, f"snapshots {bad} out of range; this history has {count} "

@@ -124,7 +124,7 @@ def test_history_forward_equals_each_snapshots_network(tiny_client, tiny_run, di
 @pytest.mark.parametrize("extra, words", [
     ({"snapshots": [99]}, "out of range; this history has"),
     ({"snapshots": [-1]}, "out of range; this history has"),
-    ({"stages": ["conv9"]}, "valid names"), ({"snapshots": "all"}, "snapshots"),
+    ({"stages": ["conv9"]}, "valid names"), ({"snapshots": [1, 1, 1]}, "distinct"), ({"snapshots": "all"}, "snapshots"),
 ])
 def test_history_forward_bad_input_is_422(tiny_client, digit, extra, words):
     body = {"pixels": digit.ravel().tolist(), "width": 28, "height": 28, **extra}
