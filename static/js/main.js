@@ -3,6 +3,7 @@
 
 import * as api from "./api.js";
 import { createStore, focusUnit } from "./state.js";
+import { offset } from "./tensor.js";
 import { startLive } from "./live.js";
 import { initTabs } from "./tabs.js";
 import { createPad } from "./views/pad.js";
@@ -81,6 +82,9 @@ store.subscribe((s) => {
   renderPanel($("explain"), s, net.view);
   renderBackProjection($("pad-overlay"), s, sent);
   const f = focusUnit(s);
+  // Screen readers hear the focused unit and its value, not the whole panel on every move.
+  const v = f && s.trace?.byName.get(f.layer);
+  $("focus-status").textContent = v ? `${f.layer} ${f.unit.join(", ")}: ${v.values[offset(v.shape, f.unit)].toFixed(3)}${s.pinned ? ", pinned" : ""}` : "";
   const shown = f && net.view?.layout.columns[net.view.index.get(f.layer)?.column]?.shown;
   const col = net.view?.layout.columns.find((c) => c.shown === (shown ?? "conv1"));
   renderLegend($("legend"), net.scaleOf(col?.shown), col ? `${col.label} ${col.sublabel}`.trim() : "", col?.kind);

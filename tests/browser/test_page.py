@@ -219,3 +219,19 @@ def test_tapping_a_unit_on_a_touch_screen_pins_it(open_page):
     pinned = page.evaluate("() => { const p = window.convscope.store.get().pinned; return p && [p.layer, p.unit]; }")
     assert pinned == ["pool1", [2, 7, 7]]
     wait_panel(page, "pool1", [2, 7, 7])
+
+
+def test_join_popover_only_for_addresses_other_devices_can_open(open_page, browser, server_url):
+    page = open_page()
+    ready(page)
+    assert page.is_hidden("#join-button"), "a loopback address is no use to a phone"
+    lan = "http://192.168.1.23:8000/"
+    page.route("**/api/join*", lambda route: route.fulfill(
+        json={"urls": [lan], "qr_svg": '<svg id="qr" width="10" height="10"></svg>'}))
+    page.reload()
+    ready(page)
+    page.click("#join-button")
+    assert page.get_attribute("#join-button", "aria-expanded") == "true"
+    assert page.is_visible(f'#join-popover a[href="{lan}"]') and page.locator("#join-popover #qr").count() == 1
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#join-popover")

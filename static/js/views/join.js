@@ -2,8 +2,11 @@
 // the server runs with --classroom and so has addresses to give.
 // renderJoin(button, popover, join) with join = {urls: [...], qr_svg: "..."} or null.
 
+// Loopback addresses are left out: no other device can open them.
+const LOOPBACK = /^https?:\/\/(localhost|127\.[\d.]+|\[::1\])(:\d+)?(\/|$)/i;
+
 export function renderJoin(button, popover, join) {
-  const urls = join?.urls ?? [];
+  const urls = (join?.urls ?? []).filter((u) => !LOOPBACK.test(u));
   button.hidden = urls.length === 0;
   if (!urls.length) return;
   const title = document.createElement("p");
@@ -18,7 +21,7 @@ export function renderJoin(button, popover, join) {
   });
   const qr = document.createElement("div");
   // The server's SVG (segno) is generated from its own addresses, not from user input.
-  qr.innerHTML = join.qr_svg ?? "";
+  qr.innerHTML = urls[0] === join.urls[0] ? join.qr_svg ?? "" : "";   // the QR encodes urls[0]
   popover.replaceChildren(title, ...links, qr);
   button.onclick = () => {
     const open = popover.hidden;
