@@ -47,6 +47,7 @@ export function createStepView(section, { paint, onOpen }) {
 
   function draw() {
     if (!r || !view.open) return;
+    const t0 = performance.now();
     const n = count(r.output.shape);
     const f = frame(r, player.index);
     const C = paint.cell;
@@ -82,6 +83,7 @@ export function createStepView(section, { paint, onOpen }) {
     q(".lab-step-where").textContent = `position ${f.index + 1} of ${n} · output cell (row ${f.y}, col ${f.x}) · window rows ${f.rect.y0}–${f.rect.y1 - 1}, cols ${f.rect.x0}–${f.rect.x1 - 1} of the padded map (stride ${r.stride})`;
     q(".lab-step-sum").innerHTML = `Σ products + bias ${fixed(f.bias, 3)} = <strong>${fixed(f.value, 3)}</strong> → written into output (${f.y}, ${f.x})`;
     scrub.value = String(f.index);
+    performance.measure("lab-step-draw", { start: t0 });   // bench/lab.py: the cost of a frame
     performance.mark("lab-step-frame");
   }
 
