@@ -210,3 +210,19 @@ def test_dense_weight_gradient_is_the_outer_product_of_its_factors(net, digit):
         np.testing.assert_allclose(np.outer(rows, cols),
                                    result.parameter_gradients[name]["weight"], rtol=1e-12,
                                    atol=1e-15, err_msg=name)
+
+
+def test_harley_net_tanh_and_connection_table_learn_too(digit):
+    """The scaled-tanh, C3-table net: its absent conv2 connections get no gradient and stay
+    exactly zero after steps, and the loss still falls."""
+    from engine.network import Network
+    from engine.zoo import get_spec
+    net = Network(get_spec("harley"), seed=2)
+    mask = net.layer("conv2").mask
+    assert mask is not None and (mask == 0).any()
+    result = learn(net, digit, target=4, learning_rate=0.01, steps=3)
+    absent = np.broadcast_to(mask == 0, result.kernels["conv2"]["after"].shape)
+    assert np.all(result.kernels["conv2"]["after"][absent] == 0)
+    assert np.all(result.parameter_gradients["conv2"]["weight"][absent] == 0)
+    ce = [h["cross_entropy"] for h in result.history]
+    assert all(b < a for a, b in zip(ce, ce[1:])), ce
