@@ -74,7 +74,7 @@ test("points in the gaps between squares and maps, or outside a plane, name no u
   const [x0, y0] = planeUnitCenter(conv1, [0, 3, 27]); // last column of map 0
   const [x1] = planeUnitCenter(conv1, [1, 3, 0]); // first column of map 1
   assert.equal(planeUnitAt(conv1, (x0 + x1) / 2, y0), null, "between maps 0 and 1");
-  assert.equal(planeUnitAt(conv1, x0 + 0.5, y0), null, "in the 0.1 gap beside a square");
+  assert.equal(planeUnitAt(conv1, x0 + 0.6, y0), null, "just past the last column of map 0");
   assert.equal(planeUnitAt(conv1, conv1.left - 1, y0), null);
   assert.equal(planeUnitAt(conv1, x0, conv1.top + 1), null);
   const fc2 = layout.byName.get("fc2"); // 84 units in rows of 28: no holes, but outside is null

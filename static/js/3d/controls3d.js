@@ -3,7 +3,7 @@
 // Pointer Events cover mouse, pen and touch alike. Mouse: drag rotates; right-, shift- or
 // ctrl-drag pans; the wheel zooms; moving without a button hovers. Touch: one finger rotates,
 // two fingers pinch to zoom and move together to pan; a tap (little movement) picks. Keyboard:
-// arrows rotate, shift+arrows pan, + and − zoom. The handlers only report intents in CSS pixels;
+// arrows rotate, shift+arrows pan, + and − zoom. Double-click flies to the unit under the pointer. The handlers only report intents in CSS pixels;
 // view3d.js turns them into camera changes, so this file holds no camera state.
 
 const TAP_SLOP = 6; // px a press may wander and still count as a tap
@@ -14,6 +14,7 @@ export function attachControls(canvas, h) {
   const pointers = new Map(); // pointerId -> {x, y, startX, startY, button, pan}
   let pinch = null; // {dist, mid} of the two touching fingers last frame
   let moved = false;
+  let lastHover = null; // client position of the last hover move
 
   const local = (e) => {
     const r = canvas.getBoundingClientRect();
@@ -39,7 +40,11 @@ export function attachControls(canvas, h) {
     const p = local(e);
     const ptr = pointers.get(e.pointerId);
     if (!ptr) {
-      if (e.pointerType === "mouse") h.hover(p.x, p.y);
+      // Chromium re-sends a move at the resting position after layout changes (a tab switch
+      // moving the canvas): the student did not move, so the hovered unit stays.
+      const same = lastHover && lastHover.x === e.clientX && lastHover.y === e.clientY;
+      lastHover = { x: e.clientX, y: e.clientY };
+      if (e.pointerType === "mouse" && !same) h.hover(p.x, p.y);
       return;
     }
     const dx = p.x - ptr.x;
@@ -97,6 +102,7 @@ export function attachControls(canvas, h) {
     ["pointerdown", down], ["pointermove", move], ["pointerup", up], ["pointercancel", up],
     ["pointerleave", (e) => { if (!pointers.size && e.pointerType === "mouse") h.leave(); }],
     ["wheel", wheel, { passive: false }], ["keydown", key],
+    ["dblclick", (e) => { const p = local(e); h.fly(p.x, p.y); }],
     ["contextmenu", (e) => e.preventDefault()], // right-drag pans; no menu in the way
   ];
   for (const [type, fn, opts] of listeners) canvas.addEventListener(type, fn, opts);

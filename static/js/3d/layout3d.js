@@ -14,7 +14,9 @@ import { displayColumns, stageIndex } from "../layout.js";
 import { offset, unravel } from "../tensor.js";
 
 export const STAGE_SPACING = 24; // z distance between consecutive planes
-export const UNIT_SIZE = 0.9; // square side inside a pitch-1 cell: the 0.1 gap shows the grid
+// Squares fill their pitch-1 cells: gaps between them alias into a moiré when a map is a few
+// pixels wide; the renderer draws cell edges instead, once the squares are large on screen.
+export const UNIT_SIZE = 1;
 export const NODE_PITCH = 1.6; // 1-D stages: few units, so draw them larger and further apart
 export const NODE_SIZE = 1.2;
 export const MAX_ROW = 40; // a 1-D stage wraps into rows of at most this many nodes

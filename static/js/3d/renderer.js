@@ -36,6 +36,39 @@ void main() {
   v_color = a_color;
 }`;
 
+// Units (expanded path): a_cell is the vertex's corner within its square (±0.5) and the square's
+// world size, so the fragment shader knows how many pixels the square covers and draws a 1-px
+// dark edge only once squares are big enough to show it (fading in from 6 to 12 px). Far away
+// the maps stay smooth images instead of a moiré of gaps; close up every unit reads as a cell.
+const CELL_VS = `
+attribute vec3 a_position;
+attribute vec4 a_color;
+attribute vec3 a_cell;
+uniform mat4 u_viewProj;
+uniform float u_pxScale;   // pixels per world unit at distance 1 (viewport height / 2 / tan(fovy/2))
+varying vec4 v_color;
+varying vec2 v_uv;
+varying float v_px;
+void main() {
+  gl_Position = u_viewProj * vec4(a_position, 1.0);
+  v_color = a_color;
+  v_uv = a_cell.xy;
+  v_px = a_cell.z * u_pxScale / gl_Position.w;
+}`;
+
+const CELL_FS = `
+precision mediump float;
+varying vec4 v_color;
+varying vec2 v_uv;
+varying float v_px;
+uniform vec3 u_edge;
+void main() {
+  float fromEdge = (0.5 - max(abs(v_uv.x), abs(v_uv.y))) * v_px;
+  float show = clamp((v_px - 6.0) / 6.0, 0.0, 1.0);
+  float edge = (1.0 - clamp(fromEdge, 0.0, 1.0)) * show;
+  gl_FragColor = vec4(mix(v_color.rgb, u_edge, edge * 0.85), v_color.a);
+}`;
+
 const FS = `
 precision mediump float;
 varying vec4 v_color;
@@ -57,20 +90,25 @@ function ring(inner, outer) {
 // Inside a pitch-1 cell with 0.9 squares the ring covers the unit's edge and most of the gap.
 const RING = ring(0.42, 0.62);
 
-// Each unit's mesh placed at its centre and scaled by its size: xyz per vertex.
+// Each unit's mesh placed at its centre and scaled by its size: xyz per vertex in `positions`,
+// and (corner x, corner y, size) per vertex in `cells` for the edge shading.
 export function expandMesh(mesh, inst) {
   const n = inst.length / 4;
   const mv = mesh.length / 2;
-  const out = new Float32Array(n * mv * 3);
+  const positions = new Float32Array(n * mv * 3);
+  const cells = new Float32Array(n * mv * 3);
   for (let u = 0, o = 0; u < n; u++) {
     const x = inst[u * 4], y = inst[u * 4 + 1], z = inst[u * 4 + 2], s = inst[u * 4 + 3];
     for (let v = 0; v < mv; v++, o += 3) {
-      out[o] = x + mesh[v * 2] * s;
-      out[o + 1] = y + mesh[v * 2 + 1] * s;
-      out[o + 2] = z;
+      positions[o] = x + mesh[v * 2] * s;
+      positions[o + 1] = y + mesh[v * 2 + 1] * s;
+      positions[o + 2] = z;
+      cells[o] = mesh[v * 2];
+      cells[o + 1] = mesh[v * 2 + 1];
+      cells[o + 2] = s;
     }
   }
-  return out;
+  return { positions, cells };
 }
 
 // Each unit's RGBA repeated for every vertex of its mesh (4-byte words copied as one).
@@ -101,9 +139,11 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], inst
   const useInstancing = instanced && !!instancing;
   const instProg = program(gl, INSTANCED_VS, FS);
   const flatProg = program(gl, FLAT_VS, FS);
+  const cellProg = program(gl, CELL_VS, CELL_FS);
   const loc = (p, names) => Object.fromEntries(names.map((n) => [n, n.startsWith("u_") ? gl.getUniformLocation(p, n) : gl.getAttribLocation(p, n)]));
   const I = loc(instProg, ["a_corner", "a_inst", "a_color", "u_viewProj"]);
   const F = loc(flatProg, ["a_position", "a_color", "u_viewProj"]);
+  const C = loc(cellProg, ["a_position", "a_color", "a_cell", "u_viewProj", "u_pxScale", "u_edge"]);
   const stats = { drawCalls: 0 };
 
   const upload = (buffer, data, usage) => {
@@ -137,11 +177,12 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], inst
   }
 
   // A batch of units sharing one mesh, drawn in one call: expanded or instanced (see header).
-  function batch(mesh, inst) {
+  // `cells`: shade cell edges by on-screen size (the units); rings are plain.
+  function batch(mesh, inst, cells) {
     const mv = mesh.length / 2;
     const meshBuf = gl.createBuffer();
     upload(meshBuf, mesh, gl.STATIC_DRAW);
-    const b = { n: 0, flat: flatSet(), inst: gl.createBuffer(), color: gl.createBuffer(), scratch: null };
+    const b = { n: 0, flat: flatSet(), cell: gl.createBuffer(), inst: gl.createBuffer(), color: gl.createBuffer(), scratch: null };
     return {
       setUnits(positions, usage = gl.STATIC_DRAW) {
         b.n = positions.length / 4;
@@ -149,7 +190,9 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], inst
           upload(b.inst, positions, usage);
           upload(b.color, new Uint8Array(b.n * 4), gl.DYNAMIC_DRAW);
         } else {
-          upload(b.flat.pos, expandMesh(mesh, positions), usage);
+          const expanded = expandMesh(mesh, positions);
+          upload(b.flat.pos, expanded.positions, usage);
+          if (cells) upload(b.cell, expanded.cells, usage);
           b.flat.count = b.n * mv;
           b.scratch = new Uint8Array(b.n * mv * 4);
           upload(b.flat.color, b.scratch, gl.DYNAMIC_DRAW);
@@ -159,9 +202,22 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], inst
         gl.bindBuffer(gl.ARRAY_BUFFER, inst ? b.color : b.flat.color);
         gl.bufferSubData(gl.ARRAY_BUFFER, 0, inst ? rgba : expandColors(rgba, mv, b.scratch));
       },
-      draw(viewProj) {
+      draw(viewProj, pxScale) {
         if (!b.n) return;
-        if (!inst) { drawFlat(gl.TRIANGLES, b.flat, viewProj); return; }
+        if (!inst && !cells) { drawFlat(gl.TRIANGLES, b.flat, viewProj); return; }
+        if (!inst) {
+          gl.useProgram(cellProg);
+          gl.uniformMatrix4fv(C.u_viewProj, false, viewProj);
+          gl.uniform1f(C.u_pxScale, pxScale);
+          gl.uniform3f(C.u_edge, background[0], background[1], background[2]);
+          attrib(C.a_position, b.flat.pos, 3, gl.FLOAT, false, 0);
+          attrib(C.a_color, b.flat.color, 4, gl.UNSIGNED_BYTE, true, 0);
+          attrib(C.a_cell, b.cell, 3, gl.FLOAT, false, 0);
+          gl.drawArrays(gl.TRIANGLES, 0, b.flat.count);
+          release(C.a_position, C.a_color, C.a_cell);
+          stats.drawCalls++;
+          return;
+        }
         gl.useProgram(instProg);
         gl.uniformMatrix4fv(I.u_viewProj, false, viewProj);
         attrib(I.a_corner, meshBuf, 2, gl.FLOAT, false, 0);
@@ -174,8 +230,8 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], inst
     };
   }
 
-  const units = batch(QUAD, useInstancing);
-  const rings = batch(RING, useInstancing);
+  const units = batch(QUAD, useInstancing, true);
+  const rings = batch(RING, useInstancing, false);
   const panels = flatSet();
   const lines = flatSet();
 
@@ -214,7 +270,8 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], inst
       canvas.height = h;
       return true;
     },
-    draw(viewProj) {
+    // pxScale: pixels per world unit at eye distance 1 (drawing-buffer height / 2 / tan(fovy/2)).
+    draw(viewProj, pxScale = 1) {
       stats.drawCalls = 0;
       gl.viewport(0, 0, canvas.width, canvas.height);
       gl.clearColor(...background);
@@ -226,7 +283,7 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], inst
       gl.polygonOffset(1, 1); // backings sit behind their squares without z-fighting
       drawFlat(gl.TRIANGLES, panels, viewProj);
       gl.disable(gl.POLYGON_OFFSET_FILL);
-      units.draw(viewProj);
+      units.draw(viewProj, pxScale);
       gl.enable(gl.BLEND);
       gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
       gl.disable(gl.DEPTH_TEST);

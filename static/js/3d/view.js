@@ -17,7 +17,7 @@ export function mount(el, { store }) {
   const main = document.createElement("div");
   main.style.cssText = "display:flex;flex-direction:column;flex:1;min-width:0;min-height:0;gap:6px;";
   const viewEl = document.createElement("div");
-  viewEl.style.cssText = "display:flex;flex-direction:column;flex:3 1 0;min-height:340px;";
+  viewEl.style.cssText = "display:flex;flex-direction:column;flex:1 1 0;min-height:300px;";
   const foot = document.createElement("div");
   foot.className = "net-foot";
   const legend = document.createElement("div");
@@ -26,7 +26,8 @@ export function mount(el, { store }) {
   foot.append(legend);
   const panel = document.createElement("section");
   panel.className = "explain";
-  panel.style.cssText = "flex:0 1 auto;max-height:45%;overflow:auto;";
+  // a fixed share of the height: the canvas must not jump when an explanation arrives
+  panel.style.cssText = "flex:0 0 40%;overflow:auto;";
   panel.id = "explain-3d";
   panel.setAttribute("aria-live", "polite");
   panel.setAttribute("aria-label", "How the selected unit was computed");

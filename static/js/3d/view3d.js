@@ -9,7 +9,7 @@
 import { focusUnit, sameUnit } from "../state.js";
 import { sourceWindow } from "../tensor.js";
 import { attachControls } from "./controls3d.js";
-import { orbit, pan, presets, startTransition, transitionAt, viewProjection, zoom } from "./camera.js";
+import { FOVY, orbit, pan, presets, startTransition, transitionAt, viewProjection, zoom } from "./camera.js";
 import { layout3D, planeCorners, unitCenter, unitIndex } from "./layout3d.js";
 import { createLabels } from "./labels3d.js";
 import { project } from "./math.js";
@@ -118,7 +118,7 @@ export function mount3D(el, store, { instanced = false } = {}) {
     const h = canvas.clientHeight;
     const t0 = performance.now();
     const vp = viewProjection(camera, w / h);
-    renderer.draw(vp);
+    renderer.draw(vp, canvas.height / 2 / Math.tan(FOVY / 2));
     labels.place(vp, w, h);
     stats.lastDrawMs = performance.now() - t0;
     stats.drawCalls = renderer.stats.drawCalls;
@@ -154,14 +154,26 @@ export function mount3D(el, store, { instanced = false } = {}) {
     pan: (dx, dy) => setCamera(pan(camera, dx, dy, canvas.clientHeight)),
     zoom: (factor) => setCamera(zoom(camera, factor)),
     hover: (x, y) => setHover(pickAt(x, y)),
-    leave: () => setHover(null),
+    // Chromium also sends pointerleave when the tab is switched away under a resting mouse;
+    // that is not the student leaving the unit, so a hidden canvas keeps the hover.
+    leave: () => { if (canvas.clientWidth) setHover(null); },
     tap: (x, y) => {
       const hit = pickAt(x, y);
       const pinned = hit && !sameUnit(store.get().pinned, hit) ? hit : null;
       store.set({ pinned, hover: hit });
     },
     escape: () => store.set({ pinned: null }),
+    fly: (x, y) => {
+      const hit = pickAt(x, y);
+      if (hit) flyTo(hit.layer, hit.unit);
+    },
   });
+
+  // Glide the camera to look at one unit from close by, keeping the current angles.
+  function flyTo(layer, unit, distance = 60) {
+    const c = layout && unitCenter(layout, layer, unit);
+    if (c) setCamera({ ...camera, target: c, distance }, true);
+  }
 
   for (const [name, label] of [["overview", "Overview"], ["front", "Front"], ["side", "Side"]]) {
     toolbar.append(button(label, `Camera: ${label.toLowerCase()} view`, () => views && setCamera(views[name], true)));
@@ -198,6 +210,9 @@ export function mount3D(el, store, { instanced = false } = {}) {
       return p && { x: p.x, y: p.y };
     },
     pickAt,
+    flyTo,
+    // true while a frame or a camera transition is still to be drawn
+    get busy() { return frame !== 0 || transition !== null; },
     redraw: requestDraw,
     // Draw now, outside requestAnimationFrame (bench/page3d.py times frames with it).
     drawNow: () => draw(performance.now()),
@@ -238,7 +253,7 @@ function buildDom(el) {
   canvas.tabIndex = 0;
   canvas.setAttribute("role", "application");
   canvas.setAttribute("aria-label",
-    "3D network: drag to rotate, right- or shift-drag to pan, wheel or pinch to zoom; arrow keys rotate, shift+arrows pan, plus and minus zoom. Hover or tap a unit to see how its value was made.");
+    "3D network: drag to rotate, right- or shift-drag to pan, wheel or pinch to zoom, double-click a unit to fly to it; arrow keys rotate, shift+arrows pan, plus and minus zoom. Hover or tap a unit to see how its value was made.");
   // touch-action none: a finger drag must orbit, not scroll the page
   canvas.style.cssText = "position:absolute;inset:0;width:100%;height:100%;display:block;touch-action:none;outline-offset:-2px;";
   const overlay = document.createElement("div");

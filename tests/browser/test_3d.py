@@ -1,0 +1,243 @@
+"""The 3D tab in real Chromium (WebGL via SwiftShader): it draws every stage, dragging and the
+keyboard turn it, a touch pinch zooms, hovering a unit's projected position explains that unit
+with the API's numbers, and switching tabs keeps the drawing, the hovered unit and the model.
+
+Pixels are read from element screenshots (decoded with Pillow), not from the renderer, so a
+blank or frozen canvas fails. Screenshots from two viewpoints go to screenshots/3d-*.png.
+Console errors fail every test at teardown (conftest).
+"""
+from __future__ import annotations
+
+import io
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import SHOTS, ready, settled
+
+CANVAS = "canvas.view3d-canvas"
+VIEW = f"document.querySelector('{CANVAS}')?.view3d"
+BACKGROUND = np.array([41, 43, 51])   # the renderer's clear colour, 0.16/0.17/0.2 of 255
+
+
+def open_3d(page, digit=3):
+    ready(page)
+    page.select_option("#sample-digit", str(digit))
+    page.click("#sample-load")
+    settled(page)
+    page.click("#tab-3d")
+    page.wait_for_function(f"() => {VIEW}?.stats.frames > 0 && {VIEW}.stats.units > 0", timeout=10_000)
+    wait_frames(page)
+
+
+def wait_frames(page, n=2):
+    """Let the view finish what it is drawing (transitions included): n quiet animation frames."""
+    page.evaluate("""(n) => new Promise((done) => { let k = 0;
+        const f = () => (++k >= n ? done() : requestAnimationFrame(f)); requestAnimationFrame(f); })""", n)
+    page.wait_for_function(f"() => !{VIEW}.busy")
+
+
+def pixels(page) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(page.locator(CANVAS).screenshot())).convert("RGB"), dtype=int)
+
+
+def camera(page):
+    return page.evaluate(f"() => {{ const c = {VIEW}.camera; return {{yaw: c.yaw, pitch: c.pitch, distance: c.distance, target: c.target}}; }}")
+
+
+def canvas_point(page, layer, unit):
+    box = page.locator(CANVAS).bounding_box()
+    p = page.evaluate(f"([l, u]) => {VIEW}.screenOf(l, u)", [layer, unit])
+    assert p is not None, f"{layer} {unit} is not on screen"
+    return box["x"] + p["x"], box["y"] + p["y"]
+
+
+def strongest_unit(page, layer):
+    return page.evaluate("""(name) => {
+        const l = window.convscope.store.get().trace.byName.get(name);
+        let best = 0;
+        for (let i = 1; i < l.values.length; i++) if (l.values[i] > l.values[best]) best = i;
+        const u = []; for (let a = l.shape.length - 1; a >= 0; a--) { u.unshift(best % l.shape[a]); best = Math.floor(best / l.shape[a]); }
+        return u; }""", layer)
+
+
+def strongest_visible_unit(page, layer):
+    """The largest-valued unit of `layer` whose centre is not hidden behind a nearer plane."""
+    return page.evaluate(f"""(name) => {{
+        const v = {VIEW}, l = window.convscope.store.get().trace.byName.get(name);
+        const order = Array.from(l.values.keys()).sort((a, b) => l.values[b] - l.values[a]);
+        for (const i of order) {{
+            const u = []; let k = i;
+            for (let a = l.shape.length - 1; a >= 0; a--) {{ u.unshift(k % l.shape[a]); k = Math.floor(k / l.shape[a]); }}
+            const p = v.screenOf(name, u), hit = p && v.pickAt(p.x, p.y);
+            if (hit && hit.layer === name && hit.unit.every((x, d) => x === u[d])) return u;
+        }}
+        return null; }}""", layer)
+
+
+def changed_fraction(a, b):
+    return float(np.mean(np.abs(a - b).sum(axis=2) > 30))
+
+
+def test_3d_tab_draws_every_stage_in_non_blank_pixels(open_page):
+    page = open_page()
+    open_3d(page)
+    stats = page.evaluate(f"() => {VIEW}.stats")
+    # folded ReLUs (the default) share their producer's plane; flatten is pool2's units
+    sizes = page.evaluate("""() => window.convscope.store.get().trace.layers
+        .filter(l => l.kind !== 'flatten' && l.kind !== 'activation').map(l => l.shape.reduce((a, b) => a * b, 1))""")
+    assert stats["units"] == sum(sizes)
+    assert stats["webgl"] == 2
+    assert stats["drawCalls"] <= 5, "all units in a handful of draw calls"
+    img = pixels(page)
+    not_background = np.abs(img - BACKGROUND).sum(axis=2) > 24
+    assert not_background.mean() > 0.08, f"only {not_background.mean():.1%} of the canvas is drawn"
+    colours = {tuple(c) for c in img[not_background][::7]}
+    assert len(colours) > 50, "units should show many different values, not one flat colour"
+    # the input plane is the digit itself: white ink on black, so both extremes appear
+    assert (img.sum(axis=2) > 700).sum() > 50 and (img.sum(axis=2) < 40).sum() > 200
+    labels = page.eval_on_selector_all(".view3d-label", "ls => ls.map(l => l.textContent.split(' ')[0])")
+    assert labels == ["input", "conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3", "softmax"]
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "3d-overview.png"))
+
+
+def test_dragging_and_keys_rotate_the_view(open_page):
+    page = open_page()
+    open_3d(page)
+    before = pixels(page)
+    yaw0 = camera(page)["yaw"]
+    box = page.locator(CANVAS).bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx - 160, cy + 40, steps=8)
+    page.mouse.up()
+    wait_frames(page)
+    assert camera(page)["yaw"] > yaw0 + 0.5, "dragging left swings the camera round"
+    after = pixels(page)
+    assert changed_fraction(before, after) > 0.05, "the picture did not change"
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "3d-rotated.png"))
+    page.focus(CANVAS)
+    yaw1 = camera(page)["yaw"]
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("+")
+    wait_frames(page)
+    cam = camera(page)
+    assert cam["yaw"] > yaw1, "ArrowLeft turns like a drag to the left"
+    # the side preset transitions smoothly and ends exactly on its camera
+    page.get_by_role("button", name="Camera: side view").click()
+    page.wait_for_timeout(700)
+    wait_frames(page)
+    side = page.evaluate(f"() => {VIEW}.views().side")
+    assert camera(page)["yaw"] == pytest.approx(side["yaw"])
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "3d-side.png"))
+
+
+def test_hovering_a_unit_explains_it_with_the_api_value(open_page, server_url):
+    page = open_page()
+    open_3d(page, digit=3)
+    unit = strongest_unit(page, "conv2")
+    # double-click flies to it, so its squares (and rings) are several pixels wide
+    page.mouse.dblclick(*canvas_point(page, "conv2", unit))
+    page.wait_for_timeout(600)
+    wait_frames(page)
+    assert camera(page)["distance"] == pytest.approx(60)
+    page.mouse.move(2, 2)   # off the canvas: no hover, no highlight
+    page.wait_for_function("() => window.convscope.store.get().hover === null")
+    wait_frames(page)
+    before = pixels(page)
+    page.mouse.move(*canvas_point(page, "conv2", unit))
+    page.wait_for_selector(f'#explain-3d[data-layer="conv2"][data-unit="{",".join(map(str, unit))}"]', timeout=10_000)
+    hover = page.evaluate("() => window.convscope.store.get().hover")
+    assert hover == {"layer": "conv2", "unit": unit}
+    body = page.evaluate("() => window.convscope.store.get().trace.body")
+    api = httpx.post(f"{server_url}/api/explain", json={**body, "layer": "conv2", "unit": unit}, timeout=10).json()
+    shown = float(page.get_attribute("#explain-3d .value", "data-value"))
+    assert shown == pytest.approx(api["value"], abs=1e-6)
+    assert float(page.get_attribute("#explain-3d .sum", "data-value")) == pytest.approx(api["sum"], abs=1e-5)
+    # highlight: a yellow ring on the unit and cyan rings/lines on its 6×5×5 source window
+    wait_frames(page)
+    after = pixels(page)
+    yellow = (after[..., 0] > 230) & (after[..., 1] > 190) & (after[..., 2] < 60)
+    cyan = (after[..., 0] < 140) & (after[..., 1] > 180) & (after[..., 2] > 220)
+    assert yellow.sum() > 4, "the hovered unit has no ring"
+    assert cyan.sum() > 150 and cyan.sum() > 20 * ((before[..., 0] < 140) & (before[..., 1] > 180) & (before[..., 2] > 220)).sum() + 150
+    # leaving the canvas clears the hover
+    page.mouse.move(2, 2)
+    page.wait_for_function("() => window.convscope.store.get().hover === null")
+
+
+def test_touch_pinch_zooms_and_one_finger_rotates(open_page):
+    page = open_page(touch=True)
+    open_3d(page)
+    cdp = page.context.new_cdp_session(page)
+    box = page.locator(CANVAS).bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    def touch(kind, points):
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+            {"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]})
+
+    before = pixels(page)
+    d0 = camera(page)["distance"]
+    touch("touchStart", [(cx - 30, cy), (cx + 30, cy)])
+    for k in range(1, 9):
+        touch("touchMove", [(cx - 30 - 12 * k, cy), (cx + 30 + 12 * k, cy)])
+    touch("touchEnd", [])
+    wait_frames(page)
+    d1 = camera(page)["distance"]
+    assert d1 < 0.6 * d0, f"spreading two fingers 60 -> 252 px should zoom in (distance {d0:.0f} -> {d1:.0f})"
+    assert changed_fraction(before, pixels(page)) > 0.05
+    yaw0 = camera(page)["yaw"]
+    touch("touchStart", [(cx, cy)])
+    for k in range(1, 9):
+        touch("touchMove", [(cx + 15 * k, cy)])
+    touch("touchEnd", [])
+    wait_frames(page)
+    assert camera(page)["yaw"] < yaw0 - 0.3, "a one-finger drag to the right turns the other way"
+    assert camera(page)["distance"] == pytest.approx(d1), "one finger does not zoom"
+
+
+def test_switching_tabs_keeps_drawing_hover_and_model_and_drawing_updates_3d(open_page):
+    page = open_page()
+    open_3d(page, digit=7)
+    model = page.evaluate("() => window.convscope.store.get().model.name")
+    # the pad is on the 3D tab too: a stroke there runs the network and repaints the planes
+    assert page.locator("#view-3d #pad").count() == 1
+    frames = page.evaluate(f"() => {VIEW}.stats.frames")
+    body = page.evaluate("() => window.convscope.store.get().trace.body")
+    pad = page.locator("#pad").bounding_box()
+    page.mouse.move(pad["x"] + 40, pad["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(pad["x"] + 200, pad["y"] + 220, steps=6)
+    page.mouse.up()
+    settled(page)
+    assert page.evaluate("() => window.convscope.store.get().trace.body") != body
+    assert page.evaluate(f"() => {VIEW}.stats.frames") > frames, "the 3D view did not redraw the new trace"
+    unit = strongest_visible_unit(page, "pool1")
+    page.mouse.move(*canvas_point(page, "pool1", unit))
+    hovered = {"layer": "pool1", "unit": unit}
+    page.wait_for_function("(h) => JSON.stringify(window.convscope.store.get().hover) === JSON.stringify(h)", arg=hovered)
+    page.mouse.down()   # a click (a press without a drag) pins the unit
+    page.mouse.up()
+    assert page.evaluate("() => window.convscope.store.get().pinned") == hovered
+    # switch with the keyboard (a mouse trip to the tab bar would leave the unit)
+    page.focus("#tab-3d")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_selector("#view-network:not([hidden])")
+    assert page.locator("#view-network #pad").count() == 1, "the pad goes home with the Network tab"
+    assert page.evaluate("() => window.convscope.pad.blank") is False
+    assert page.evaluate("() => window.convscope.store.get().hover") == hovered
+    page.wait_for_selector(f'#explain[data-layer="pool1"][data-unit="{",".join(map(str, unit))}"]', timeout=10_000)
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#view-3d:not([hidden])")
+    wait_frames(page)
+    # (the Network canvas drops `hover` when hidden under a resting mouse; the pin survives)
+    assert page.evaluate("() => window.convscope.store.get().pinned") == hovered
+    assert page.evaluate("() => window.convscope.store.get().model.name") == model
+    page.wait_for_selector(f'#explain-3d[data-layer="pool1"][data-unit="{",".join(map(str, unit))}"]', timeout=10_000)
