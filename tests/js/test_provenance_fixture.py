@@ -47,7 +47,29 @@ def generate() -> dict:
                               "source": {"layer": e["source"]["layer"], "window": e["source"]["window"]},
                               "receptive_field": receptive_field(net, stage["name"], unit)})
         fixture[name] = {"stages": stages, "cases": cases}
+    fixture["preprocessing"] = _preprocessing_case()
     return json.loads(json.dumps(fixture))   # plain JSON types, as the checked-in file
+
+
+def _preprocessing_case() -> dict:
+    """An off-centre, slanted stroke through engine.preprocess, as the forward response reports
+    it, with the ink's centre of mass in the drawing and in the 32×32 input: the page's
+    back-projection (static/js/preprocessing.js) must carry one onto the other."""
+    from engine.preprocess import centre_of_mass, preprocess
+
+    drawing = np.zeros((280, 280), np.float32)
+    for t in np.linspace(0, 1, 400):
+        y, x = int(30 + 150 * t), int(170 + 60 * t)
+        drawing[y - 9:y + 9, x - 9:x + 9] = 1.0
+    drawing[150:170, 60:200] = 1.0    # a crossbar makes the shape asymmetric
+    p = preprocess(drawing)
+    y0, y1, x0, x1 = p.bbox
+    return {"crop_box": [x0, y0, x1, y1], "centre_of_mass": list(p.centre_of_mass),
+            "steps": [{"name": n, "shape": list(p.steps[n].shape),
+                       "values": [round(float(v), 6) for v in p.steps[n].ravel()] if n == "fitted" else []}
+                      for n in ("fitted", "centred", "input")],
+            "drawing_com": list(centre_of_mass(drawing)),
+            "input_com": list(centre_of_mass(p.steps["input"]))}
 
 
 def test_checked_in_fixture_matches_the_engine():
