@@ -494,6 +494,9 @@ class ConvolveBody(BaseModel):
                              "(a PNG/JPEG data URL), or `input` ({values, shape})")
         if self.pixels is not None:
             ForwardBody(pixels=self.pixels, width=self.width, height=self.height)  # same checks
+        elif self.width is not None or self.height is not None:
+            raise ValueError("`width` and `height` go with `pixels` only (`input` carries its "
+                             "own `shape`, an image its own size)")
         kernels = [n for n in ("kernel", "kernel_name", "learned") if getattr(self, n) is not None]
         if len(kernels) != 1:
             raise ValueError("give exactly one kernel: `kernel` (k×k numbers), `kernel_name` "
