@@ -8,7 +8,7 @@ import { sourceWindow, receptiveField } from "../../static/js/tensor.js";
 
 const fixture = JSON.parse(readFileSync(new URL("./fixtures/provenance.json", import.meta.url), "utf8"));
 
-for (const [spec, { stages, cases }] of Object.entries(fixture)) {
+for (const [spec, { stages, cases }] of Object.entries(fixture).filter(([, v]) => v.stages)) {
   test(`${spec}: every stage's source window equals the engine's (${cases.length} units)`, () => {
     const kinds = new Set();
     for (const c of cases) {
