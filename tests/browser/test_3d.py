@@ -241,3 +241,22 @@ def test_switching_tabs_keeps_drawing_hover_and_model_and_drawing_updates_3d(ope
     assert page.evaluate("() => window.convscope.store.get().pinned") == hovered
     assert page.evaluate("() => window.convscope.store.get().model.name") == model
     page.wait_for_selector(f'#explain-3d[data-layer="pool1"][data-unit="{",".join(map(str, unit))}"]', timeout=10_000)
+
+
+def test_without_webgl_the_3d_tab_says_so_and_the_2d_view_still_works(open_page):
+    page = open_page()
+    page.add_init_script("""(() => {
+        const get = HTMLCanvasElement.prototype.getContext;
+        HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
+            return /webgl/.test(type) ? null : get.call(this, type, ...rest); };
+    })()""")
+    page.reload()
+    ready(page)
+    page.click("#tab-3d")
+    message = page.wait_for_selector(".view3d-message")
+    assert "needs WebGL" in message.inner_text() and "Network tab" in message.inner_text()
+    page.click("#tab-network")
+    page.select_option("#sample-digit", "4")
+    page.click("#sample-load")
+    settled(page)
+    assert page.get_attribute("#prediction [data-prediction]", "data-prediction") is not None

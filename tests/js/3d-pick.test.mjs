@@ -170,6 +170,10 @@ test("window lines run from the unit to the centre of every unit of its source w
     const pool1 = layout.byName.get("pool1");
     const maps = new Set(lines.indices.map((ix) => Math.floor((ix - pool1.start) / 196)));
     assert.deepEqual([...maps].sort(), [0, 1, 2, 3, 4, 5]);
+    // with LeCun's connection table a conv2 unit reads only its filter's maps (here 0, 4, 5)
+    const c3 = windowLines(layout, "conv2", [3, 4, 5], "pool1", [[0, 6], [4, 9], [5, 10]], [0, 4, 5]);
+    assert.equal(c3.indices.length, 75);
+    assert.deepEqual([...new Set(c3.indices.map((ix) => Math.floor((ix - pool1.start) / 196)))], [0, 4, 5]);
     // fc1 reads flatten, which is drawn as pool2: its 400 lines end on pool2's squares
     const fc1 = windowLines(layout, "fc1", [7], "flatten", [[0, 400]]);
     const pool2 = layout.byName.get("pool2");

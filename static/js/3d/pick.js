@@ -42,14 +42,17 @@ export function pickUnit(layout, ray) {
 // source window (for conv2, the 5×5 window in each of pool1's 6 maps). The window is tensor.js's
 // sourceWindow (or explain's source.window); units of stages sharing a plane (flatten, folded
 // activations) land on the plane drawn in their place.
-// Returns {segments: Float32Array (6 floats per line), indices: instance indices of the ends}.
-export function windowLines(layout, name, unit, sourceName, window) {
+// `maps`: when a connection table limits a conv unit to some input maps (connections.js
+// connectedMaps), only lines to those maps. Returns {segments: Float32Array (6 floats per line),
+// indices: instance indices of the ends}.
+export function windowLines(layout, name, unit, sourceName, window, maps = null) {
   const from = unitCenter(layout, name, unit);
   const units = from ? windowUnits(window) : [];
   const segments = new Float32Array(units.length * 6);
   const indices = [];
   let n = 0;
   for (const u of units) {
+    if (maps && !maps.includes(u[0])) continue;
     const r = resolve(layout, sourceName, u);
     if (!r) continue;
     const to = unitCenter(layout, sourceName, u);

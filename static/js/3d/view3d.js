@@ -6,6 +6,7 @@
 // rings and Harley's connection lines. Hovering here writes `hover` (tapping or clicking writes
 // `pinned`), so the page's one explain panel shows /api/explain's numbers for the 3D unit too.
 // Frames are drawn on demand (one requestAnimationFrame per batch of changes), never in a loop.
+import { connectedMaps } from "../connections.js";
 import { focusUnit, sameUnit } from "../state.js";
 import { sourceWindow } from "../tensor.js";
 import { attachControls } from "./controls3d.js";
@@ -83,7 +84,9 @@ export function mount3D(el, store, { instanced = false } = {}) {
       return;
     }
     const source = sourceWindow(stages, focus.layer, focus.unit);
-    const lines = source ? windowLines(layout, focus.layer, focus.unit, source.layer, source.window) : { segments: new Float32Array(0), indices: [] };
+    const stage = stages.find((l) => l.name === focus.layer);
+    const maps = connectedMaps(stage, focus.unit); // LeCun's C3 table: only the maps it reads
+    const lines = source ? windowLines(layout, focus.layer, focus.unit, source.layer, source.window, maps) : { segments: new Float32Array(0), indices: [] };
     const n = lines.indices.length;
     const inst = new Float32Array((n + 1) * 4);
     const colors = new Uint8Array((n + 1) * 4);
