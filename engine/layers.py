@@ -98,9 +98,10 @@ class Conv2D(Layer):
         cols[...] = np.ndarray(rows_shape, x.dtype, buffer=x, strides=src_strides)
         weight, bias = self.params["weight"], self.params["bias"]
         full = weight.reshape(weight.shape[0], -1) @ cols.reshape(-1, run)
-        full += bias[:, None]
         self.cache = {"cols": full_cols(cols, run), "x_shape": (1,) + plan[0]}
-        return np.ndarray(out_shape, x.dtype, buffer=full, strides=out_strides).copy()
+        # Adding the bias while gathering the valid columns: one pass, a contiguous result.
+        return np.add(np.ndarray(out_shape, x.dtype, buffer=full, strides=out_strides),
+                      bias[:, None, None])
 
     def _make_plan(self, shape, dtype):
         C, H, W = shape
