@@ -87,6 +87,16 @@ def test_edge_kernel_stride_2_padding_1(open_page, server_url):
     page.click("[data-act=play]")
     page.wait_for_function("() => !document.querySelector('.lab-step-where').textContent.startsWith('position 21 ')")
     page.click("[data-act=play]")                       # pause
+    # Scrub to the strongest response: the window sits on the stroke, the products are not zero.
+    best = int(np.abs(out).argmax())
+    page.evaluate("(i) => { const s = document.querySelector('.lab-scrub'); s.value = i;"
+                  " s.dispatchEvent(new Event('input')); }", best)
+    assert page.inner_text(".lab-step-where").startswith(f"position {best + 1} of 256")
+    summed = page.inner_text(".lab-step-sum")
+    assert f"= {out.flat[best]:.3f}".replace("-", "−") in summed
+    # Shown products are 2-decimal roundings: if they do not add to the sum, the page says so.
+    shown = sum(round(float(t.replace("−", "-")), 2) for t in page.locator(".lab-mini.prod span").all_inner_texts())
+    assert (round(shown, 2) != round(out.flat[best], 2)) == ("rounded products add to" in summed)
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "lab.png"), full_page=True)
 

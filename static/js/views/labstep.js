@@ -5,7 +5,7 @@
 // createStepView(section, {paint: {padded, output, cell}, onOpen}) -> {open, update(r), pause()}
 
 import { count, frame, tick, step, seek } from "../lab/step.js";
-import { fixed } from "../numbers.js";
+import { fixed, rounding } from "../numbers.js";
 
 const RATES = [1, 2, 5, 15, 30, 60];      // positions per second
 
@@ -81,7 +81,11 @@ export function createStepView(section, { paint, onOpen }) {
       prod[i].textContent = f.products ? fixed(f.products[i], 2) : "…";
     }
     q(".lab-step-where").textContent = `position ${f.index + 1} of ${n} · output cell (row ${f.y}, col ${f.x}) · window rows ${f.rect.y0}–${f.rect.y1 - 1}, cols ${f.rect.x0}–${f.rect.x1 - 1} of the padded map (stride ${r.stride})`;
-    q(".lab-step-sum").innerHTML = `Σ products + bias ${fixed(f.bias, 3)} = <strong>${fixed(f.value, 3)}</strong> → written into output (${f.y}, ${f.x})`;
+    // The shown products are rounded to 2 decimals; when they do not add up to the engine's sum
+    // at that precision, say so rather than let a student with a calculator doubt the sum.
+    const off = f.products ? rounding(Array.from(f.products), f.value - f.bias, 2) : null;
+    const note = off ? ` <span class="lab-rounding">(the rounded products add to ${fixed(off.shown, 2)}; unrounded they give the sum)</span>` : "";
+    q(".lab-step-sum").innerHTML = `Σ products + bias ${fixed(f.bias, 3)} = <strong>${fixed(f.value, 3)}</strong> → written into output (${f.y}, ${f.x})${note}`;
     scrub.value = String(f.index);
     performance.measure("lab-step-draw", { start: t0 });   // bench/lab.py: the cost of a frame
     performance.mark("lab-step-frame");
