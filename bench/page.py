@@ -9,6 +9,8 @@ measures the page itself records:
   trace-apply        every view updated for a new trace (network, strip, panel, legend)
   net-hover          the hover highlight redrawn                              (target ≤ 4 ms median)
   stroke-to-network  pointer event -> network repainted with it, while drawing (target ≤ 30 ms median)
+     = input-delay (event to handler) + forward-roundtrip (fetch + parse) + encode + trace-apply,
+       plus the wait for the request in flight when the drawing changed during it
 Strokes are drawn at ~60 pointer events per second, as a hand does. Both ways of sending the
 drawing are measured: the pad as a PNG data URL, and a downscaled 112×112 pixel array.
 The machine has 2 cores shared with other engineers' work: figures are medians and still noisy.
@@ -62,7 +64,7 @@ def start_server():
     raise SystemExit("the server did not start within 30 s")
 
 
-NAMES = ("stroke-to-network", "forward-roundtrip", "encode", "trace-apply", "net-repaint")
+NAMES = ("stroke-to-network", "input-delay", "forward-roundtrip", "encode", "trace-apply", "net-repaint")
 
 
 def measures(page, name):

@@ -1,14 +1,22 @@
 // Keeps the store in step with the server: drawings go to /api/forward, the focused unit to
 // /api/explain, both latest-wins (schedule.js). Not a view: it draws nothing.
 //
-// startLive(store, api) -> {submit(body, strokeTime)}
+// startLive(store, api) -> {submit(body | () => body, strokeTime)}
+// A function is called only when its request is actually sent, so encoding the pad (toDataURL)
+// is skipped for every drawing that a newer one replaces while a request is in flight.
 // Writes trace, latency, explanation and error into the store.
 
 import { latestWins } from "./schedule.js";
 import { focusUnit } from "./state.js";
 
 export function startLive(store, api) {
-  const forward = latestWins((job, signal) => api.forward(job.body, { signal }), {
+  const forward = latestWins((job, signal) => {
+    if (!job.body) {
+      job.body = job.make();
+      store.set({ drawing: job.body });
+    }
+    return api.forward(job.body, { signal });
+  }, {
     mode: "queue",
     onResult(trace, job, meta) {
       const t0 = performance.now();
@@ -50,6 +58,10 @@ export function startLive(store, api) {
 
   return {
     submit(body, strokeTime = 0) {
+      if (typeof body === "function") {
+        forward.submit({ make: body, strokeTime });
+        return;
+      }
       store.set({ drawing: body });
       forward.submit({ body, strokeTime });
     },

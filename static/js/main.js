@@ -28,11 +28,13 @@ let sent = null;   // {width, height} of the image last sent (crop boxes are in 
 const pad = createPad($("pad"), {
   onChange(strokeTime) {
     $("pad-hint").hidden = !pad.blank;
-    const t0 = performance.now();
-    const body = pad.body(SEND);
-    performance.measure("encode", { start: t0, end: performance.now() });
-    sent = SEND === "png" ? { width: pad.canvas.width, height: pad.canvas.height } : { width: body.width, height: body.height };
-    live.submit(body, strokeTime);
+    live.submit(() => {   // encoded only when it is sent (latest wins)
+      const t0 = performance.now();
+      const body = pad.body(SEND);
+      performance.measure("encode", { start: t0, end: performance.now() });
+      sent = SEND === "png" ? { width: pad.canvas.width, height: pad.canvas.height } : { width: body.width, height: body.height };
+      return body;
+    }, strokeTime);
   },
 });
 $("pad-clear").onclick = () => pad.clear();

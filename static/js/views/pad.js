@@ -2,16 +2,16 @@
 // drawing as a forward body. White ink on a transparent canvas (the CSS background is black),
 // so the PNG's alpha is the ink, as the contract's image flattening expects.
 //
-// createPad(canvas, {onChange}) -> pad. onChange(strokeTime) is called at most once per
-// animation frame while drawing (the network updates DURING the stroke), with the
-// performance.now() of the latest pointer event it covers, so main.js can time
-// stroke -> updated network.
+// createPad(canvas, {onChange}) -> pad. onChange(strokeTime) is called on every change while
+// drawing (the network updates DURING the stroke; Chromium already delivers pointer moves once
+// per frame), with the timestamp of the pointer event, so main.js can time stroke -> updated
+// network. The receiver must be cheap: main.js hands it to a latest-wins scheduler.
 
 const UNDO_DEPTH = 30;
 
 export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  const state = { brush, eraser: false, drawing: false, last: null, mid: null, undo: [], blank: true, frame: 0, strokeTime: 0 };
+  const state = { brush, eraser: false, drawing: false, last: null, mid: null, undo: [], blank: true, strokeTime: 0 };
   const small = document.createElement("canvas");   // for the downscaled-pixels body
 
   function point(e) {
@@ -28,11 +28,9 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
   }
   function changed(time) {
     state.strokeTime = time;
-    if (state.frame) return;
-    state.frame = requestAnimationFrame(() => {
-      state.frame = 0;
-      onChange(state.strokeTime);
-    });
+    // How long the pointer event waited before reaching us (bench/page.py reports it).
+    if (time > 0) performance.measure("input-delay", { start: time, end: performance.now() });
+    onChange(time);
   }
   function snapshot() {
     state.undo.push({ image: ctx.getImageData(0, 0, canvas.width, canvas.height), blank: state.blank });
@@ -94,7 +92,7 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
     canvas,
     get blank() { return state.blank; },
     get strokeTime() { return state.strokeTime; },
-    get pending() { return state.frame !== 0; },   // a change not yet handed to onChange
+    get pending() { return false; },   // every change is handed to onChange at once
     setBrush(n) { state.brush = n; },
     setEraser(on) { state.eraser = on; },
     clear() {
