@@ -43,7 +43,7 @@ export function startLive(store, api) {
     onError: (err) => store.set({ error: `explain: ${err.message}` }),
   });
 
-  store.subscribe((s) => {
+  function follow(s) {
     const f = focusUnit(s);
     const kind = f && s.trace?.byName.get(f.layer)?.kind;
     if (!f || !s.trace || kind === "input") {
@@ -54,7 +54,14 @@ export function startLive(store, api) {
     const e = s.explanation;
     if (e && e.layer === f.layer && e.unit.every((u, i) => u === f.unit[i]) && e.body === s.trace.body) return;
     explain.submit({ body: s.trace.body, layer: f.layer, unit: f.unit });
-  }, ["hover", "pinned", "trace"]);
+  }
+  store.subscribe(follow, ["hover", "pinned"]);
+  // A new trace while drawing: explain the focused unit again only once the drawing rests (no
+  // forward waiting), so the pinned unit's numbers do not double the server's work per stroke.
+  // After a tick, because the forward scheduler frees its slot just after delivering.
+  store.subscribe(() => setTimeout(() => {
+    if (!forward.busy && !forward.hasPending) follow(store.get());
+  }, 0), ["trace"]);
 
   return {
     submit(body, strokeTime = 0) {
