@@ -5,6 +5,13 @@ import { project } from "./math.js";
 
 const fmt = (v) => (Math.abs(v) >= 100 || v === 0 ? String(Math.round(v)) : String(+v.toPrecision(2)));
 
+// Style writes only when something changed: each one invalidates style for the overlay.
+function show(item, on) {
+  if (item.on === on) return;
+  item.on = on;
+  item.el.style.display = on ? "" : "none";
+}
+
 export function createLabels(overlay) {
   let items = []; // {el, at: [x, y, z], plane?}
 
@@ -13,7 +20,9 @@ export function createLabels(overlay) {
     el.className = cls;
     el.textContent = text;
     el.style.cssText = "position:absolute;left:0;top:0;white-space:nowrap;transform:translate(-50%,-100%);"
-      + "text-shadow:0 0 3px #000,0 0 2px #000;will-change:transform;";
+      // a plain dark pill, not a blurred text-shadow: the overlay repaints on every camera move
+      // (no will-change either: 30 compositor layers cost more than they save in software)
+      + "background:rgba(20,22,27,.6);padding:0 3px;border-radius:3px;";
     overlay.append(el);
     return { el, at };
   }
@@ -57,10 +66,10 @@ export function createLabels(overlay) {
         item.p = p && p.depth < 1 && p.x > -50 && p.x < width + 50 && p.y > -20 && p.y < height + 20 ? p : null;
       }
       const order = items.filter((it) => it.p).sort((a, b) => a.p.depth - b.p.depth);
-      for (const item of items) if (!item.p) item.el.style.display = "none";
+      for (const item of items) if (!item.p) show(item, false);
       for (const item of order) {
         if (!item.w) {
-          item.el.style.display = "";
+          show(item, true);
           item.w = item.el.offsetWidth;
           item.h = item.el.offsetHeight;
         }
@@ -68,11 +77,12 @@ export function createLabels(overlay) {
         const y0 = item.below ? item.p.y : item.p.y - item.h;
         const box = [x0, y0, x0 + item.w, y0 + item.h];
         const clash = shown.some((o) => box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]);
-        item.el.style.display = clash ? "none" : "";
+        show(item, !clash);
         if (clash) continue;
         shown.push(box);
         const shift = item.below ? "translate(-50%,0)" : "translate(-50%,-100%)";
-        item.el.style.transform = `translate(${item.p.x.toFixed(1)}px,${item.p.y.toFixed(1)}px) ${shift}`;
+        const transform = `translate(${item.p.x.toFixed(0)}px,${item.p.y.toFixed(0)}px) ${shift}`;
+        if (transform !== item.transform) item.el.style.transform = item.transform = transform;
       }
     },
   };
