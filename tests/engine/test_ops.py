@@ -126,3 +126,20 @@ def test_im2col_col2im_are_adjoint():
     lhs = float(np.sum(cols * c))
     rhs = float(np.sum(x * ops.col2im(c, x.shape, 3, 2, 1)))
     assert abs(lhs - rhs) < 1e-9 * max(1.0, abs(lhs)), (lhs, rhs)
+
+
+@pytest.mark.parametrize("padding", [0, 2])
+def test_conv2d_in_column_blocks_matches_naive(monkeypatch, padding):
+    # The fast path multiplies a few images' columns at a time; force one image per block.
+    monkeypatch.setattr(ops, "COL_BLOCK_BYTES", 1)
+    rng = np.random.default_rng(99)
+    x = rng.standard_normal((5, 2, 7, 6))
+    w, b = rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
+    out, cols = ops.conv2d(x, w, b, 1, padding)
+    np.testing.assert_allclose(out, ops.conv2d_naive(x, w, b, 1, padding), rtol=1e-10,
+                               atol=1e-12, err_msg="blocked conv2d differs from the loops")
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = ops.conv2d_backward(dout, cols, x.shape, w, 1, padding)
+    dxn, dwn, dbn = ops.conv2d_backward_naive(dout, x, w, 1, padding)
+    np.testing.assert_allclose(dx, dxn, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dw, dwn, rtol=1e-10, atol=1e-12)
