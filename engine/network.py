@@ -165,7 +165,7 @@ class Network:
             self.metadata = copy.deepcopy(dict(metadata))
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "spec": self.spec,
                 "metadata": self.metadata}
-        arrays = {"meta": np.array(json.dumps(meta))}
+        arrays = {"meta": np.array(json.dumps(meta, default=_plain))}
         for name, params in self.parameters().items():
             for key, value in params.items():
                 arrays[f"{name}.{key}"] = value.astype(np.float32)
@@ -225,6 +225,15 @@ class Network:
 
     def __repr__(self) -> str:
         return "Network(" + " → ".join(s["name"] for s in self.stages) + ")"
+
+
+def _plain(value):
+    """JSON for NumPy values in metadata (an accuracy computed as np.float32, a digest array)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"metadata value {value!r} ({type(value).__name__}) is not JSON-serialisable")
 
 
 def build_reference(seed: int = 0, dtype=np.float32) -> Network:

@@ -242,3 +242,14 @@ def test_one_image_path_matches_batch_of_one_including_backward(spec):
         for key, g in grads.items():
             np.testing.assert_allclose(g, net.layer(name).grads[key], rtol=1e-12, atol=1e-14,
                                        err_msg=f"{name}.{key} after a one-image forward")
+
+
+def test_save_accepts_numpy_metadata_values(tmp_path):
+    net = build_reference()
+    net.save(tmp_path / "m.npz", {"accuracy": {"test": np.float32(0.99)}, "epochs": np.int64(3),
+                                  "confusion": np.eye(2, dtype=np.int64)})
+    meta = Network.load(tmp_path / "m.npz").metadata
+    assert meta == {"accuracy": {"test": pytest.approx(0.99)}, "epochs": 3,
+                    "confusion": [[1, 0], [0, 1]]}
+    with pytest.raises(TypeError, match="not JSON-serialisable"):
+        net.save(tmp_path / "n.npz", {"bad": object()})
