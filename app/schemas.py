@@ -263,7 +263,8 @@ class GradientResult(BaseModel):
 
 
 class HistoryForwardBody(ForwardBody):
-    """A forward body plus which snapshots (default all) and stages (default relu1, relu2)."""
+    """A forward body plus which snapshots (default all) and stages (default: each conv
+    layer's maps after its activation, e.g. relu1 and relu2)."""
     snapshots: list[Annotated[int, Field(strict=True)]] | None = Field(
         None, max_length=256, description="Snapshot indices from GET /api/history; omitted = all.")
     stages: list[str] | None = Field(None, min_length=0, max_length=16,

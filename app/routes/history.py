@@ -31,8 +31,18 @@ from engine.seeds import seed_paths
 
 router = APIRouter(prefix="/api", tags=["learn"])
 MAX_CURVE_POINTS = 600      # the per-step curve, bucket-averaged: a plot is ~600 px wide
-DEFAULT_STAGES = ("relu1", "relu2")
 NOT_FOUND = {404: {"model": ErrorBody, "description": "The model has no recorded history."}}
+
+
+def default_stages(stages: list[dict]) -> list[str]:
+    """Each conv stage's feature maps as the next stage sees them: its activation when one
+    follows (relu1, relu2 in the reference net; tanh1, tanh2 in Harley's), else the conv."""
+    out = []
+    for i, s in enumerate(stages):
+        if s["kind"] == "conv":
+            after = stages[i + 1] if i + 1 < len(stages) else None
+            out.append(after["name"] if after and after["kind"] == "activation" else s["name"])
+    return out
 
 
 def history_path(model_path) -> Path:
@@ -161,8 +171,8 @@ def history_forward(body: HistoryForwardBody, request: Request, res: ModelDep) -
     if bad:
         raise HTTPException(422, f"snapshots {bad} out of range; this history has {count} "
                                  f"snapshots, 0..{count - 1}")
-    stages = list(DEFAULT_STAGES if body.stages is None else body.stages)
     names = [s["name"] for s in nets[0].stages]
+    stages = default_stages(nets[0].stages) if body.stages is None else list(body.stages)
     unknown = [s for s in stages if s not in names]
     if unknown:
         raise HTTPException(422, f"unknown stages {unknown}; valid names: {', '.join(names)}")

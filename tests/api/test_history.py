@@ -178,3 +178,11 @@ def test_shipped_seed_history_is_conv1_only_and_small():
     hist = History.load(path)
     assert hist.layers == ["conv1"] and hist.config["seed"] == 1
     assert hist.curves["test_accuracy"][-1] > 0.9
+
+
+def test_default_stages_follow_the_models_own_names():
+    from app.routes.history import default_stages
+    from engine.network import Network
+    from engine.zoo import get_spec
+    assert default_stages(Network(get_spec("reference")).stages) == ["relu1", "relu2"]
+    assert default_stages(Network(get_spec("harley")).stages) == ["tanh1", "tanh2"]

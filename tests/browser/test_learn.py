@@ -145,7 +145,7 @@ def test_history_slider_moves_the_filters_and_screenshot(learn_page):
     assert "random init" in page.inner_text("#learn-h-label") and end_label != page.inner_text("#learn-h-label")
     init_kernels = canvas_pixels(page, "#learn-h-kernels")
     assert init_kernels != end_kernels, "the filters look the same at init and at the end"
-    assert canvas_pixels(page, "#learn-h-relu1") != "" and page.locator("#learn-h-pred").inner_text()
+    assert canvas_pixels(page, "#learn-h-map0") != "" and page.locator("#learn-h-pred").inner_text()
     seeds = page.locator("#learn-h-seeds canvas")
     assert seeds.count() == 4, "two runs × (init, final)"
     assert canvas_pixels(page, "#learn-h-seeds canvas[data-seed='0'][data-when='init']") != \

@@ -11,7 +11,6 @@ import { maxAbs, kernelTiles, snapshotSlice, nextSnapshot } from "../learn/model
 import { paintTiles, paintBars, paintCurves, signedScale, BEFORE, AFTER, GRADIENT } from "../learn/paint.js";
 
 const PLAY_MS = 350;   // per snapshot while playing: ~10 s for a couple of dozen moments
-const STAGES = ["relu1", "relu2"];
 
 function template() {
   return `
@@ -25,8 +24,8 @@ function template() {
     </div>
     <div class="learn-h-row">
       <figure><canvas id="learn-h-kernels"></canvas><figcaption>conv1's 6 filters</figcaption></figure>
-      <figure><canvas id="learn-h-relu1"></canvas><figcaption id="learn-h-cap-relu1">conv1 + ReLU on your drawing</figcaption></figure>
-      <figure><canvas id="learn-h-relu2"></canvas><figcaption id="learn-h-cap-relu2">conv2 + ReLU</figcaption></figure>
+      <figure><canvas id="learn-h-map0"></canvas><figcaption id="learn-h-cap0">conv1's maps of your drawing</figcaption></figure>
+      <figure><canvas id="learn-h-map1"></canvas><figcaption id="learn-h-cap1">conv2's maps</figcaption></figure>
       <figure><canvas id="learn-h-bars"></canvas><figcaption id="learn-h-pred"></figcaption></figure>
     </div>
     <div class="learn-h-row">
@@ -43,7 +42,7 @@ export function mountHistory(el, { store, api }) {
   const $ = (id) => el.querySelector(`#${id}`);
   const st = { visible: false, history: null, loading: null, body: null, forward: null, k: 0, playing: null, frames: 0 };
 
-  const fetchForward = latestWins((body, signal) => api.historyForward(body, { stages: STAGES }, { signal }), {
+  const fetchForward = latestWins((body, signal) => api.historyForward(body, {}, { signal }), {
     mode: "abort",
     onResult(result, body) {
       st.forward = { ...result, body };
@@ -93,13 +92,13 @@ export function mountHistory(el, { store, api }) {
     paintTiles($("learn-h-kernels"), kernelTiles(conv1, kshape.slice(1)), kshape[3], kshape[4], st.kernelScale, { cols: kshape[1] * kshape[2], cell: 7, gap: 4 });
     const f = st.forward?.snapshots.find((s) => s.index === k);
     if (f) {
-      for (const layer of f.layers) {
+      f.layers.slice(0, 2).forEach((layer, i) => {
         const [C, H, W] = layer.shape;
         const tiles = Array.from({ length: C }, (_, c) => ({ values: layer.values.subarray(c * H * W, (c + 1) * H * W) }));
         const max = maxAbs(layer.values);
-        paintTiles($(`learn-h-${layer.name}`), tiles, H, W, signedScale(layer.values, max), { cols: C > 8 ? 8 : C, cell: C > 8 ? 3 : 2, gap: 2 });
-        $(`learn-h-cap-${layer.name}`).textContent = `${layer.name} on your drawing (|max| ${max.toFixed(2)})`;
-      }
+        paintTiles($(`learn-h-map${i}`), tiles, H, W, signedScale(layer.values, max), { cols: C > 8 ? 8 : C, cell: C > 8 ? 3 : 2, gap: 2 });
+        $(`learn-h-cap${i}`).textContent = `${layer.name} on your drawing (|max| ${max.toFixed(2)})`;
+      });
       const classes = store.get().model?.classes ?? [...Array(f.probabilities.length).keys()].map(String);
       paintBars($("learn-h-bars"), classes, [{ values: f.probabilities, color: AFTER }], null, { width: 260, height: 110 });
       $("learn-h-pred").innerHTML = `prediction <strong data-prediction="${f.prediction}">${classes[f.prediction]}</strong> ${(f.probabilities[f.prediction] * 100).toFixed(1)}%`;
