@@ -53,7 +53,7 @@ export function presets(bounds, aspect = 1.6, points = boxCorners(bounds)) {
     // the input plane faces the student; later stages recede behind it
     front: framed(0, 0),
     // mostly from +x, slightly above: the stack reads left (input) to right (outputs)
-    side: framed(1.25, 0.25),
+    side: framed(1.05, 0.3),
     // three-quarter view from above, like Harley's 3D demo
     overview: framed(0.9, 0.45),
   };

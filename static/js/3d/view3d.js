@@ -182,6 +182,11 @@ export function mount3D(el, store, { instanced = false } = {}) {
     toolbar.append(button(label, `Camera: ${label.toLowerCase()} view`, () => views && setCamera(views[name], true)));
   }
   toolbar.append(button("Reset view", "Reset the camera to the overview", () => views && setCamera(views.overview, true)));
+  const help = document.createElement("span");
+  help.className = "view3d-help";
+  help.style.cssText = "margin-left:12px;font-size:.85em;opacity:.75;";
+  help.textContent = "drag: rotate · right/shift-drag: pan · wheel or pinch: zoom · double-click: fly to a unit · hover or tap: explain";
+  toolbar.append(help);
 
   const offs = [
     store.subscribe((s) => rebuild(s), ["model", "foldActivations"]),
