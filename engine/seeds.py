@@ -47,18 +47,19 @@ def seed_paths(model_path) -> list[Path]:
 
 def main(argv=None) -> int:
     from engine.data import load_mnist
-    from engine.spec import REFERENCE_SPEC
     from engine.train import train
+    from engine.zoo import get_spec
 
     p = argparse.ArgumentParser(prog="python -m engine.seeds", description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, help="MNIST-format directory (IDX files)")
+    p.add_argument("--spec", default="reference", help="engine/zoo.py name (reference, harley)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--snapshots", type=int, default=16)
     p.add_argument("--out", required=True, help="e.g. models/lenet-mnist.seed1.history.npz")
     args = p.parse_args(argv)
     data = load_mnist(args.data)
-    _, history = train(REFERENCE_SPEC, data, epochs=args.epochs, seed=args.seed,
+    _, history = train(get_spec(args.spec), data, epochs=args.epochs, seed=args.seed,
                        snapshots=args.snapshots, progress=sys.stderr)
     keep_layers(history).save(args.out)
     acc = history.curves["test_accuracy"][-1]

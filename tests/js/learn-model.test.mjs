@@ -70,3 +70,12 @@ test("play wraps at the end; trend reads a step history", () => {
   h.push({ probability: 0.5, total_error: 0.3 });
   assert.deepEqual([trend(h).rising, trend(h).falling], [false, false]);
 });
+
+test("epoch axis is cube-root (the snapshots' spacing), ticks end at the last epoch", async () => {
+  const { epochAxis, epochTicks } = await import("../../static/js/learn/model.js");
+  assert.equal(epochAxis(8), 2);
+  assert.equal(epochAxis(-1), 0);
+  assert.deepEqual(epochTicks(60).map((t) => t.label), ["0", "0.1", "1", "10", "60"]);
+  assert.deepEqual(epochTicks(3).map((t) => t.label), ["0", "0.1", "1", "3"]);
+  assert.ok(Math.abs(epochTicks(60)[4].at - Math.cbrt(60)) < 1e-12);
+});

@@ -85,6 +85,14 @@ export function cursorX(epoch, box, xlo, xhi) {
   return box.x + Math.max(0, Math.min(1, t)) * box.w;
 }
 
+// Epoch axis on a cube-root scale, the spacing of the snapshots themselves (engine/history.py):
+// most learning happens in the first epoch, which a linear axis squeezes into a few pixels.
+export const epochAxis = (epoch) => Math.cbrt(Math.max(0, epoch));
+export function epochTicks(last) {
+  const ticks = [0, 0.1, 1, 10, 100].filter((t) => t < last * 0.8);
+  return [...ticks, last].map((t) => ({ at: epochAxis(t), label: String(t) }));
+}
+
 // The snapshot index a play/pause animation shows next (wraps to the start at the end).
 export const nextSnapshot = (k, count) => (count ? (k + 1) % count : 0);
 

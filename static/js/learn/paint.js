@@ -112,7 +112,7 @@ export function paintBars(canvas, classes, series, target, { width = 320, height
 
 // Line chart: curves [{xs, ys, color, label}] over a shared x range, y from ylo to yhi, with an
 // optional vertical cursor at x = cursor. Returns the plot box (for tests and overlays).
-export function paintCurves(canvas, curves, { width = 320, height = 120, ylo, yhi, xlo, xhi, cursor = null, title = "" } = {}) {
+export function paintCurves(canvas, curves, { width = 320, height = 120, ylo, yhi, xlo, xhi, cursor = null, title = "", xticks = [] } = {}) {
   const ctx = sized(canvas, width, height);
   const box = { x: 30, y: 14, w: width - 36, h: height - 30 };
   const allX = curves.flatMap((c) => c.xs);
@@ -126,6 +126,12 @@ export function paintCurves(canvas, curves, { width = 320, height = 120, ylo, yh
   ctx.textAlign = "right";
   ctx.fillText(fmt(yhi), box.x - 3, box.y + 8);
   ctx.fillText(fmt(ylo), box.x - 3, box.y + box.h);
+  ctx.textAlign = "center";
+  for (const t of xticks) {   // [{at (axis units), label}] under the box
+    const x = cursorX(t.at, box, xlo, xhi);
+    ctx.fillText(t.label, x, box.y + box.h + 11);
+    ctx.fillRect(x, box.y + box.h, 1, 3);
+  }
   ctx.textAlign = "left";
   ctx.fillText(title, box.x, 10);
   let lx = box.x + box.w;

@@ -7,7 +7,7 @@
 // mountHistory(el, {store, api}) -> {show, hide, seek(k), frames}
 
 import { latestWins } from "../schedule.js";
-import { maxAbs, kernelTiles, snapshotSlice, nextSnapshot } from "../learn/model.js";
+import { maxAbs, kernelTiles, snapshotSlice, nextSnapshot, epochAxis, epochTicks } from "../learn/model.js";
 import { paintTiles, paintBars, paintCurves, signedScale, BEFORE, AFTER, GRADIENT } from "../learn/paint.js";
 
 const PLAY_MS = 350;   // per snapshot while playing: ~10 s for a couple of dozen moments
@@ -26,14 +26,14 @@ function template() {
       <figure><canvas id="learn-h-kernels"></canvas><figcaption>conv1's 6 filters</figcaption></figure>
       <figure><canvas id="learn-h-map0"></canvas><figcaption id="learn-h-cap0">conv1's maps of your drawing</figcaption></figure>
       <figure><canvas id="learn-h-map1"></canvas><figcaption id="learn-h-cap1">conv2's maps</figcaption></figure>
-      <figure><canvas id="learn-h-bars"></canvas><figcaption id="learn-h-pred"></figcaption></figure>
     </div>
     <div class="learn-h-row">
+      <figure><canvas id="learn-h-bars"></canvas><figcaption id="learn-h-pred"></figcaption></figure>
       <figure><canvas id="learn-h-loss"></canvas></figure>
       <figure><canvas id="learn-h-acc"></canvas></figure>
     </div>
     <h3>Filters differ because they start different</h3>
-    <p class="learn-hint">The same network, data and recipe, started from two random seeds: each filter grows from its own random start, so the two runs learn different (but equally useful) filters, in a different order.</p>
+    <p class="learn-hint">Runs of the same network on the same data with the same recipe, differing only in the random seed of their initial weights: each filter grows from its own random start, so different runs learn different (but equally useful) filters, in a different order.</p>
     <div id="learn-h-seeds" class="learn-seeds"></div>`;
 }
 
@@ -100,7 +100,7 @@ export function mountHistory(el, { store, api }) {
         $(`learn-h-cap${i}`).textContent = `${layer.name} on your drawing (|max| ${max.toFixed(2)})`;
       });
       const classes = store.get().model?.classes ?? [...Array(f.probabilities.length).keys()].map(String);
-      paintBars($("learn-h-bars"), classes, [{ values: f.probabilities, color: AFTER }], null, { width: 260, height: 110 });
+      paintBars($("learn-h-bars"), classes, [{ values: f.probabilities, color: AFTER }], null, { width: 240, height: 130 });
       $("learn-h-pred").innerHTML = `prediction <strong data-prediction="${f.prediction}">${classes[f.prediction]}</strong> ${(f.probabilities[f.prediction] * 100).toFixed(1)}%`;
     }
     paintCurvesAt(h, snap.epoch);
@@ -110,18 +110,20 @@ export function mountHistory(el, { store, api }) {
 
   function paintCurvesAt(h, epoch) {
     const c = h.curves;
-    const ep = c.epoch;
-    const steps = h.step_curves.step.map((s) => s / h.steps_per_epoch);
+    const ep = c.epoch.map(epochAxis);
+    const steps = h.step_curves.step.map((s) => epochAxis(s / h.steps_per_epoch));
+    const last = c.epoch[c.epoch.length - 1];
+    const axis = { xlo: 0, xhi: epochAxis(last), cursor: epochAxis(epoch), xticks: epochTicks(last) };
     paintCurves($("learn-h-loss"), [
       { xs: steps, ys: Array.from(h.step_curves.loss), color: "#c9c9c9", label: "batch loss" },
       { xs: ep, ys: c.train_loss, color: BEFORE, label: "train loss" },
       { xs: ep, ys: c.test_loss, color: GRADIENT, label: "test loss" },
-    ], { width: 340, height: 140, xlo: 0, xhi: ep[ep.length - 1], ylo: 0, cursor: epoch, title: "cross-entropy by epoch" });
+    ], { width: 340, height: 150, ylo: 0, ...axis, title: "loss (∛ epochs)" });
     paintCurves($("learn-h-acc"), [
       { xs: ep, ys: c.train_accuracy, color: BEFORE, label: "train" },
       { xs: ep, ys: c.test_accuracy, color: AFTER, label: "test" },
-      { xs: h.snapshots.map((s) => s.epoch), ys: h.snapshots.map((s) => s.test_accuracy), color: "#555", label: "probe", dots: true },
-    ], { width: 340, height: 140, xlo: 0, xhi: ep[ep.length - 1], ylo: 0, yhi: 1, cursor: epoch, title: "accuracy by epoch" });
+      { xs: h.snapshots.map((s) => epochAxis(s.epoch)), ys: h.snapshots.map((s) => s.test_accuracy), color: "#555", label: "probe", dots: true },
+    ], { width: 340, height: 150, ylo: 0, yhi: 1, ...axis, title: "accuracy (∛ epochs)" });
   }
 
   function paintSeeds(h) {
