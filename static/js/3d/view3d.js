@@ -53,7 +53,7 @@ export function mount3D(el, store, { instanced = false } = {}) {
     const b = backings(layout);
     renderer.setPanels(b.positions, b.colors);
     views = presets(layout.bounds, aspect(), planeCorners(layout));
-    if (!camera) camera = views.overview;
+    if (!camera || !moved) camera = views.overview; // (un)folding changes the stack's depth
     labels.setLayout(layout);
     repaint(state);
     highlight(state);
