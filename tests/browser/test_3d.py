@@ -122,12 +122,15 @@ def test_dragging_and_keys_rotate_the_view(open_page):
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "3d-rotated.png"))
     page.focus(CANVAS)
-    yaw1 = camera(page)["yaw"]
+    cam0 = camera(page)
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("+")
+    page.keyboard.press("Shift+ArrowUp")
     wait_frames(page)
     cam = camera(page)
-    assert cam["yaw"] > yaw1, "ArrowLeft turns like a drag to the left"
+    assert cam["yaw"] > cam0["yaw"], "ArrowLeft turns like a drag to the left"
+    assert cam["distance"] < cam0["distance"], "+ zooms in"
+    assert cam["target"] != cam0["target"], "shift+arrow pans"
     # the side preset transitions smoothly and ends exactly on its camera
     page.get_by_role("button", name="Camera: side view").click()
     page.wait_for_timeout(700)
@@ -201,6 +204,26 @@ def test_touch_pinch_zooms_and_one_finger_rotates(open_page):
     wait_frames(page)
     assert camera(page)["yaw"] < yaw0 - 0.3, "a one-finger drag to the right turns the other way"
     assert camera(page)["distance"] == pytest.approx(d1), "one finger does not zoom"
+    # two fingers moving together pan: the target moves, the distance stays
+    target0 = camera(page)["target"]
+    touch("touchStart", [(cx - 40, cy), (cx + 40, cy)])
+    for k in range(1, 6):
+        touch("touchMove", [(cx - 40, cy + 10 * k), (cx + 40, cy + 10 * k)])
+    touch("touchEnd", [])
+    wait_frames(page)
+    assert camera(page)["target"] != target0
+    assert camera(page)["distance"] == pytest.approx(d1, rel=1e-6)
+    # a tap on a unit pins it (there is no hover on glass) and the panel explains it
+    page.get_by_role("button", name="Reset the camera to the overview").click()
+    page.wait_for_timeout(600)
+    wait_frames(page)
+    unit = strongest_visible_unit(page, "conv1")
+    x, y = canvas_point(page, "conv1", unit)
+    touch("touchStart", [(x, y)])
+    touch("touchEnd", [])
+    page.wait_for_function("() => window.convscope.store.get().pinned?.layer === 'conv1'")
+    assert page.evaluate("() => window.convscope.store.get().pinned.unit") == unit
+    page.wait_for_selector(f'#explain-3d[data-layer="conv1"][data-unit="{",".join(map(str, unit))}"]', timeout=10_000)
 
 
 def test_switching_tabs_keeps_drawing_hover_and_model_and_drawing_updates_3d(open_page):
