@@ -20,7 +20,6 @@ from engine.seeds import keep_layers
 from engine.spec import REFERENCE_SPEC
 from engine.train import train
 
-SHIPPED_HISTORY = ROOT / "models" / "lenet-mnist.history.npz"
 
 
 def f32(values) -> np.ndarray:
@@ -149,11 +148,18 @@ def test_no_history_file_is_404_naming_it(tmp_path, settings, digit):
         assert r.status_code == 404 and "convscope train" in r.json()["detail"]
 
 
-@pytest.mark.skipif(not SHIPPED_HISTORY.is_file(), reason="no shipped training history yet")
-def test_shipped_history_format_size_and_curves():
-    size = SHIPPED_HISTORY.stat().st_size
+SHIPPED_HISTORIES = sorted(p for p in (ROOT / "models").glob("*.history.npz")
+                           if ".seed" not in p.name)
+SEED_HISTORIES = sorted((ROOT / "models").glob("*.seed*.history.npz"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_HISTORIES or [None], ids=lambda p: p.name if p else "none")
+def test_shipped_history_format_size_and_curves(path):
+    if path is None:
+        pytest.skip("no shipped training history yet")
+    size = path.stat().st_size
     assert size <= 3 * 1024 * 1024, f"{size} bytes: the history must stay ≤ 3 MB"
-    hist = History.load(SHIPPED_HISTORY)
+    hist = History.load(path)
     epochs = len(hist.curves["test_accuracy"])
     assert len(hist.step_loss) == epochs * hist.steps_per_epoch
     # as documented in engine/history.py: cube-spaced steps from 0 (init) to the last step
@@ -170,14 +176,18 @@ def test_shipped_history_format_size_and_curves():
     assert probe[-1] > probe[0] + 0.5, probe
 
 
-def test_shipped_seed_history_is_conv1_only_and_small():
-    path = ROOT / "models" / "lenet-mnist.seed1.history.npz"
-    if not path.is_file():
+@pytest.mark.parametrize("path", SEED_HISTORIES or [None], ids=lambda p: p.name if p else "none")
+def test_shipped_seed_history_is_conv1_only_and_small(path):
+    if path is None:
         pytest.skip("no second-seed history recorded")
     assert path.stat().st_size < 100_000
     hist = History.load(path)
-    assert hist.layers == ["conv1"] and hist.config["seed"] == 1
+    assert hist.layers == ["conv1"] and hist.config["seed"] != 0
     assert hist.curves["test_accuracy"][-1] > 0.9
+    main = path.with_name(path.name.split(".seed")[0] + ".npz")
+    if main.is_file():           # the same network as the model it sits beside
+        from engine.network import Network
+        assert hist.spec == Network.load(main).spec
 
 
 def test_default_stages_follow_the_models_own_names():
