@@ -198,7 +198,10 @@ def test_screenshot_at_1280x720_fits_without_scrolling(open_page):
     ready(page)
     page.select_option("#sample-digit", "3")
     page.click("#sample-load")
+    page.wait_for_function("() => window.convscope.store.get().drawing.pixels")   # the sample has arrived
     settled(page)
+    ink = page.evaluate("() => Math.max(...window.convscope.store.get().trace.byName.get('input').values)")
+    assert ink > 0.5, "the network shows the loaded test digit"
     unit = strongest_unit(page, "conv2")
     hover_unit(page, "conv2", unit)
     wait_panel(page, "conv2", unit)
