@@ -11,7 +11,7 @@ import { focusUnit, sameUnit } from "../state.js";
 import { sourceWindow } from "../tensor.js";
 import { attachControls } from "./controls3d.js";
 import { FOVY, orbit, pan, presets, startTransition, transitionAt, viewProjection, zoom } from "./camera.js";
-import { layout3D, planeCorners, unitCenter, unitIndex } from "./layout3d.js";
+import { layout3D, planeCorners, STAGE_SPACING, unitCenter, unitIndex } from "./layout3d.js";
 import { createLabels } from "./labels3d.js";
 import { project } from "./math.js";
 import { backings, paintUnits } from "./paint3d.js";
@@ -172,10 +172,15 @@ export function mount3D(el, store, { instanced = false } = {}) {
     },
   });
 
-  // Glide the camera to look at one unit from close by, keeping the current angles.
-  function flyTo(layer, unit, distance = 60) {
+  // Glide the camera to look at one unit from close by, keeping the current angles. Close
+  // enough that the eye stays nearer than the neighbouring plane (so it does not hide the unit),
+  // and at most 60 world units away (the unit's map then fills a good part of the view).
+  function flyTo(layer, unit) {
     const c = layout && unitCenter(layout, layer, unit);
-    if (c) setCamera({ ...camera, target: c, distance }, true);
+    if (!c) return;
+    const along = Math.abs(Math.cos(camera.pitch) * Math.cos(camera.yaw)); // eye's z per unit distance
+    const distance = along > 0 ? Math.min(60, (0.9 * STAGE_SPACING) / along) : 60;
+    setCamera({ ...camera, target: c, distance }, true);
   }
 
   for (const [name, label] of [["overview", "Overview"], ["front", "Front"], ["side", "Side"]]) {
@@ -219,6 +224,7 @@ export function mount3D(el, store, { instanced = false } = {}) {
     },
     pickAt,
     flyTo,
+    centerOf: (layer, unit) => (layout ? unitCenter(layout, layer, unit) : null),
     // true while a frame or a camera transition is still to be drawn
     get busy() { return frame !== 0 || transition !== null; },
     redraw: requestDraw,
