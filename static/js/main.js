@@ -68,7 +68,14 @@ $("sample-load").onclick = () => loadSample(Number($("sample-digit").value)).cat
 
 const net = createNetworkView({ canvas: $("net"), overlay: $("net-overlay") }, store);
 new ResizeObserver(() => net.resize()).observe($("net-wrap"));
-mountArithmetic($("net-wrap"), store);   // "Why 400 → 120?": size arithmetic under the view
+// "Why 400 → 120?": size arithmetic under the view, one line until opened, so the numbers
+// panel keeps its room at 1280×720.
+const sizes = mountArithmetic($("net-wrap"), store);
+const toggleSizes = () => sizes.setAttribute("aria-expanded", String(sizes.getAttribute("aria-expanded") !== "true"));
+sizes.setAttribute("aria-expanded", "false");
+sizes.tabIndex = 0;
+sizes.addEventListener("click", toggleSizes);
+sizes.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggleSizes(); } });
 
 $("fold-relu").onchange = (e) => store.set({ foldActivations: e.target.checked, hover: null, pinned: null });
 $("projector").onchange = (e) => store.set({ projector: e.target.checked });
