@@ -135,8 +135,10 @@ export function mount3D(el, store, { instanced = false } = {}) {
   function setCamera(next, animate = false) {
     if (!camera) return;
     moved = true;
-    transition = animate ? startTransition(camera, next, performance.now()) : null;
-    if (!animate) camera = next;
+    // students who ask their system for reduced motion get the preset at once
+    const still = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
+    transition = animate && !still ? startTransition(camera, next, performance.now()) : null;
+    if (!transition) camera = next;
     requestDraw();
   }
 
@@ -269,7 +271,7 @@ function buildDom(el) {
   canvas.setAttribute("aria-label",
     "3D network: drag to rotate, right- or shift-drag to pan, wheel or pinch to zoom, double-click a unit to fly to it; arrow keys rotate, shift+arrows pan, plus and minus zoom. Hover or tap a unit to see how its value was made.");
   // touch-action none: a finger drag must orbit, not scroll the page
-  canvas.style.cssText = "position:absolute;inset:0;width:100%;height:100%;display:block;touch-action:none;outline-offset:-2px;";
+  canvas.style.cssText = "position:absolute;inset:0;width:100%;height:100%;display:block;touch-action:none;outline-offset:-2px;cursor:grab;";
   const overlay = document.createElement("div");
   overlay.className = "view3d-labels";
   overlay.setAttribute("aria-hidden", "true");
