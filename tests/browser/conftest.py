@@ -8,7 +8,9 @@
 - `open_page(path="/", touch=False, viewport=(1280, 720))`: a fresh context and page with every
   console error and page error collected in `page.errors`; the test fails at teardown if any
   appeared (console *warnings* are allowed: WebGL readPixels logs some).
-- `trained`: skips when the shipped model is absent (predictions need real weights).
+- `trained`: the page path of a trained MNIST model: "/" when models/lenet-mnist.npz is the
+  served default, else "/?model=lenet-harley" when that shipped model is served beside the
+  seeded stand-in; skips when neither exists (predictions need real weights).
 - `ready(page)` waits until the page has drawn its first trace; `settled(page)` until the
   latest drawing's forward answer (and any explain) is on screen.
 """
@@ -40,11 +42,12 @@ def server_url(live_server) -> str:
 
 
 @pytest.fixture(scope="session")
-def trained(model_path):
-    shipped = ROOT / "models" / "lenet-mnist.npz"
-    if Path(model_path) != shipped:
-        pytest.skip("needs the trained models/lenet-mnist.npz (the seeded stand-in predicts noise)")
-    return model_path
+def trained(model_path, settings) -> str:
+    if Path(model_path) == ROOT / "models" / "lenet-mnist.npz":
+        return "/"
+    if any(Path(p).stem == "lenet-harley" for p in getattr(settings, "extra_models", ())):
+        return "/?model=lenet-harley"
+    pytest.skip("needs a trained MNIST model in models/ (the seeded stand-in predicts noise)")
 
 
 @pytest.fixture

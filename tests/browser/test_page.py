@@ -102,7 +102,7 @@ def wait_panel(page, layer, unit):
 
 @pytest.mark.parametrize("digit,stroke", [(1, one_stroke), (0, zero_stroke)])
 def test_mouse_drawing_predicts_and_updates_during_the_stroke(open_page, trained, digit, stroke):
-    page = open_page()
+    page = open_page(trained)
     ready(page)
     mid = {}
 
@@ -119,7 +119,7 @@ def test_mouse_drawing_predicts_and_updates_during_the_stroke(open_page, trained
 
 @pytest.mark.parametrize("digit,stroke", [(1, one_stroke), (0, zero_stroke)])
 def test_touch_drawing_predicts(open_page, trained, digit, stroke):
-    page = open_page(touch=True)
+    page = open_page(trained, touch=True)
     ready(page)
     draw_touch(page, stroke())
     assert prediction(page) == digit
