@@ -20,8 +20,14 @@ export function renderBackProjection(padOverlay, state, drawing) {
   outlineInput(rf, stages[0].shape[stages[0].shape.length - 1]);
   const toDrawing = inputToDrawing(state.trace.preprocessing);
   if (!toDrawing) return;
-  const r = toDrawing(rf);
+  const d = toDrawing(rf);
   const kx = padOverlay.width / drawing.width, ky = padOverlay.height / drawing.height;
+  // Clipped to the pad: a field larger than the drawing (every dense unit's) outlines all of it.
+  const m = 2;
+  const x0 = Math.max(m, d.x * kx), y0 = Math.max(m, d.y * ky);
+  const x1 = Math.min(padOverlay.width - m, (d.x + d.w) * kx), y1 = Math.min(padOverlay.height - m, (d.y + d.h) * ky);
+  if (x1 <= x0 || y1 <= y0) return;
+  const r = { x: x0 / kx, y: y0 / ky, w: (x1 - x0) / kx, h: (y1 - y0) / ky };
   ctx.setLineDash([8, 5]);
   ctx.lineWidth = 3;
   ctx.strokeStyle = FOCUS;

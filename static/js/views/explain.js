@@ -149,7 +149,7 @@ function renderDense(el, e, state, options) {
   el.append(table);
   const eq = h("p", { class: "eq" });
   t.top.forEach((x, i) => eq.append(i ? " + " : "", num(x.product)));
-  eq.append(` + ${t.restCount} smaller terms `, num(t.rest), " + bias ", num(t.bias), " = ", num(e.sum, "big sum"));
+  eq.append(` + (${t.restCount} smaller terms together: `, num(t.rest), ") + bias ", num(t.bias), " = ", num(e.sum, "big sum"));
   el.append(eq);
   appendSome(el, roundingNote([...t.top.map((x) => x.product), t.rest, t.bias], e.sum), activationLine(options.activation, e.value));
 }
