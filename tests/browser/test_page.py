@@ -238,3 +238,31 @@ def test_join_popover_only_for_addresses_other_devices_can_open(open_page, brows
     assert page.is_visible(f'#join-popover a[href="{lan}"]') and page.locator("#join-popover #qr").count() == 1
     page.keyboard.press("Escape")
     assert page.is_hidden("#join-popover")
+
+
+def test_eraser_removes_ink_and_undo_brings_it_back(open_page):
+    page = open_page()
+    ready(page)
+    # Ink on the pad itself (alpha), not the network input: preprocessing rescales what is left.
+    ink = """() => { const c = document.getElementById('pad'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                     let t = 0; for (let i = 3; i < d.length; i += 4) t += d[i]; return t / 255; }"""
+    draw_mouse(page, one_stroke())
+    settled(page)
+    drawn = page.evaluate(ink)
+    assert drawn > 2000, "a 200 px stroke of a 20 px brush"
+    page.click("#pad-eraser")
+    assert page.get_attribute("#pad-eraser", "aria-pressed") == "true"
+    page.mouse.move(*pad_point(page, 143, 20))
+    page.mouse.down()
+    page.mouse.move(*pad_point(page, 146, 150), steps=6)
+    page.mouse.up()
+    settled(page)
+    erased = page.evaluate(ink)
+    assert 0.2 * drawn < erased < 0.6 * drawn, (drawn, erased)   # about half the stroke is gone
+    page.click("#pad-undo")
+    settled(page)
+    assert page.evaluate(ink) == pytest.approx(drawn, rel=1e-6), "undo restores the stroke the eraser took"
+    page.click("#pad-undo")
+    settled(page)
+    assert page.evaluate(ink) == 0 and page.evaluate("() => window.convscope.pad.blank")
+    assert page.evaluate("() => Math.max(...window.convscope.store.get().trace.byName.get('input').values)") == 0
