@@ -7,7 +7,8 @@ Prints, with every unit of the record drawn (ReLU stages unfolded, ~15,600 squar
   and the forced-synchronous frame time (draw + wait for the rasteriser), i.e. the ceiling;
 - time from a forward response landing in the store to the frame that shows it, and how many
   frames that took (the goal: the very next frame);
-- time to pick the unit under a screen point (ray against every plane), mean and worst.
+- time to pick the unit under a screen point (ray against every plane), mean and worst;
+- the same frame figures for the renderer's other ways of drawing the units (renderer.js).
 Figures come from a shared 2-core machine: other people's jobs make them noisy. Targets from
 issue 8 are printed beside them; nothing here asserts.
 """
@@ -61,7 +62,7 @@ ORBIT = """async ([seconds, syncFrames]) => {
     times.push(performance.now() - t);
   }
   return { rafFps, syncMs: times, units: v.stats.units, drawCalls: v.stats.drawCalls, webgl: v.stats.webgl,
-    instanced: v.stats.instanced,
+    mode: v.stats.mode,
     css: [document.querySelector('canvas.view3d-canvas').clientWidth, document.querySelector('canvas.view3d-canvas').clientHeight],
     dpr: window.devicePixelRatio };
 }"""
@@ -130,19 +131,19 @@ def serve(app):
     return server, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-def measure(browser, url, args, instanced):
+def measure(browser, url, args, mode):
     page = browser.new_page(viewport={"width": args.width, "height": args.height})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url + ("/?gl=instanced" if instanced else "/"))
+    page.goto(url + f"/?gl={mode}")
     page.wait_for_function("window.convscope && window.convscope.store.get().trace", timeout=20000)
     # every unit drawn: ReLU stages get their own planes
     page.evaluate("() => window.convscope.store.set({ foldActivations: false })")
     page.evaluate(MOUNT_3D)
     page.wait_for_function("document.querySelector('canvas.view3d-canvas')?.view3d?.stats.frames > 0",
                            timeout=20000)
-    if instanced:   # slow on SwiftShader: a short look is enough for the comparison
-        orbit = page.evaluate(ORBIT, [min(args.seconds, 2.0), 6])
+    if mode != "atlas":   # the comparison modes: frame rates only (instanced is very slow)
+        orbit = page.evaluate(ORBIT, [min(args.seconds, 2.0), 6 if mode == "instanced" else 20])
         page.close()
         return orbit, None, None, errors
     orbit = page.evaluate(ORBIT, [args.seconds, 40])
@@ -171,8 +172,8 @@ def main() -> int:
         server, url = serve(create_app(settings))
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
-            default = measure(browser, url, args, instanced=False)
-            inst = measure(browser, url, args, instanced=True)
+            default = measure(browser, url, args, "atlas")
+            others = {mode: measure(browser, url, args, mode) for mode in ("expanded", "instanced")}
             browser.close()
         server.should_exit = True
 
@@ -194,14 +195,13 @@ def main() -> int:
           f"({frames.count(1)}/{len(frames)} runs in the next frame)")
     print(f"{'pick one unit, mean ms (2000 points)':46s} {picks['batch']:10.4f} {'<= 2':>8s}"
           f"   (p99 {picks['p99']:.3f} ms, max {picks['max']:.3f} ms; {picks['hits']} hits)")
-    io, _, _, _ = inst
-    isync = statistics.median(io["syncMs"])
-    print(f"same units drawn with instancing (?gl=instanced, instanced={io['instanced']}):")
-    print(f"{'  orbiting, rAF-paced frames per second':46s} {io['rafFps']:10.1f}   vs {orbit['rafFps']:.1f} expanded")
-    print(f"{'  forced-sync frame, median ms':46s} {isync:10.2f}   vs {med_sync:.2f} expanded "
-          f"({isync / med_sync:.1f}× slower)")
+    print("the same units drawn other ways (renderer.js `mode`, ?gl=...):")
+    for mode, (o, _, _, _) in others.items():
+        m = statistics.median(o["syncMs"])
+        print(f"  {mode + ' (' + o['mode'] + ')':26s} rAF-paced {o['rafFps']:5.1f} fps, forced-sync frame {m:7.2f} ms"
+              f"   ({m / med_sync:.1f}× the atlas's {med_sync:.2f} ms)")
     print("note: 2 shared cores; other engineers' jobs make these figures noisy")
-    errors = errors + inst[3]
+    errors = errors + [e for o in others.values() for e in o[3]]
     if errors:
         print("page errors:", *errors, sep="\n  ")
         return 1

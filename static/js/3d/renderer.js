@@ -1,78 +1,23 @@
 // WebGL renderer for the 3D view: every unit as a coloured square, in a handful of draw calls.
 //
-// Passes, in order: map backings (plain triangles), units (ONE draw call for all ~15,600
-// squares), connection lines, then highlight rings (hollow squares drawn without depth test, so
-// a source window stays visible behind other planes). WebGL2 where available, else WebGL1; both
-// run the same GLSL ES 1.00 shaders. createRenderer returns {error} when there is no WebGL at all,
-// and the page keeps its 2D view.
+// Passes, in order: map backings (plain triangles), units (ONE draw call), connection lines,
+// then highlight rings (hollow squares drawn without depth test, so a source window stays
+// visible behind other planes). WebGL2 where available, else WebGL1; both run the same GLSL ES
+// 1.00 shaders (shaders3d.js). createRenderer returns {error} when there is no WebGL at all, and
+// the page keeps its 2D view.
 //
-// Why the units are not instanced by default: measured in this project's target, headless
-// Chromium on SwiftShader (ANGLE → Vulkan), one instanced draw of 15,668 quads took ~285 ms per
-// frame against ~19 ms for the same quads pre-expanded into one plain drawArrays (bench/page3d.py
-// prints both). SwiftShader pays per instance; a GPU does not care either way at 94k vertices.
-// So a batch expands each unit's mesh once (positions are static while drawing) and a new
-// forward response re-uploads only the colour buffer (6 vertices × 4 bytes per unit, ~0.4 ms).
-// `{instanced: true}` keeps the instanced path (WebGL2 or ANGLE_instanced_arrays) for comparison.
-
-const INSTANCED_VS = `
-attribute vec2 a_corner;   // mesh vertex, in units of the instance's size
-attribute vec4 a_inst;     // x, y, z, size
-attribute vec4 a_color;
-uniform mat4 u_viewProj;
-varying vec4 v_color;
-void main() {
-  vec3 p = a_inst.xyz + vec3(a_corner * a_inst.w, 0.0);
-  gl_Position = u_viewProj * vec4(p, 1.0);
-  v_color = a_color;
-}`;
-
-const FLAT_VS = `
-attribute vec3 a_position;
-attribute vec4 a_color;
-uniform mat4 u_viewProj;
-varying vec4 v_color;
-void main() {
-  gl_Position = u_viewProj * vec4(a_position, 1.0);
-  v_color = a_color;
-}`;
-
-// Units (expanded path): a_cell is the vertex's corner within its square (±0.5) and the square's
-// world size, so the fragment shader knows how many pixels the square covers and draws a 1-px
-// dark edge only once squares are big enough to show it (fading in from 6 to 12 px). Far away
-// the maps stay smooth images instead of a moiré of gaps; close up every unit reads as a cell.
-const CELL_VS = `
-attribute vec3 a_position;
-attribute vec4 a_color;
-attribute vec3 a_cell;
-uniform mat4 u_viewProj;
-uniform float u_pxScale;   // pixels per world unit at distance 1 (viewport height / 2 / tan(fovy/2))
-varying vec4 v_color;
-varying vec2 v_uv;
-varying float v_px;
-void main() {
-  gl_Position = u_viewProj * vec4(a_position, 1.0);
-  v_color = a_color;
-  v_uv = a_cell.xy;
-  v_px = a_cell.z * u_pxScale / gl_Position.w;
-}`;
-
-const CELL_FS = `
-precision mediump float;
-varying vec4 v_color;
-varying vec2 v_uv;
-varying float v_px;
-uniform vec3 u_edge;
-void main() {
-  float fromEdge = (0.5 - max(abs(v_uv.x), abs(v_uv.y))) * v_px;
-  float show = clamp((v_px - 6.0) / 6.0, 0.0, 1.0);
-  float edge = (1.0 - clamp(fromEdge, 0.0, 1.0)) * show;
-  gl_FragColor = vec4(mix(v_color.rgb, u_edge, edge * 0.85), v_color.a);
-}`;
-
-const FS = `
-precision mediump float;
-varying vec4 v_color;
-void main() { gl_FragColor = v_color; }`;
+// How the units are drawn (`mode`), measured in this project's target renderer, headless
+// Chromium on SwiftShader (ANGLE -> Vulkan), for the 15,668 units of the unfolded reference net
+// (bench/page3d.py prints all three side by side):
+//  - "atlas" (default): one quad per map / node block (~70 quads) textured with the units'
+//    colours from one atlas texture (atlas3d.js); the fragment shader draws each unit's square.
+//    A forward response re-uploads only the atlas (one texSubImage2D).
+//  - "expanded": one plain drawArrays of every unit's own quad, pre-expanded (94k vertices);
+//    a response re-uploads the per-vertex colour buffer. About 2-3x slower than the atlas here.
+//  - "instanced": one instanced quad per unit (WebGL2 or ANGLE_instanced_arrays). SwiftShader
+//    pays per instance: ~285 ms per frame, 15-20x slower than "expanded". A GPU would not care.
+import { buildAtlas, scatterColors, sheetVertices } from "./atlas3d.js";
+import { CELL_FS, CELL_VS, FLAT_VS, FS, INSTANCED_VS, SHEET_FS, SHEET_VS } from "./shaders3d.js";
 
 // Two triangles of a unit square centred on the unit, in units of its size.
 const QUAD = new Float32Array([-0.5, -0.5, 0.5, -0.5, 0.5, 0.5, -0.5, -0.5, 0.5, 0.5, -0.5, 0.5]);
@@ -122,7 +67,7 @@ export function expandColors(rgba, verticesPerUnit, out = new Uint8Array(rgba.le
   return out;
 }
 
-export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], instanced = false } = {}) {
+export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], mode = "atlas" } = {}) {
   // antialias off: SwiftShader's multisampling costs more than it shows on 1-px-ish squares
   const attrs = { antialias: false, preserveDrawingBuffer: true, alpha: false };
   let gl = canvas.getContext("webgl2", attrs);
@@ -136,13 +81,17 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], inst
     if (ext) instancing = { divisor: (l, d) => ext.vertexAttribDivisorANGLE(l, d), draw: (m, f, n, k) => ext.drawArraysInstancedANGLE(m, f, n, k) };
   }
   const version = typeof WebGL2RenderingContext !== "undefined" && gl instanceof WebGL2RenderingContext ? 2 : 1;
-  const useInstancing = instanced && !!instancing;
+  // instancing only where asked for and available; anything else unknown draws the atlas
+  const unitMode = mode === "instanced" ? (instancing ? "instanced" : "expanded") : mode === "expanded" ? "expanded" : "atlas";
+  const useInstancing = unitMode === "instanced";
   const instProg = program(gl, INSTANCED_VS, FS);
   const flatProg = program(gl, FLAT_VS, FS);
   const cellProg = program(gl, CELL_VS, CELL_FS);
+  const sheetProg = program(gl, SHEET_VS, SHEET_FS);
   const loc = (p, names) => Object.fromEntries(names.map((n) => [n, n.startsWith("u_") ? gl.getUniformLocation(p, n) : gl.getAttribLocation(p, n)]));
   const I = loc(instProg, ["a_corner", "a_inst", "a_color", "u_viewProj"]);
   const F = loc(flatProg, ["a_position", "a_color", "u_viewProj"]);
+  const S = loc(sheetProg, ["a_position", "a_uv", "a_sheet", "a_cell", "u_viewProj", "u_pxScale", "u_atlas", "u_atlasSize", "u_edge"]);
   const C = loc(cellProg, ["a_position", "a_color", "a_cell", "u_viewProj", "u_pxScale", "u_edge"]);
   const stats = { drawCalls: 0 };
 
@@ -230,18 +179,63 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], inst
     };
   }
 
-  const units = batch(QUAD, useInstancing, true);
+  // Atlas mode: the sheet quads (static per layout) and the texture of unit colours.
+  function sheets() {
+    const b = { atlas: null, count: 0, texels: null, texture: gl.createTexture(),
+      buf: { position: gl.createBuffer(), uv: gl.createBuffer(), sheet: gl.createBuffer(), cell: gl.createBuffer() } };
+    return {
+      setLayout(layout) {
+        b.atlas = buildAtlas(layout);
+        const v = sheetVertices(b.atlas);
+        for (const k of Object.keys(b.buf)) upload(b.buf[k], v[k], gl.STATIC_DRAW);
+        b.count = v.count;
+        b.texels = new Uint8Array(b.atlas.width * b.atlas.height * 4);
+        gl.bindTexture(gl.TEXTURE_2D, b.texture);
+        gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, b.atlas.width, b.atlas.height, 0, gl.RGBA, gl.UNSIGNED_BYTE, b.texels);
+        // nearest, no mipmaps: each texel is one unit, and any size works in WebGL1 this way
+        for (const [k, v2] of [[gl.TEXTURE_MIN_FILTER, gl.NEAREST], [gl.TEXTURE_MAG_FILTER, gl.NEAREST],
+          [gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE], [gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE]]) gl.texParameteri(gl.TEXTURE_2D, k, v2);
+      },
+      setColors(rgba) {
+        if (!b.atlas) return;
+        scatterColors(b.atlas, rgba, b.texels);
+        gl.bindTexture(gl.TEXTURE_2D, b.texture);
+        gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, b.atlas.width, b.atlas.height, gl.RGBA, gl.UNSIGNED_BYTE, b.texels);
+      },
+      draw(viewProj, pxScale) {
+        if (!b.count) return;
+        gl.useProgram(sheetProg);
+        gl.uniformMatrix4fv(S.u_viewProj, false, viewProj);
+        gl.uniform1f(S.u_pxScale, pxScale);
+        gl.uniform2f(S.u_atlasSize, b.atlas.width, b.atlas.height);
+        gl.uniform3f(S.u_edge, background[0], background[1], background[2]);
+        gl.activeTexture(gl.TEXTURE0);
+        gl.bindTexture(gl.TEXTURE_2D, b.texture);
+        gl.uniform1i(S.u_atlas, 0);
+        attrib(S.a_position, b.buf.position, 3, gl.FLOAT, false, 0);
+        attrib(S.a_uv, b.buf.uv, 2, gl.FLOAT, false, 0);
+        attrib(S.a_sheet, b.buf.sheet, 4, gl.FLOAT, false, 0);
+        attrib(S.a_cell, b.buf.cell, 2, gl.FLOAT, false, 0);
+        gl.drawArrays(gl.TRIANGLES, 0, b.count);
+        release(S.a_position, S.a_uv, S.a_sheet, S.a_cell);
+        stats.drawCalls++;
+      },
+    };
+  }
+
+  const quads = batch(QUAD, useInstancing, true);
+  const units = unitMode === "atlas" ? sheets() : { ...quads, setLayout: (layout) => quads.setUnits(layout.positions) };
   const rings = batch(RING, useInstancing, false);
   const panels = flatSet();
   const lines = flatSet();
 
   return {
     version,
-    instanced: useInstancing,
+    mode: unitMode,
     gl,
     stats,
-    // positions: Float32Array (x, y, z, size) per unit; fixed until the layout changes.
-    setUnits: (positions) => units.setUnits(positions),
+    // The units of a layout3D layout; fixed until the layout changes.
+    setLayout: (layout) => units.setLayout(layout),
     // colors: Uint8Array RGBA per unit. The only upload a new forward response needs.
     setColors: (colors) => units.setColors(colors),
     // Triangles behind the maps: positions Float32Array xyz per vertex, colors Uint8Array RGBA.

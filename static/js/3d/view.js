@@ -34,9 +34,9 @@ export function mount(el, { store }) {
   main.append(viewEl, foot, panel);
   el.replaceChildren(side, main);
 
-  // ?gl=instanced draws the units with instancing instead (bench/page3d.py compares the two)
-  const instanced = new URLSearchParams(location.search).get("gl") === "instanced";
-  const view = mount3D(viewEl, store, { instanced });
+  // ?gl=expanded or ?gl=instanced draw the units another way (bench/page3d.py compares them)
+  const mode = new URLSearchParams(location.search).get("gl") ?? "atlas";
+  const view = mount3D(viewEl, store, { mode });
   let visible = false;
   let borrowed = null; // {node, placeholder} while the drawing side is here
 

@@ -23,11 +23,12 @@ const SOURCE_RING = [0, 214, 255, 200];
 const LINE = [120, 220, 255, 150];
 const MAX_DPR = 2; // software renderers pay per pixel; 2× is already crisp
 
-export function mount3D(el, store, { instanced = false } = {}) {
+// options.mode: how the renderer draws the units ("atlas", "expanded", "instanced"; renderer.js).
+export function mount3D(el, store, { mode = "atlas" } = {}) {
   el.replaceChildren();
   el.classList.add("view3d");
   const { toolbar, stage, canvas, overlay } = buildDom(el);
-  const renderer = createRenderer(canvas, { instanced });
+  const renderer = createRenderer(canvas, { mode });
   if (renderer.error) {
     stage.replaceChildren(message(`The 3D view needs WebGL: ${renderer.error}. The Network tab shows the same units in 2D.`));
     return { error: renderer.error, destroy: () => el.replaceChildren() };
@@ -40,7 +41,7 @@ export function mount3D(el, store, { instanced = false } = {}) {
   let moved = false; // the student has moved the camera: a resize keeps their view
   let frame = 0;
   let pendingTrace = null; // time a new trace arrived, until the frame that shows it
-  const stats = { frames: 0, lastDrawMs: 0, traceToFrameMs: null, paintMs: 0, pickMs: 0, units: 0, drawCalls: 0, webgl: renderer.version, instanced: renderer.instanced };
+  const stats = { frames: 0, lastDrawMs: 0, traceToFrameMs: null, paintMs: 0, pickMs: 0, units: 0, drawCalls: 0, webgl: renderer.version, mode: renderer.mode };
   const labels = createLabels(overlay);
   let scales = new Map(); // shown stage name -> colour scale (the legend's)
 
@@ -48,7 +49,7 @@ export function mount3D(el, store, { instanced = false } = {}) {
     const layers = state.trace?.layers ?? state.model?.layers;
     if (!layers) return;
     layout = layout3D(layers, { foldActivations: state.foldActivations ?? true, classes: state.model?.classes ?? null });
-    renderer.setUnits(layout.positions);
+    renderer.setLayout(layout);
     stats.units = layout.count;
     const b = backings(layout);
     renderer.setPanels(b.positions, b.colors);
