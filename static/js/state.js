@@ -9,6 +9,9 @@
 //   pinned   a pinned unit (Enter / click), same form, or null; wins over hover for the panel
 //   drawing  the pad's current forward body ({image} or {pixels, width, height}) or null
 // View options live here too (foldActivations, projector, tab) so any view can follow them.
+// Also written by main.js/live.js: explanation (the /api/explain answer for the focused unit,
+// with the `body` it was computed on), latency ({roundTrip, paint} ms), error (a message or
+// null), keyboardFocus (the focus came from the keyboard: drawn with a stronger ring).
 //
 // Usage:  const store = createStore({...});  store.get().trace;  store.set({hover: h});
 //         const off = store.subscribe((state, changed) => ..., ["hover", "pinned"]);

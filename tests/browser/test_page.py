@@ -266,3 +266,20 @@ def test_eraser_removes_ink_and_undo_brings_it_back(open_page):
     settled(page)
     assert page.evaluate(ink) == 0 and page.evaluate("() => window.convscope.pad.blank")
     assert page.evaluate("() => Math.max(...window.convscope.store.get().trace.byName.get('input').values)") == 0
+
+
+def test_a_finger_sliding_over_the_network_scrubs_the_pinned_unit(open_page):
+    page = open_page(touch=True)
+    ready(page)
+    a = page.evaluate("() => window.convscope.net.unitBox('conv1', [0, 5, 3])")
+    b = page.evaluate("() => window.convscope.net.unitBox('conv1', [0, 5, 20])")
+    net = page.locator("#net").bounding_box()
+    cdp = page.context.new_cdp_session(page)
+    y = net["y"] + a["y"] + a["h"] / 2
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": net["x"] + a["x"] + a["w"] / 2, "y": y}]})
+    for k in range(1, 6):
+        x = net["x"] + a["x"] + a["w"] / 2 + k * (b["x"] - a["x"]) / 5
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    pinned = page.evaluate("() => { const p = window.convscope.store.get().pinned; return p && [p.layer, p.unit]; }")
+    assert pinned == ["conv1", [0, 5, 20]]

@@ -216,6 +216,10 @@ export function createNetworkView({ canvas, overlay }, store) {
 
   canvas.addEventListener("pointermove", (e) => {
     if (e.pointerType === "mouse") hover(at(e), { keyboardFocus: false });
+    else if (e.buttons) {   // a finger or pen sliding over the network scrubs through the units
+      const f = at(e);
+      if (f && !sameUnit(f, store.get().pinned)) store.set({ pinned: f, hover: f });
+    }
   });
   canvas.addEventListener("pointerleave", (e) => {
     if (e.pointerType === "mouse") hover(null);
