@@ -8,6 +8,7 @@ measures the page itself records:
   net-repaint        the network canvas repainted after a forward response   (target ≤ 8 ms median)
   trace-apply        every view updated for a new trace (network, strip, panel, legend)
   net-hover          the hover highlight redrawn                              (target ≤ 4 ms median)
+  hover-apply        everything a hover changes: highlight, pending panel, pad outline, legend
   stroke-to-network  pointer event -> network repainted with it, while drawing (target ≤ 30 ms median)
      = input-delay (event to handler) + forward-roundtrip (fetch + parse) + encode + trace-apply,
        plus the wait for the request in flight when the drawing changed during it
@@ -103,7 +104,7 @@ def hover(page, n):
         c = cols[i % len(cols)]
         f = (i * 0.618) % 1
         page.mouse.move(net["x"] + c["x"] + c["w"] * f, net["y"] + c["y"] + c["h"] * ((i * 0.377) % 1))
-    return measures(page, "net-hover")
+    return measures(page, "net-hover"), measures(page, "hover-apply")
 
 
 def summary(xs):
@@ -138,7 +139,9 @@ def main() -> int:
             for k in NAMES:
                 print(f"  {k:18s} {summary(got[k])}")
             if mode == "png":
-                print(f"  {'net-hover':18s} {summary(hover(page, args.hovers))}")
+                overlay, everything = hover(page, args.hovers)
+                print(f"  {'net-hover':18s} {summary(overlay)}")
+                print(f"  {'hover-apply':18s} {summary(everything)}")
             page.close()
         browser.close()
     if server:

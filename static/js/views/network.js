@@ -211,7 +211,10 @@ export function createNetworkView({ canvas, overlay }, store) {
   }
   function hover(f, extra = {}) {
     const s = store.get();
-    if (!sameUnit(f, s.hover)) store.set({ hover: f, ...extra });
+    if (sameUnit(f, s.hover)) return;
+    const t0 = performance.now();
+    store.set({ hover: f, ...extra });   // every view follows synchronously: highlight, panel, pad
+    performance.measure("hover-apply", { start: t0, end: performance.now() });
   }
 
   canvas.addEventListener("pointermove", (e) => {
