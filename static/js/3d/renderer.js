@@ -223,8 +223,7 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], mode
     };
   }
 
-  const quads = batch(QUAD, useInstancing, true);
-  const units = unitMode === "atlas" ? sheets() : { ...quads, setLayout: (layout) => quads.setUnits(layout.positions) };
+  const units = unitMode === "atlas" ? sheets() : quadsOf(batch(QUAD, useInstancing, true));
   const rings = batch(RING, useInstancing, false);
   const panels = flatSet();
   const lines = flatSet();
@@ -285,6 +284,11 @@ export function createRenderer(canvas, { background = [0.16, 0.17, 0.2, 1], mode
       rings.draw(viewProj);
     },
   };
+}
+
+// A unit quad batch behind the same interface as the sheets.
+function quadsOf(b) {
+  return { ...b, setLayout: (layout) => b.setUnits(layout.positions) };
 }
 
 function program(gl, vsSource, fsSource) {
