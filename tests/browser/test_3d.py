@@ -304,3 +304,18 @@ def test_the_atlas_draws_the_same_squares_as_one_quad_per_unit(open_page):
     differ = changed_fraction(atlas, quads)
     # measured 0.06% (edge pixels rasterised differently); transposed maps gave 3.4%
     assert drawn > 0.1 and differ < 0.005, f"{differ:.2%} of pixels differ ({drawn:.0%} drawn)"
+
+
+def test_webgl1_fallback_draws_the_same_view(open_page):
+    page = open_page()
+    page.add_init_script("""(() => {
+        const get = HTMLCanvasElement.prototype.getContext;
+        HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
+            return type === 'webgl2' ? null : get.call(this, type, ...rest); };
+    })()""")
+    page.reload()
+    open_3d(page)
+    assert page.evaluate(f"() => {VIEW}.stats.webgl") == 1
+    img = pixels(page)
+    assert (np.abs(img - BACKGROUND).sum(axis=2) > 24).mean() > 0.08
+    assert (img.sum(axis=2) > 700).sum() > 50, "the input digit's white ink is drawn"
