@@ -79,37 +79,50 @@ function options(col, availH, barsWidth) {
   return out;
 }
 
-// Lay the columns out in a width×height box. Greedy: start every column in its narrowest
-// arrangement, then keep widening the column whose units are smallest while the total fits.
-// font: the label size in px; three label lines go above the units (stage, folded activation,
-// shape) and one under them (the stage's scale). barsWidth: the softmax column (class labels
-// are measured by the view, which knows the font).
+// An arrangement with its cells scaled down to `cell` px.
+function scaled(col, o, cell) {
+  if (o.type === "maps") {
+    const [, H, W] = col.shape;
+    return { ...o, cell, unit: cell, w: o.g * W * cell + (o.g - 1) * MAP_GAP, h: o.rows * H * cell + (o.rows - 1) * MAP_GAP };
+  }
+  if (o.type === "nodes") return { ...o, cell, unit: cell, w: o.g * cell, h: o.rows * cell };
+  return o;
+}
+
+// Dense nodes are few and must be big enough to point at: they get 1/0.6 of the maps' cell.
+const NODE_BOOST = 1 / 0.6;
+
+// The narrowest arrangement of a column reaching `target` px units (its largest if none does),
+// scaled to at most the target: so every map column ends up with the same cell size where the
+// height allows, and maps of different stages compare at a glance.
+function arrange(col, opts, target) {
+  // Nodes: at least 10 px when one sub-column of that fits (fc3's 10 outputs cost nothing).
+  const t = opts[0].type === "nodes" ? Math.max(target * NODE_BOOST, Math.min(10, opts[0].unit)) : target;
+  const o = opts.find((x) => x.unit >= t) ?? opts.reduce((a, b) => (b.unit > a.unit ? b : a));
+  return o.unit > t ? scaled(col, o, t) : o;
+}
+
+// Lay the columns out in a width×height box: the largest common cell size whose arrangements
+// fit the width (bisection), each column in its narrowest arrangement reaching it.
 export function layoutNetwork(columns, { width, height, font = 11, barsWidth = 112 }) {
   const LABEL_H = 4 * font;
   const availH = Math.max(40, height - LABEL_H - (font + 5));
   const opts = columns.map((c) => options(c, availH, barsWidth));
-  const pick = columns.map(() => 0);
   const budget = width - MIN_COL_GAP * Math.max(0, columns.length - 1);
-  const total = () => pick.reduce((t, p, c) => t + opts[c][p].w, 0);
-  const frozen = new Set();
-  // Dense nodes are few and must be big enough to point at, so they are widened first.
-  const need = (c) => opts[c][pick[c]].unit * (opts[c][pick[c]].type === "nodes" ? 0.6 : 1);
-  for (;;) {
-    let best = -1;
-    for (let c = 0; c < columns.length; c++) {
-      if (frozen.has(c) || pick[c] + 1 >= opts[c].length) continue;
-      if (opts[c][pick[c] + 1].unit <= opts[c][pick[c]].unit) { frozen.add(c); continue; }
-      if (best < 0 || need(c) < need(best)) best = c;
-    }
-    if (best < 0) break;
-    pick[best] += 1;
-    if (total() > budget) { pick[best] -= 1; frozen.add(best); }
+  const at = (target) => columns.map((c, i) => arrange(c, opts[i], target));
+  const widthOf = (arr) => arr.reduce((t, o) => t + o.w, 0);
+  let lo = 0.5, hi = Math.max(MAX_CELL, MAX_NODE);
+  for (let k = 0; k < 30; k++) {
+    const mid = (lo + hi) / 2;
+    if (widthOf(at(mid)) <= budget) lo = mid; else hi = mid;
   }
+  const chosen = at(lo);
+  const total = () => widthOf(chosen);
   const used = total();
   const gap = columns.length > 1 ? Math.max(MIN_COL_GAP, Math.min(90, (width - used) / (columns.length - 1))) : 0;
   let x = Math.max(0, (width - used - gap * (columns.length - 1)) / 2);
   const laid = columns.map((col, c) => {
-    const o = opts[c][pick[c]];
+    const o = chosen[c];
     const h = o.type === "bars" ? availH : o.h;
     const out = { ...col, ...o, x, y: LABEL_H + (availH - h) / 2, h, labelY: LABEL_H, footY: LABEL_H + availH, font };
     x += o.w + gap;

@@ -64,3 +64,15 @@ test("neighbour moves one unit on screen and stops at the edges; Tab lands nearb
   const u = nearestUnit(layout, 5, unitRect(layout.columns[1], [0, 5, 5]).y);
   assert.equal(u.length, 1);
 });
+
+test("maps of every stage share one cell size, so they compare at a glance; the width is used", () => {
+  for (const box of [BOX, { width: 1240, height: 460 }, { width: 700, height: 330 }]) {
+    const layout = layoutNetwork(displayColumns(STAGES), box);
+    const cells = layout.columns.filter((c) => c.type === "maps").map((c) => c.cell);
+    for (const c of cells) assert.ok(Math.abs(c - cells[0]) < 1e-9, `cells ${cells}`);
+    const right = Math.max(...layout.columns.map((c) => c.x + c.w));
+    assert.ok(right <= box.width + 1e-6, "fits");
+    const used = layout.columns.reduce((t, c) => t + c.w, 0) + 22 * (layout.columns.length - 1);
+    assert.ok(used > 0.7 * box.width, `uses the width: ${used} of ${box.width}`);
+  }
+});

@@ -107,11 +107,11 @@ export function createNetworkView({ canvas, overlay }, store) {
     const classes = store.get().model?.classes ?? ["0"];
     return Math.ceil(Math.max(...classes.map((c) => ctx.measureText(String(c)).width))) + 6;
   }
-  const barsWidth = (px) => labelWidth(px) + 3.2 * px + 60;
+  const barsWidth = (px) => labelWidth(px) + 3.6 * px + 60;
 
   function paintBars(col, layer, classes, prediction) {
     const labelW = labelWidth(col.font);
-    const pctW = 3.2 * col.font;
+    const pctW = 3.6 * col.font;   // room for "100%" or "9.5%"
     const barMax = col.w - labelW - pctW;
     ctx.textBaseline = "middle";
     for (let i = 0; i < col.shape[0]; i++) {
@@ -129,7 +129,7 @@ export function createNetworkView({ canvas, overlay }, store) {
       ctx.fillText(String(classes?.[i] ?? i), r.x + 2, mid);
       ctx.font = font(col.font);
       ctx.textAlign = "right";
-      ctx.fillText(`${(p * 100).toFixed(p < 0.995 && p >= 0.1 ? 0 : 1)}%`, r.x + col.w, mid);
+      ctx.fillText(`${(p * 100).toFixed(p >= 0.1 ? 0 : 1)}%`, r.x + col.w, mid);
     }
   }
 
