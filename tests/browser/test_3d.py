@@ -319,3 +319,6 @@ def test_webgl1_fallback_draws_the_same_view(open_page):
     img = pixels(page)
     assert (np.abs(img - BACKGROUND).sum(axis=2) > 24).mean() > 0.08
     assert (img.sum(axis=2) > 700).sum() > 50, "the input digit's white ink is drawn"
+    # losing the context (a GPU reset) is said, not a silent freeze or a page error
+    page.evaluate(f"() => document.querySelector('{CANVAS}').getContext('webgl').getExtension('WEBGL_lose_context').loseContext()")
+    assert "lost its WebGL context" in page.wait_for_selector(".view3d-message").inner_text()

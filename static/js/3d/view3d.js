@@ -203,6 +203,12 @@ export function mount3D(el, store, { mode = "atlas" } = {}) {
   ];
   // Presets depend on the aspect; the canvas has none while its tab is hidden, so reframe
   // when it first gets a size (unless the student already moved the camera).
+  // A GPU reset or too many contexts can take WebGL away; say so rather than freeze silently.
+  const lost = (e) => {
+    e.preventDefault();
+    stage.append(message("The 3D view lost its WebGL context (the GPU was reset or is busy). Reload the page to get it back; the Network tab still works."));
+  };
+  canvas.addEventListener("webglcontextlost", lost);
   const resize = new ResizeObserver(() => {
     if (layout && canvas.clientWidth) {
       views = presets(layout.bounds, aspect(), planeCorners(layout));
@@ -242,6 +248,7 @@ export function mount3D(el, store, { mode = "atlas" } = {}) {
     destroy() {
       offs.forEach((off) => off());
       detach();
+      canvas.removeEventListener("webglcontextlost", lost);
       resize.disconnect();
       if (frame) cancelAnimationFrame(frame);
       el.replaceChildren();
@@ -295,6 +302,8 @@ function message(text) {
   const p = document.createElement("p");
   p.className = "view3d-message";
   p.setAttribute("role", "status");
+  p.style.cssText = "position:absolute;left:12px;right:12px;top:12px;z-index:1;margin:0;padding:8px 10px;"
+    + "border-radius:6px;background:#fff4d6;color:#3a2f12;";
   p.textContent = text;
   return p;
 }
