@@ -117,8 +117,7 @@ export function layoutNetwork(columns, { width, height, font = 11, barsWidth = 1
     if (widthOf(at(mid)) <= budget) lo = mid; else hi = mid;
   }
   const chosen = at(lo);
-  const total = () => widthOf(chosen);
-  const used = total();
+  const used = widthOf(chosen);
   const gap = columns.length > 1 ? Math.max(MIN_COL_GAP, Math.min(90, (width - used) / (columns.length - 1))) : 0;
   let x = Math.max(0, (width - used - gap * (columns.length - 1)) / 2);
   const laid = columns.map((col, c) => {
