@@ -36,7 +36,7 @@ class TrainConfig:
     lr: float = 0.05
     momentum: float = 0.9
     nesterov: bool = True
-    weight_decay: float = 5e-4
+    weight_decay: float = 1e-3      # 99.40% vs 99.32% with 5e-4 (60 epochs, seed 0)
     warmup_epochs: float = 1.0
     seed: int = 0
     augment: bool = True
