@@ -165,6 +165,10 @@ def test_hovering_a_unit_explains_it_with_the_api_value(open_page, server_url):
     shown = float(page.get_attribute("#explain-3d .value", "data-value"))
     assert shown == pytest.approx(api["value"], abs=1e-6)
     assert float(page.get_attribute("#explain-3d .sum", "data-value")) == pytest.approx(api["sum"], abs=1e-5)
+    # the tip beside the unit: its name, value and (folded) what the plane's colour shows
+    tip = page.inner_text(".view3d-tip")
+    assert tip.startswith(f"conv2[{', '.join(map(str, unit))}] = ") and "→ relu2" in tip, tip
+    assert float(tip.split(" = ")[1].split(" ")[0].replace("\u2212", "-")) == pytest.approx(api["value"], abs=6e-4)
     # highlight: a yellow ring on the unit and cyan rings/lines on its 6×5×5 source window
     wait_frames(page)
     after = pixels(page)

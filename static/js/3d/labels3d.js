@@ -14,6 +14,12 @@ function show(item, on) {
 
 export function createLabels(overlay) {
   let items = []; // {el, at: [x, y, z], plane?}
+  // The focused unit's name and value, next to it: the eye is on the canvas, not the panel.
+  const tip = document.createElement("div");
+  tip.className = "view3d-tip";
+  tip.style.cssText = "position:absolute;left:0;top:0;white-space:nowrap;display:none;z-index:1;"
+    + "background:#ffd600;color:#111;padding:1px 5px;border-radius:3px;font-weight:600;";
+  let tipAt = null;
 
   function make(text, cls, at) {
     const el = document.createElement("div");
@@ -29,7 +35,7 @@ export function createLabels(overlay) {
 
   return {
     setLayout(layout) {
-      overlay.replaceChildren();
+      overlay.replaceChildren(tip);
       items = [];
       for (const plane of layout.planes) {
         const item = make(`${plane.label} ${plane.shape.join("×")}`, "view3d-label", [0, plane.top + 1.5, plane.z]);
@@ -57,10 +63,22 @@ export function createLabels(overlay) {
         item.w = 0; // re-measure: the text changed
       }
     },
+    // The focused unit's tip: text at world point `at`, or null to hide it.
+    setTip(text, at) {
+      tipAt = at;
+      tip.textContent = text ?? "";
+      tip.style.display = at ? "" : "none";
+    },
     // Move every label to its anchor's screen position. Nearer labels win: one that would
     // overlap a nearer one is hidden, so the far end of the stack does not become a smear.
     place(viewProj, width, height) {
       const shown = [];
+      const t = tipAt && project(viewProj, tipAt, width, height);
+      tip.style.display = t && t.depth < 1 ? "" : "none";
+      if (t) {
+        tip.style.transform = `translate(${t.x.toFixed(0)}px,${t.y.toFixed(0)}px) translate(12px,-130%)`;
+        shown.push([t.x + 12, t.y - 30, t.x + 12 + tip.offsetWidth, t.y]); // labels give way to it
+      }
       for (const item of items) {
         const p = project(viewProj, item.at, width, height);
         item.p = p && p.depth < 1 && p.x > -50 && p.x < width + 50 && p.y > -20 && p.y < height + 20 ? p : null;

@@ -8,10 +8,11 @@
 // Frames are drawn on demand (one requestAnimationFrame per batch of changes), never in a loop.
 import { connectedMaps } from "../connections.js";
 import { focusUnit, sameUnit } from "../state.js";
-import { sourceWindow } from "../tensor.js";
+import { fixed } from "../numbers.js";
+import { offset, sourceWindow } from "../tensor.js";
 import { attachControls } from "./controls3d.js";
 import { FOVY, orbit, pan, presets, startTransition, transitionAt, viewProjection, zoom } from "./camera.js";
-import { layout3D, planeCorners, STAGE_SPACING, unitCenter, unitIndex } from "./layout3d.js";
+import { layout3D, planeCorners, resolve, STAGE_SPACING, unitCenter, unitIndex } from "./layout3d.js";
 import { createLabels } from "./labels3d.js";
 import { project } from "./math.js";
 import { backings, paintUnits } from "./paint3d.js";
@@ -68,8 +69,15 @@ export function mount3D(el, store, { mode = "atlas" } = {}) {
     labels.setScales(painted.scales);
     scales = new Map([...painted.scales.values()].map((v) => [v.stage, v.scale]));
     stats.paintMs = performance.now() - t0;
+    updateTip(state); // a pinned unit's value changes as the student draws
     pendingTrace = pendingTrace ?? t0;
     requestDraw();
+  }
+
+  function updateTip(state) {
+    const focus = focusUnit(state);
+    const at = focus && layout ? unitCenter(layout, focus.layer, focus.unit) : null;
+    labels.setTip(at ? tipText(state, layout, focus) : null, at);
   }
 
   // Rings on the focused unit and its source window, lines between them.
@@ -78,6 +86,7 @@ export function mount3D(el, store, { mode = "atlas" } = {}) {
     const focus = focusUnit(state);
     const stages = state.trace?.layers ?? state.model?.layers;
     const fi = focus ? unitIndex(layout, focus.layer, focus.unit) : -1;
+    updateTip(state);
     if (fi < 0) {
       renderer.setHighlights(new Float32Array(0), new Uint8Array(0));
       renderer.setLines(new Float32Array(0), new Uint8Array(0));
@@ -256,6 +265,20 @@ export function mount3D(el, store, { mode = "atlas" } = {}) {
   };
   canvas.view3d = api; // the handle tests and bench/page3d.py drive
   return api;
+}
+
+// "conv1[0, 3, 4] = −0.312 → relu1 0.000": the unit's value and, when the plane shows a folded
+// activation, what the plane's colour shows. Values straight from the trace (no request).
+function tipText(state, layout, focus) {
+  const trace = state.trace;
+  const rec = trace?.byName.get(focus.layer);
+  const name = `${focus.layer}[${focus.unit.join(", ")}]`;
+  if (!rec) return name;
+  const value = rec.values[offset(rec.shape, focus.unit)];
+  const { plane, unit } = resolve(layout, focus.layer, focus.unit);
+  const shown = plane.shown !== focus.layer ? trace.byName.get(plane.shown) : null;
+  const after = shown?.kind === "activation" ? ` → ${shown.name} ${fixed(shown.values[offset(shown.shape, unit)])}` : "";
+  return `${name} = ${fixed(value)}${after}`;
 }
 
 // The trace's stage names still match the layout's planes (a new model would not).
