@@ -2,12 +2,14 @@
 start different".
 
 The Learn view shows the 6 conv1 kernels at random init and after training for the shipped
-run (seed 0, its full history) beside a run that differs *only* in its seed: same spec, data,
-recipe and code, so any difference in the learned filters comes from where they started. Only
+run (seed 0, its full history) beside a run that differs in its seed (and, to stay cheap, in
+its length: a few epochs, whose cosine schedule ends sooner): same spec, data, recipe settings
+(`--like` copies them from the model's history) and code, so the learned filters differ
+because the starting weights did. Only
 conv1's snapshots are kept (150 weights + 6 biases each), so the file is a few kB:
 
-    python -m engine.seeds --data /path/to/mnist --seed 1 --epochs 3 \\
-        --out models/lenet-mnist.seed1.history.npz
+    python -m engine.seeds --data /path/to/mnist --like models/lenet-mnist.history.npz \\
+        --seed 1 --epochs 5 --out models/lenet-mnist.seed1.history.npz
 
 The file has the `engine.history` format (curves and snapshots; `meta.layers == ["conv1"]`
 and `meta.config.seed` says which seed), so `History.load` reads it.
@@ -19,6 +21,10 @@ import sys
 from pathlib import Path
 
 from engine.history import History
+
+
+# Settings that say which run this is, not how it trains.
+NOT_RECIPE = ("seed", "epochs", "snapshots", "blas_threads")
 
 
 def keep_layers(history: History, layers=("conv1",)) -> History:
@@ -56,11 +62,18 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--snapshots", type=int, default=16)
+    p.add_argument("--like", help="a model's history whose recipe to copy (all settings but "
+                                  "seed, epochs and snapshots), e.g. models/lenet-mnist.history.npz")
     p.add_argument("--out", required=True, help="e.g. models/lenet-mnist.seed1.history.npz")
     args = p.parse_args(argv)
     data = load_mnist(args.data)
-    _, history = train(get_spec(args.spec), data, epochs=args.epochs, seed=args.seed,
-                       snapshots=args.snapshots, progress=sys.stderr)
+    spec, recipe = get_spec(args.spec), {}
+    if args.like:
+        like = History.load(args.like)
+        spec = like.spec
+        recipe = {k: v for k, v in like.config.items() if k not in NOT_RECIPE}
+    _, history = train(spec, data, epochs=args.epochs, progress=sys.stderr,
+                       **{**recipe, "seed": args.seed, "snapshots": args.snapshots})
     keep_layers(history).save(args.out)
     acc = history.curves["test_accuracy"][-1]
     print(f"seed {args.seed}: {args.epochs} epochs, test accuracy {100 * acc:.2f}%; wrote "

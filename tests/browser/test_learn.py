@@ -91,7 +91,7 @@ def shown_after(page, steps: int) -> dict:
     row = {c.locator("th").inner_text(): c.locator("td").all()[1].inner_text() for c in cells}
     p = next(v for k, v in row.items() if k.startswith("p(target"))
     err = next(v for k, v in row.items() if k.startswith("total error"))
-    return {"p": float(p.rstrip("%")), "error": float(err.replace("\u2212", "-"))}
+    return {"p": float(p.rstrip("%")), "error": float(err.replace("\u2212", "-"))}   # 1.2e−6 too
 
 
 def canvas_pixels(page, selector: str) -> str:
@@ -150,7 +150,11 @@ def test_history_slider_moves_the_filters_and_screenshot(learn_page):
     assert seeds.count() == 4, "two runs × (init, final)"
     assert canvas_pixels(page, "#learn-h-seeds canvas[data-seed='0'][data-when='init']") != \
         canvas_pixels(page, "#learn-h-seeds canvas[data-seed='1'][data-when='init']")
-    # a step, so the screenshot shows before/after too
+    # a wrong target and two steps, so the screenshot shows learning (before/after, curves)
+    page.click("#tab-network")
+    predicted = page.evaluate("() => window.convscope.store.get().trace.prediction")
+    page.click("#tab-learn")
+    page.check(f"input[name=learn-target][value='{(predicted + 6) % 10}']")
     page.click("#learn-step")
     page.click("#learn-step")
     shown_after(page, 2)

@@ -79,3 +79,11 @@ test("epoch axis is cube-root (the snapshots' spacing), ticks end at the last ep
   assert.deepEqual(epochTicks(3).map((t) => t.label), ["0", "0.1", "1", "3"]);
   assert.ok(Math.abs(epochTicks(60)[4].at - Math.cbrt(60)) < 1e-12);
 });
+
+test("loss figures: 4 decimals, e-notation with a real minus below 0.001", async () => {
+  const { figure } = await import("../../static/js/learn/model.js");
+  assert.equal(figure(0.34471), "0.3447");
+  assert.equal(figure(0), "0.0000");
+  assert.equal(figure(1.234e-6), "1.23e\u22126");
+  assert.equal(Number(figure(1.234e-6).replace("\u2212", "-")), 1.23e-6);
+});

@@ -11,6 +11,13 @@ export const defaultTarget = (trace) => (trace ? trace.prediction : 0);
 // keeps no state, so "one more step" is "n + 1 steps from the served model".
 export const nextSteps = (n, add = 1, max = MAX_STEPS) => Math.max(0, Math.min(max, n + add));
 
+// A loss figure readable at any size: 4 decimals, or 3 significant digits in e-notation below
+// 0.001 (a confident digit's total error is ~1e-6, which 4 decimals would show as 0.0000).
+export function figure(v) {
+  if (v === 0 || Math.abs(v) >= 1e-3) return v.toFixed(4);
+  return v.toExponential(2).replace("-", "\u2212");
+}
+
 // Largest magnitude, for a symmetric (diverging) colour scale; 0 for all-zero input.
 export function maxAbs(values) {
   let m = 0;

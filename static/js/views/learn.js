@@ -8,8 +8,7 @@
 import { latestWins } from "../schedule.js";
 import { displayColumns, layoutNetwork, unitRect, mapRect } from "../layout.js";
 import { lut } from "../color.js";
-import { fixed } from "../numbers.js";
-import { nextSteps, maxAbs, gradientLayers, denseGradient, difference, kernelTiles, defaultTarget, trend, MAX_STEPS } from "../learn/model.js";
+import { figure, nextSteps, maxAbs, gradientLayers, denseGradient, difference, kernelTiles, defaultTarget, trend, MAX_STEPS } from "../learn/model.js";
 import { drawMap, sized, paintTiles, paintHeatmap, paintBars, paintCurves, signedScale, greyScale, BEFORE, AFTER, GRADIENT } from "../learn/paint.js";
 import { mountHistory } from "./learnhistory.js";
 
@@ -24,7 +23,7 @@ function template() {
   <div class="learn">
     <section class="learn-step" aria-label="One step of gradient descent on your drawing">
       <h2>One step of backpropagation on your drawing</h2>
-      <p class="learn-hint">Draw on the left, then pick what your digit <em>should</em> be. The server computes the loss, its gradient with respect to every stage and every weight, and takes gradient-descent steps on a <strong>copy</strong> of the network: the served model never changes.</p>
+      <p class="learn-hint">Draw on the left, then pick what your digit <em>should</em> be. The server computes the loss, its gradient with respect to every stage and every weight, and takes gradient-descent steps on a <strong>copy</strong> of the network: the served model never changes. Steps on one digit teach only that digit (a few large steps can make the copy forget others): real training averages the gradient over many digits, in small steps.</p>
       <div class="learn-controls">
         <figure class="learn-input"><canvas id="learn-input" aria-label="Your drawing as the network sees it"></canvas><figcaption>your drawing</figcaption></figure>
         <fieldset class="learn-targets" id="learn-targets"><legend>Target class</legend></fieldset>
@@ -153,8 +152,8 @@ export function mount(el, { store, api }) {
     const tr = trend(n ? r.history : r.history.slice(0, 1));
     $("learn-table").innerHTML = `<thead><tr><th></th><th>served model</th><th>after ${n} step${n === 1 ? "" : "s"}</th></tr></thead><tbody>
       ${row(`p(target = ${names[t]})`, (f) => `<span data-field="probability">${(f.probabilities[t] * 100).toFixed(2)}%</span>`, "learn-p")}
-      ${row("total error Σ½(t − p)²", (f) => `<span data-field="total_error">${fixed(f.total_error, 4)}</span>`)}
-      ${row("cross-entropy −log p", (f) => fixed(f.cross_entropy, 4))}
+      ${row("total error Σ½(t − p)²", (f) => `<span data-field="total_error">${figure(f.total_error)}</span>`)}
+      ${row("cross-entropy −log p", (f) => figure(f.cross_entropy))}
       ${row("prediction", (f) => `${names[f.prediction]} (${(f.probabilities[f.prediction] * 100).toFixed(1)}%)`)}
       </tbody><caption>${n ? (tr.rising && tr.falling ? "The target's probability rose and the error fell at every step." : "Not every step helped: try a smaller learning rate.") : "Press Step to take a gradient-descent step."} lr = ${r.learning_rate}</caption>`;
   }
