@@ -188,6 +188,11 @@ def test_shipped_seed_history_is_conv1_only_and_small(path):
     if main.is_file():           # the same network as the model it sits beside
         from engine.network import Network
         assert hist.spec == Network.load(main).spec
+    main_history = path.with_name(path.name.split(".seed")[0] + ".history.npz")
+    if main_history.is_file():   # ... and the same recipe: only which run it is differs
+        from engine.seeds import NOT_RECIPE
+        recipe = {k: v for k, v in History.load(main_history).config.items() if k not in NOT_RECIPE}
+        assert {k: hist.config.get(k) for k in recipe} == recipe
 
 
 def test_default_stages_follow_the_models_own_names():
