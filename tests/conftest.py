@@ -57,8 +57,8 @@ def client(app):
 def live_server(app):
     """The app under a real uvicorn in a thread, on a free port: yields its base URL."""
     import uvicorn
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    from app.server import bind   # a TCP_NODELAY socket, as `convscope serve` makes
+    sock = bind("127.0.0.1", 0)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
