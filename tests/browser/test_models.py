@@ -193,6 +193,10 @@ def test_fashion_shows_its_class_names_and_a_screenshot(open_zoo, zoo):
     load_sample(page, 1)                            # Trouser
     body = page.evaluate("() => window.convscope.store.get().trace.body")
     assert body["preprocess"] is False, "a Fashion image is fed as it is"
+    lit = page.evaluate("""() => { const c = [...document.querySelectorAll('#prep-strip canvas')].pop();
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++; return n; }""")
+    assert lit > 100, "the 'input 32' thumbnail shows the image fed as it is"
     shown = page.text_content("#prediction strong")
     assert shown in FASHION_MNIST_CLASSES
     if files["lenet-fashion"].parent == ROOT / "models":   # the shipped, trained model

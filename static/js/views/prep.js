@@ -73,6 +73,10 @@ export function renderPrep(el, trace, drawing) {
     parts.cropped.ctx.drawImage(canvas, x0 * cx, y0 * cy, bw, bh, (S - bw * k) / 2, (S - bh * k) / 2, bw * k, bh * k);
   }
   const steps = new Map((pre?.steps ?? []).map((s) => [s.name, s]));
+  // Fed as it is (preprocess: false, e.g. a Fashion-MNIST test image): no steps, but the
+  // 32×32 input thumbnail still shows what the network reads.
+  const fed = trace?.byName?.get("input");
+  if (!steps.has("input") && fed) steps.set("input", { name: "input", values: fed.values, shape: fed.shape.slice(-2) });
   for (const name of ["fitted", "centred", "input"]) {
     const s = steps.get(name);
     if (s) paintValues(parts[name].ctx, s.values, s.shape);
