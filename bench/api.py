@@ -85,7 +85,8 @@ class Server:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "CONVSCOPE_EXTRA_MODELS": ""}
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+        env = {**os.environ, "PYTHONPATH": path, "CONVSCOPE_EXTRA_MODELS": ""}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--model",
              str(model), "--workers", str(workers)], cwd=ROOT, env=env,
@@ -234,7 +235,7 @@ def in_process(model: Path, png_body: bytes, digit):
     from app.config import Settings
     from app.deps import load_resources
     from app.inputs import decode_data_url, ink_from_image
-    from app.responses import dumps
+    from app.responses import _gzip, compress, dumps
     from engine.preprocess import preprocess
 
     res = load_resources(Settings(model_path=model))
@@ -260,7 +261,8 @@ def in_process(model: Path, png_body: bytes, digit):
             ("preprocess (crop/fit/centre)", best(lambda: preprocess(ink))),
             ("network.forward (14 stages)", best(lambda: res.network.forward(pre.input))),
             ("orjson dumps (float32)", best(lambda: dumps(serialize.forward_payload(trace, pre)))),
-            ("gzip level 1", best(lambda: gzip.compress(raw, 1, mtime=0), 100))]
+            (f"gzip level {res.settings.gzip_level} ({'ISA-L' if _gzip is not gzip else 'zlib'})",
+             best(lambda: compress(raw, res.settings.gzip_level), 100))]
     print("\n== where a PNG forward's time goes, in-process (min / median ms) ==")
     for name, (lo, med) in rows:
         print(f"  {name:32s} {lo:7.3f} {med:7.3f}")
@@ -364,7 +366,7 @@ def main(argv=None) -> int:
         in_process(model, pngs[7], digits[7])
 
     for workers in [int(w) for w in args.workers.split(",")]:
-        for students in [int(s) for s in args.students.split(",")]:
+        for students in [int(s) for s in args.students.split(",") if int(s) > 0]:
             server = Server(model, workers)
             try:
                 one_client(server.port, "POST", "/api/forward", pngs, 50)
