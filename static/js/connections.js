@@ -41,3 +41,17 @@ export function focusedFilter(layers, focus) {
   }
   return null;
 }
+
+// Runs of consecutive filters reading the same number of maps, for a one-line summary:
+// Harley's conv2 -> [{from: 0, to: 5, count: 3}, {from: 6, to: 14, count: 4}, {from: 15, to: 15, count: 6}].
+export function tableRuns(t) {
+  const runs = [];
+  for (let f = 0; f < t.filters; f++) {
+    let count = 0;
+    for (let m = 0; m < t.maps; m++) if (t.reads(f, m)) count++;
+    const last = runs[runs.length - 1];
+    if (last && last.count === count && last.to === f - 1) last.to = f;
+    else runs.push({ from: f, to: f, count });
+  }
+  return runs;
+}

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connectionTable, connectedMaps, focusedFilter } from "../../static/js/connections.js";
+import { connectionTable, connectedMaps, focusedFilter, tableRuns } from "../../static/js/connections.js";
 import { STAGES } from "./reference_stages.mjs";
 
 // LeCun 1998 Table I as printed: rows are S2 maps 0-5, columns C3 filters 0-15.
@@ -46,4 +46,11 @@ test("the focused filter: conv2 or the activation on it, not pool2 or conv1", ()
   assert.equal(focusedFilter(HARLEY, { layer: "pool2", unit: [9, 0, 0] }), null);
   assert.equal(focusedFilter(HARLEY, { layer: "conv1", unit: [2, 0, 0] }), null);
   assert.equal(focusedFilter(HARLEY, null), null);
+});
+
+test("the table in runs: filters 0-5 read 3 maps, 6-14 read 4, 15 reads all 6", () => {
+  assert.deepEqual(tableRuns(connectionTable(HARLEY)), [
+    { from: 0, to: 5, count: 3 }, { from: 6, to: 14, count: 4 }, { from: 15, to: 15, count: 6 }]);
+  const full = HARLEY.map((s) => (s.name === "conv2" ? { ...s, connections: Array.from({ length: 16 }, () => [0, 1, 2, 3, 4, 5]) } : s));
+  assert.deepEqual(tableRuns(connectionTable(full)), [{ from: 0, to: 15, count: 6 }]);
 });

@@ -6,7 +6,7 @@
 //
 // renderConnections(el, state, {onFocus(focus | null)})
 
-import { connectionTable, focusedFilter } from "../connections.js";
+import { connectionTable, focusedFilter, tableRuns } from "../connections.js";
 import { focusUnit } from "../state.js";
 
 function build(el, t, onFocus) {
@@ -41,8 +41,10 @@ function build(el, t, onFocus) {
   table.addEventListener("pointerleave", () => onFocus(null));
   const note = document.createElement("p");
   note.className = "note";
-  const sizes = Array.from({ length: t.filters }, (_, f) => Array.from({ length: t.maps }, (_, m) => t.reads(f, m)).filter(Boolean).length);
-  note.textContent = `${sizes.filter((n) => n < t.maps).length} of ${t.filters} filters read only some maps (${[...new Set(sizes)].sort().join(", ")} of ${t.maps}): fewer weights, and different filters are pushed to learn different features.`;
+  const runs = tableRuns(t);
+  const pairs = runs.reduce((n, r) => n + (r.to - r.from + 1) * r.count, 0);
+  const part = (r, i) => `${i ? "" : "Filters "}${r.from === r.to ? r.from : `${r.from}–${r.to}`} read${r.from === r.to ? "s" : ""} ${r.count === t.maps ? `all ${r.count}` : r.count}${i ? "" : " maps"}`;
+  note.textContent = `${runs.map(part).join(", ")}: ${pairs} of ${t.maps * t.filters} map-filter pairs, so fewer weights, and filters that see different maps learn different features (LeCun et al. 1998).`;
   el.replaceChildren(Object.assign(document.createElement("h2"), { textContent: "Connection table" }), table, note);
 }
 
