@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from app import errors
 from app.config import Settings
 from app.deps import load_resources
+from app.inputs import configure_pillow
 from app.limits import BodyLimit
 from app.models_registry import load_registry
 from app.routes import (explain, forward, gradient, health, history, join, lab, model, models,
@@ -21,6 +22,7 @@ from app.static import SafeStaticFiles
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    configure_pillow()
     resources = load_resources(settings)
     app = FastAPI(title="ConvScope", version="0.1.0",
                   summary="Every stage of a trained ConvNet, and where each unit's value comes from.")
