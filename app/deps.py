@@ -69,7 +69,9 @@ def load_resources(settings: Settings) -> Resources:
     return res
 
 
-def get_resources(request: Request) -> Resources:
+# async although it awaits nothing: FastAPI runs a plain `def` dependency in its thread
+# pool, a thread hop per request for a dictionary lookup.
+async def get_resources(request: Request) -> Resources:
     return request.app.state.resources
 
 

@@ -80,7 +80,9 @@ def load_registry(settings: Settings, default: Resources) -> Registry:
     return Registry(models, default_id, Encoded(dumps(listing), settings.gzip_level))
 
 
-def get_model(request: Request, model: Annotated[str | None, Query(
+# async although it awaits nothing: FastAPI runs a plain `def` dependency in its thread
+# pool, a thread hop per request for a dictionary lookup.
+async def get_model(request: Request, model: Annotated[str | None, Query(
         description="Model id from GET /api/models; omitted = the default model.")] = None
               ) -> Resources:
     registry: Registry = request.app.state.registry

@@ -268,8 +268,7 @@ def in_process(model: Path, png_body: bytes, digit):
         print(f"  {name:32s} {lo:7.3f} {med:7.3f}")
     print(f"  {'sum of minima':32s} {sum(r[1][0] for r in rows):7.3f}")
     import json as stdjson
-    t_std = best(lambda: stdjson.dumps({**payload, "layers": [
-        {**l, "values": l["values"].tolist()} for l in payload["layers"]]}), 30)
+    t_std = best(lambda: stdjson.dumps(payload, default=lambda a: a.tolist()), 30)
     print(f"  (stdlib json + tolist instead of orjson: {t_std[0]:.3f} ms, "
           f"{t_std[0] / rows[3][1][0]:.0f}x)")
 
@@ -311,23 +310,7 @@ def in_process(model: Path, png_body: bytes, digit):
           f"{np.mean(costs['total gzip 6']):8.0f}")
 
 
-# ---------------------------------------------------------------- main
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model")
-    ap.add_argument("--requests", type=int, default=1000, help="one-client requests per kind")
-    ap.add_argument("--students", default="40", help="comma-separated class sizes")
-    ap.add_argument("--workers", default="1", help="comma-separated worker counts")
-    ap.add_argument("--rate", type=float, default=10, help="forwards per student per second")
-    ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--skip-in-process", action="store_true")
-    args = ap.parse_args(argv)
-
-    model, origin = model_path(args)
-    digits, pngs, pixels = bodies()
-    print(f"model: {model} ({origin}); {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f} at start (other work on the machine skews every figure)")
-
+def one_client_report(model: Path, n: int, pngs, pixels) -> None:
     server = Server(model, 1)
     try:
         one_client(server.port, "POST", "/api/forward", pngs, 100)
@@ -337,20 +320,20 @@ def main(argv=None) -> int:
         print(f"  {'request':34s} {'p50':>7s} {'p90':>7s} {'p99':>7s} {'x health':>9s} "
               f"{'cpu':>6s} {'x health':>9s} {'bytes':>8s}")
         rows = []
-        for label, method, payloads, n, gz in (
-                ("GET /api/health", "GET", [], args.requests, True),
-                ("POST /api/forward 280x280 PNG", "POST", pngs, args.requests, True),
-                ("POST /api/forward 28x28 pixels", "POST", pixels, args.requests, True),
+        for label, method, payloads, count, gz in (
+                ("GET /api/health", "GET", [], n, True),
+                ("POST /api/forward 280x280 PNG", "POST", pngs, n, True),
+                ("POST /api/forward 28x28 pixels", "POST", pixels, n, True),
                 ("  same PNG, no gzip", "POST", pngs[:1], 200, False)):
             path = "/api/health" if method == "GET" else "/api/forward"
             cpu0 = server.cpu_s()
-            t, size = one_client(server.port, method, path, payloads, n, gzip_ok=gz)
-            rows.append((label, t, size, (server.cpu_s() - cpu0) * 1e3 / n))
+            t, size = one_client(server.port, method, path, payloads, count, gzip_ok=gz)
+            rows.append((label, t, size, (server.cpu_s() - cpu0) * 1e3 / count))
         base, base_cpu = pct(rows[0][1], 50), rows[0][3]
         for label, t, size, cpu in rows:
             print(f"  {label:34s} {pct(t, 50):7.2f} {pct(t, 90):7.2f} {pct(t, 99):7.2f} "
                   f"{pct(t, 50) / base:9.1f} {cpu:6.2f} {cpu / base_cpu:9.1f} {size:8,}")
-        served = 100 + 3 * args.requests + 200
+        served = 100 + 3 * n + 200
         print(f"\n== memory (1 worker) ==\n  RSS after 100 requests: {rss_100:.1f} MB")
         extra = max(0, 10_000 - served)
         if extra:
@@ -361,6 +344,28 @@ def main(argv=None) -> int:
               f"({(rss_10k / rss_100 - 1) * 100:+.1f}%)")
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------- main
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model")
+    ap.add_argument("--requests", type=int, default=1000, help="one-client requests per kind")
+    ap.add_argument("--students", default="40", help="comma-separated class sizes")
+    ap.add_argument("--workers", default="1", help="comma-separated worker counts")
+    ap.add_argument("--rate", type=float, default=10, help="forwards per student per second")
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--skip-in-process", action="store_true")
+    ap.add_argument("--skip-one-client", action="store_true")
+    args = ap.parse_args(argv)
+
+    model, origin = model_path(args)
+    digits, pngs, pixels = bodies()
+    print(f"model: {model} ({origin}); {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f} at start (other work on the machine skews every figure)")
+
+    if not args.skip_one_client:
+        one_client_report(model, args.requests, pngs, pixels)
 
     if not args.skip_in_process:
         in_process(model, pngs[7], digits[7])
