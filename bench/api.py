@@ -223,7 +223,11 @@ def run_class(port, payloads, students, rate, seconds):
                                for _ in range(students)))
         return time.perf_counter() - t0
 
+    import resource
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     wall = asyncio.run(main())
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    run_class.client_cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     return lat, errors, wall
 
 
@@ -238,6 +242,8 @@ def in_process(model: Path, png_body: bytes, digit):
     from app.responses import _gzip, compress, dumps
     from engine.preprocess import preprocess
 
+    from app.inputs import configure_pillow
+    configure_pillow()     # as create_app does
     res = load_resources(Settings(model_path=model))
     url = json.loads(png_body)["image"]
 
@@ -388,7 +394,8 @@ def main(argv=None) -> int:
             print(f"  latency from scheduled send (ms): p50 {pct(lat, 50):.1f}  p90 "
                   f"{pct(lat, 90):.1f}  p99 {pct(lat, 99):.1f}  max {max(lat):.1f}")
             print(f"  server CPU {cpu:.1f} s = {cpu * 1e3 / max(len(lat), 1):.2f} ms per request "
-                  f"({cpu / wall * 100:.0f}% of one core)")
+                  f"({cpu / wall * 100:.0f}% of one core); the load generator used "
+                  f"{run_class.client_cpu / wall * 100:.0f}% of one core")
             print(f"  server RSS {before:.1f} MB before, {after:.1f} MB after "
                   f"{len(lat):,} requests; load average now {os.getloadavg()[0]:.1f}")
     return 0
