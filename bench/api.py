@@ -64,6 +64,17 @@ def bodies():
     return digits, [p.encode() for p in pngs], [p.encode() for p in pixels]
 
 
+def pad_pixels(digits, side: int = 112) -> list[bytes]:
+    """The page's other body: the pad's ink downscaled to side×side, as integers."""
+    out = []
+    for d in digits:
+        big = Image.fromarray(d).resize((280, 280), Image.BILINEAR)
+        small = np.asarray(big.resize((side, side), Image.BOX))
+        out.append(json.dumps({"pixels": small.ravel().tolist(), "width": side,
+                               "height": side}).encode())
+    return out
+
+
 def model_path(args) -> tuple[Path, str]:
     shipped = ROOT / "models" / "lenet-mnist.npz"
     if args.model:
@@ -316,7 +327,7 @@ def in_process(model: Path, png_body: bytes, digit):
           f"{np.mean(costs['total gzip 6']):8.0f}")
 
 
-def one_client_report(model: Path, n: int, pngs, pixels) -> None:
+def one_client_report(model: Path, n: int, digits, pngs, pixels) -> None:
     server = Server(model, 1)
     try:
         one_client(server.port, "POST", "/api/forward", pngs, 100)
@@ -330,6 +341,7 @@ def one_client_report(model: Path, n: int, pngs, pixels) -> None:
                 ("GET /api/health", "GET", [], n, True),
                 ("POST /api/forward 280x280 PNG", "POST", pngs, n, True),
                 ("POST /api/forward 28x28 pixels", "POST", pixels, n, True),
+                ("POST /api/forward 112x112 pixels", "POST", pad_pixels(digits), n, True),
                 ("  same PNG, no gzip", "POST", pngs[:1], 200, False)):
             path = "/api/health" if method == "GET" else "/api/forward"
             cpu0 = server.cpu_s()
@@ -339,7 +351,7 @@ def one_client_report(model: Path, n: int, pngs, pixels) -> None:
         for label, t, size, cpu in rows:
             print(f"  {label:34s} {pct(t, 50):7.2f} {pct(t, 90):7.2f} {pct(t, 99):7.2f} "
                   f"{pct(t, 50) / base:9.1f} {cpu:6.2f} {cpu / base_cpu:9.1f} {size:8,}")
-        served = 100 + 3 * n + 200
+        served = 100 + 4 * n + 200
         print(f"\n== memory (1 worker) ==\n  RSS after 100 requests: {rss_100:.1f} MB")
         extra = max(0, 10_000 - served)
         if extra:
@@ -361,6 +373,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", default="1", help="comma-separated worker counts")
     ap.add_argument("--rate", type=float, default=10, help="forwards per student per second")
     ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--class-body", choices=["png", "pixels112", "pixels28"], default="png",
+                    help="what each student sends (default: the 280x280 pad PNG)")
     ap.add_argument("--skip-in-process", action="store_true")
     ap.add_argument("--skip-one-client", action="store_true")
     args = ap.parse_args(argv)
@@ -371,7 +385,7 @@ def main(argv=None) -> int:
           f"{os.getloadavg()[0]:.1f} at start (other work on the machine skews every figure)")
 
     if not args.skip_one_client:
-        one_client_report(model, args.requests, pngs, pixels)
+        one_client_report(model, args.requests, digits, pngs, pixels)
 
     if not args.skip_in_process:
         in_process(model, pngs[7], digits[7])
@@ -382,13 +396,15 @@ def main(argv=None) -> int:
             try:
                 one_client(server.port, "POST", "/api/forward", pngs, 50)
                 before, cpu0 = server.rss_mb(), server.cpu_s()
-                lat, errors, wall = run_class(server.port, pngs, students, args.rate, args.seconds)
+                body = {"png": pngs, "pixels28": pixels,
+                        "pixels112": pad_pixels(digits)}[args.class_body]
+                lat, errors, wall = run_class(server.port, body, students, args.rate, args.seconds)
                 after, cpu = server.rss_mb(), server.cpu_s() - cpu0
             finally:
                 server.stop()
             asked = students * args.rate * args.seconds
             print(f"\n== a class: {students} students x {args.rate:g}/s for {args.seconds:g} s, "
-                  f"{workers} worker{'s' if workers > 1 else ''}, 280x280 PNG, gzip ==")
+                  f"{workers} worker{'s' if workers > 1 else ''}, {args.class_body} bodies, gzip ==")
             print(f"  sent {len(lat):,} of {asked:,.0f} in {wall:.1f} s = {len(lat) / wall:.0f} req/s;"
                   f" errors {len(errors)}{' ' + str(errors[:3]) if errors else ''}")
             print(f"  latency from scheduled send (ms): p50 {pct(lat, 50):.1f}  p90 "
