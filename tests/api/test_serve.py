@@ -77,3 +77,24 @@ def test_missing_or_corrupt_model_is_one_clear_line(tmp_path, content):
     assert proc.returncode != 0
     lines = err.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and ".npz" in lines[0], err
+
+
+def test_classroom_with_two_workers_lists_lan_urls_and_stops_cleanly(model_path):
+    port = free_port()
+    proc = serve("--port", str(port), "--model", str(model_path), "--classroom", "--workers", "2")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=60)
+        joins = {tuple(httpx.get(f"http://127.0.0.1:{port}/api/join").json()["urls"])
+                 for _ in range(6)}       # several requests: every worker must agree
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = proc.stderr.read()
+    printed = [line.strip() for line in err.splitlines() if line.strip().startswith("http://")]
+    assert len(joins) == 1, joins
+    urls = list(joins.pop())
+    assert printed == urls, (printed, urls)
+    for url in urls:      # LAN addresses only: a student's laptop cannot open 127.0.0.1
+        assert url.endswith(f":{port}/") and not url.startswith("http://127."), url
