@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api", tags=["inference"])
 @router.post("/explain", response_model=ExplainResult, responses=ERROR_RESPONSES)
 async def explain(body: ExplainBody, request: Request, res: ModelDep) -> Response:
     """The unit's source window, weights and terms; 422 names valid layers and ranges."""
-    trace, _ = await run_forward(body, res)
+    trace, _ = run_forward(body, res)
     unit = tuple(body.unit)
     result = engine_explain(res.network, trace, body.layer, unit)   # UnknownLayer/UnitOutOfRange
     shape = trace[body.layer].shape
