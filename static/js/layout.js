@@ -38,6 +38,16 @@ export function displayColumns(stages, { foldActivations = true } = {}) {
   return columns;
 }
 
+// The fold checkbox's label from the record's own activation stages: "Fold ReLU" for a ReLU
+// net, "Fold tanh" for Harley's scaled tanh, "Fold activations" when they differ or are absent.
+const ACTIVATION_NAMES = { relu: "ReLU", tanh: "tanh", sigmoid: "sigmoid" };
+export function foldLabel(stages) {
+  const fns = new Set((stages ?? []).filter((s) => s.kind === "activation").map((s) => s.function ?? s.name));
+  if (fns.size !== 1) return "Fold activations";
+  const [fn] = fns;
+  return `Fold ${ACTIVATION_NAMES[fn] ?? fn}`;
+}
+
 // stage name -> {column, toUnit(unit of that stage) -> unit in the column's shape}
 export function stageIndex(columns, stages) {
   const byName = new Map(stages.map((s) => [s.name, s]));

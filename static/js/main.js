@@ -16,6 +16,7 @@ import { renderBackProjection } from "./views/backproject.js";
 import { renderModels, chosenModel, modelUrl } from "./views/models.js";
 import { renderConnections } from "./views/connections.js";
 import { mountArithmetic } from "./views/arithmetic.js";
+import { foldLabel } from "./layout.js";
 
 const $ = (id) => document.getElementById(id);
 // The drawing goes as a PNG of the whole pad: bench/page.py measured it against a 112×112 pixel
@@ -109,6 +110,8 @@ store.subscribe((s) => {
   $("latency").textContent = l ? `${l.roundTrip.toFixed(0)} ms · paint ${l.paint.toFixed(1)} ms` : "–";
 }, ["latency"]);
 store.subscribe((s) => { $("status").textContent = s.error ?? ""; }, ["error"]);
+// The model's own activation names it ("Fold tanh" for Harley's net); one checkbox serves every tab.
+store.subscribe((s) => { $("fold-label").textContent = foldLabel(s.model?.layers); }, ["model"]);
 store.subscribe((s) => renderModels($("model-slot"), s, { onSelect: switchModel }), ["models", "modelId", "model", "modelNote"]);
 store.subscribe((s) => renderConnections($("connections"), s, { onFocus: (f) => store.set({ hover: f }) }), ["model", "hover", "pinned"]);
 

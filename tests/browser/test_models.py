@@ -112,6 +112,7 @@ def test_selector_lists_the_models_and_the_url_records_the_choice(open_zoo, zoo)
     options = page.eval_on_selector_all("#model-select option", "os => os.map(o => o.value)")
     assert options == ["lenet-mnist", "lenet-harley", "lenet-fashion"]
     assert "model=" not in page.url, "the default model keeps a clean URL"
+    assert page.text_content("label:has(#fold-relu)").strip() == "Fold ReLU"
     load_sample(page, 3)
     ink = "() => Array.from(window.convscope.store.get().trace.byName.get('input').values)"
     before = page.evaluate(ink)
@@ -119,6 +120,7 @@ def test_selector_lists_the_models_and_the_url_records_the_choice(open_zoo, zoo)
     assert page.url.endswith("?model=lenet-harley")
     names = page.evaluate("() => window.convscope.store.get().trace.layers.map(l => l.name)")
     assert "tanh1" in names and "relu1" not in names, "the trace is the Harley model's"
+    assert page.text_content("label:has(#fold-relu)").strip() == "Fold tanh", "Harley's activations are tanh"
     assert page.evaluate(ink) == before, "switching re-runs the current drawing"
     page.reload()
     page.wait_for_function("() => window.convscope?.store.get().model?.modelId === 'lenet-harley'"

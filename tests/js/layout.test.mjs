@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { displayColumns, stageIndex, layoutNetwork, unitRect, windowRects, hitTest, neighbour, nearestUnit } from "../../static/js/layout.js";
+import { displayColumns, foldLabel, stageIndex, layoutNetwork, unitRect, windowRects, hitTest, neighbour, nearestUnit } from "../../static/js/layout.js";
 import { STAGES } from "./reference_stages.mjs";
 
 const BOX = { width: 940, height: 420 };
@@ -75,4 +75,14 @@ test("maps of every stage share one cell size, so they compare at a glance; the 
     const used = layout.columns.reduce((t, c) => t + c.w, 0) + 22 * (layout.columns.length - 1);
     assert.ok(used > 0.7 * box.width, `uses the width: ${used} of ${box.width}`);
   }
+});
+
+test("the fold label names the model's own activation", () => {
+  assert.equal(foldLabel(STAGES), "Fold ReLU");
+  const tanh = STAGES.map((s) => (s.kind === "activation" ? { ...s, function: "tanh" } : s));
+  assert.equal(foldLabel(tanh), "Fold tanh");
+  const mixed = STAGES.map((s) => (s.name === "relu1" ? { ...s, function: "sigmoid" } : s));
+  assert.equal(foldLabel(mixed), "Fold activations");
+  assert.equal(foldLabel(STAGES.filter((s) => s.kind !== "activation")), "Fold activations");
+  assert.equal(foldLabel(null), "Fold activations");
 });
