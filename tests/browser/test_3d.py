@@ -266,7 +266,8 @@ def test_switching_tabs_keeps_drawing_hover_and_model_and_drawing_updates_3d(ope
     page.keyboard.press("ArrowRight")
     page.wait_for_selector("#view-3d:not([hidden])")
     wait_frames(page)
-    # (the Network canvas drops `hover` when hidden under a resting mouse; the pin survives)
+    # the Network canvas, hidden under the resting mouse, must not drop the hover (issue 8)
+    assert page.evaluate("() => window.convscope.store.get().hover") == hovered
     assert page.evaluate("() => window.convscope.store.get().pinned") == hovered
     assert page.evaluate("() => window.convscope.store.get().model.name") == model
     page.wait_for_selector(f'#explain-3d[data-layer="pool1"][data-unit="{",".join(map(str, unit))}"]', timeout=10_000)
@@ -326,3 +327,41 @@ def test_webgl1_fallback_draws_the_same_view(open_page):
     # losing the context (a GPU reset) is said, not a silent freeze or a page error
     page.evaluate(f"() => document.querySelector('{CANVAS}').getContext('webgl').getExtension('WEBGL_lose_context').loseContext()")
     assert "lost its WebGL context" in page.wait_for_selector(".view3d-message").inner_text()
+
+
+def test_a_unit_hovered_in_2d_stays_hovered_in_3d_and_back(open_page):
+    """Hover only (no pin): the resting mouse over a hidden canvas is not the student leaving."""
+    page = open_page()
+    ready(page)
+    page.select_option("#sample-digit", "5")
+    page.click("#sample-load")
+    settled(page)
+    box = page.locator("#net").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+    page.wait_for_function("() => window.convscope.store.get().hover !== null")
+    hovered = page.evaluate("() => window.convscope.store.get().hover")
+    assert page.evaluate("() => window.convscope.store.get().pinned") is None
+    page.focus("#tab-network")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#view-3d:not([hidden])")
+    page.wait_for_function(f"() => {VIEW}?.stats.frames > 0")
+    wait_frames(page)
+    assert page.evaluate("() => window.convscope.store.get().hover") == hovered
+    unit = ",".join(map(str, hovered["unit"]))
+    page.wait_for_selector(f'#explain-3d[data-layer="{hovered["layer"]}"][data-unit="{unit}"]', timeout=10_000)
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_selector("#view-network:not([hidden])")
+    assert page.evaluate("() => window.convscope.store.get().hover") == hovered
+    page.wait_for_selector(f'#explain[data-layer="{hovered["layer"]}"][data-unit="{unit}"]', timeout=10_000)
+
+
+def test_the_panel_hint_names_each_views_own_keys(open_page):
+    page = open_page()
+    ready(page)
+    hint2d = page.locator("#explain .hint").inner_text()
+    assert "arrow keys move" in hint2d and "camera" not in hint2d
+    page.click("#tab-3d")
+    page.wait_for_function(f"() => {VIEW}?.stats.frames > 0")
+    page.mouse.move(2, 2)
+    hint3d = page.wait_for_selector("#explain-3d .hint").inner_text()
+    assert "arrow keys turn the camera" in hint3d and "arrow keys move" not in hint3d

@@ -7,7 +7,7 @@
 // same pad element, so the drawing survives switching and the planes update live as you draw.
 import { focusUnit } from "../state.js";
 import { renderLegend } from "../views/legend.js";
-import { renderPanel } from "../views/panel.js";
+import { renderPanel, HINTS } from "../views/panel.js";
 import { mount3D } from "./view3d.js";
 
 export function mount(el, { store }) {
@@ -42,7 +42,7 @@ export function mount(el, { store }) {
 
   function renderInfo(s) {
     if (!visible || view.error) return;
-    renderPanel(panel, s, view.panelView());
+    renderPanel(panel, s, view.panelView(), HINTS["3d"]);
     const f = focusUnit(s);
     const plane = f ? view.planeOf(f.layer) : null;
     const shown = plane ? plane.shown : view.planeOf("conv1")?.shown ?? "conv1";

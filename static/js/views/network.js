@@ -224,8 +224,10 @@ export function createNetworkView({ canvas, overlay }, store) {
       if (f && !sameUnit(f, store.get().pinned)) store.set({ pinned: f, hover: f });
     }
   });
+  // Chromium also sends pointerleave when the tab is switched away under a resting mouse; that
+  // is not the student leaving the unit, so a hidden canvas keeps the hover (issue 8).
   canvas.addEventListener("pointerleave", (e) => {
-    if (e.pointerType === "mouse") hover(null);
+    if (e.pointerType === "mouse" && canvas.clientWidth) hover(null);
   });
   canvas.addEventListener("pointerdown", (e) => {
     const f = at(e);

@@ -1,12 +1,16 @@
 // What the numbers panel shows for the current focus: a hint, the pending unit (value from the
 // trace, instantly), an input pixel, or the full account once /api/explain answers.
-// renderPanel(el, state, networkView)
+// renderPanel(el, state, networkView, hint = HINTS.network)
 
 import { renderExplain, renderPending, renderInputUnit } from "./explain.js";
 import { focusUnit, sameUnit } from "../state.js";
 import { offset } from "../tensor.js";
 
-const hint = "Hover, tap or focus any unit (arrow keys move, Tab changes stage, Enter pins) to see exactly how its value was made.";
+// The hint names the keys of the view the panel sits under: in 3D the arrows turn the camera.
+export const HINTS = {
+  network: "Hover, tap or focus any unit (arrow keys move, Tab changes stage, Enter pins) to see exactly how its value was made.",
+  "3d": "Hover or tap any unit to see exactly how its value was made (click pins it, double-click flies to it; arrow keys turn the camera, Shift+arrows pan, + and − zoom).",
+};
 
 function valueAt(trace, layer, unit) {
   const l = trace?.byName.get(layer);
@@ -22,7 +26,7 @@ function folded(view, trace, f) {
   return { name: stage.name, function: stage.function, scale: stage.scale, slope: stage.slope, value: valueAt(trace, stage.name, f.unit) };
 }
 
-export function renderPanel(el, state, view) {
+export function renderPanel(el, state, view, hint = HINTS.network) {
   const f = focusUnit(state);
   if (!f || !state.trace) {
     const p = document.createElement("p");
