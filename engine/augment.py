@@ -29,12 +29,16 @@ def affine(images: np.ndarray, angle, scale, shift_y, shift_x) -> np.ndarray:
     gy, gx = gy.reshape(1, -1), gx.reshape(1, -1)
     # Inverse map: rotate the output grid back and undo the scale, then undo the shift.
     # (In place, one (N, H·W) temporary at a time: this runs on 10k images every epoch.)
+    # The order of operations is that of the shipped model's run: keep it, or float32 rounding
+    # changes and `convscope train` no longer reproduces models/lenet-mnist.npz bit for bit.
     sy = cos * gy
     sy -= sin * gx
-    sy += (cy - np.asarray(shift_y, np.float64)).astype(np.float32).reshape(n, 1)
+    sy += np.float32(cy)
+    sy -= np.asarray(shift_y, np.float32).reshape(n, 1)
     sx = sin * gy
     sx += cos * gx
-    sx += (cx - np.asarray(shift_x, np.float64)).astype(np.float32).reshape(n, 1)
+    sx += np.float32(cx)
+    sx -= np.asarray(shift_x, np.float32).reshape(n, 1)
     return _bilinear(x, sy, sx).reshape(shape).astype(images.dtype, copy=False)
 
 
