@@ -443,6 +443,8 @@ class ConvolveBody(BaseModel):
     pool: PoolChoice = Field(default_factory=PoolChoice)
     products: bool = Field(False, strict=True, description=(
         "Step mode: also return window × kernel at every output position."))
+    activation: str = Field("relu", description="Applied to the output before pooling: relu, "
+                                                "tanh, sigmoid or none.")
 
     @model_validator(mode="before")
     @classmethod
@@ -464,6 +466,14 @@ class ConvolveBody(BaseModel):
     @classmethod
     def _padding(cls, v):
         return _int_choice("padding", v, (0, 1, 2, 3))
+
+    @field_validator("activation", mode="before")
+    @classmethod
+    def _activation(cls, v):
+        accepted = ("relu", "tanh", "sigmoid", "none")
+        if v not in accepted or not isinstance(v, str):
+            raise ValueError(f"`activation` is {v!r}; accepted: {', '.join(accepted)}")
+        return v
 
     @field_validator("bias", mode="before")
     @classmethod
@@ -530,7 +540,9 @@ class ConvolveResult(BaseModel):
     input_shape: list[int]
     padded: LabMap = Field(description="The map with `padding` rings of zeros around it.")
     output: LabMap = Field(description="Σ window × kernel + bias at every position.")
-    relu: LabMap
+    activation: str = "relu"
+    relu: LabMap = Field(description="The output after `activation` (the key is named for the "
+                                     "default, ReLU); this is the map that is pooled.")
     pool: PoolChoice
     pooled: LabMap
     sizes: dict = Field(description="conv/pool × height/width: (W − F + 2P) / S + 1 written out.")

@@ -5,7 +5,7 @@
     result.sizes["conv"]["text"]  # "(32 − 3 + 2·1) / 2 + 1 = 16.5 → 16"
     result.products()             # (H', W', k, k): window × kernel at every position
 
-It runs the engine's own ops (`conv2d`, `relu`, `pool2d`) on a batch of one map, so the lab
+It runs the engine's own ops (`conv2d`, `activation`, `pool2d`) on a batch of one map, so the lab
 shows exactly what the network's layers compute. Unlike `engine.spec`, a window that does not
 tile the map is allowed here and floored like PyTorch: seeing the uncovered border is the
 lesson. Computed in float64 so Σ products + bias matches the output cell to the last digit.
@@ -24,6 +24,9 @@ KERNEL_SIZES = (1, 3, 5, 7)           # odd, so a window has a centre pixel
 STRIDES = (1, 2, 3)
 PADDINGS = (0, 1, 2, 3)
 POOL_OPS = ("max", "avg", "sum")
+# ReLU sets negatives to zero; tanh and sigmoid are the classic alternatives (plain, scale 1,
+# slope 1); "none" pools the raw output, to show what the nonlinearity changes.
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "none")
 POOL_WINDOWS = (1, 2, 3, 4)
 MAX_ABS_WEIGHT = 1000.0               # keeps Σ of 49 terms far from float32 overflow
 MAX_SIDE = 64                         # the lab shows 28×28 / 32×32 inputs; anything small
@@ -90,10 +93,11 @@ class LabResult:
     stride: int
     padding: int
     output: np.ndarray
-    relu: np.ndarray
+    relu: np.ndarray                 # the output after `activation` (named for the default)
     pool: dict                       # {"op", "window", "stride"}
     pooled: np.ndarray
     sizes: dict = field(default_factory=dict)
+    activation: str = "relu"
 
     def products(self) -> np.ndarray:
         """(H', W', k, k): window × kernel for every output position (step mode).
@@ -131,15 +135,16 @@ def check_kernel(kernel) -> np.ndarray:
 
 
 def _check_choice(name: str, value, accepted) -> int:
-    if isinstance(value, bool) or value not in accepted:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or value not in accepted:
         raise BadInput(f"{name} is {value!r}; accepted: {', '.join(map(str, accepted))}")
     return value
 
 
 def convolve_map(image, kernel, stride: int = 1, padding: int = 0, bias: float = 0.0,
-                 pool_op: str = "max", pool_window: int = 2, pool_stride: int | None = None
-                 ) -> LabResult:
-    """Zero-pad, cross-correlate with `kernel` (+ bias), ReLU, then pool the ReLU map.
+                 pool_op: str = "max", pool_window: int = 2, pool_stride: int | None = None,
+                 activation: str = "relu") -> LabResult:
+    """Zero-pad, cross-correlate with `kernel` (+ bias), apply `activation` (one of
+    ACTIVATIONS), then pool the activated map.
 
     image (H, W) with 1 ≤ H, W ≤ MAX_SIDE; kernel (k, k). Pool stride defaults to the window
     (non-overlapping, like the network's pools).
@@ -154,6 +159,7 @@ def convolve_map(image, kernel, stride: int = 1, padding: int = 0, bias: float =
     stride = _check_choice("stride", stride, STRIDES)
     padding = _check_choice("padding", padding, PADDINGS)
     pool_op = _check_choice("pool op", pool_op, POOL_OPS)
+    activation = _check_choice("activation", activation, ACTIVATIONS)
     pool_window = _check_choice("pool window", pool_window, POOL_WINDOWS)
     pool_stride = pool_window if pool_stride is None else _check_choice(
         "pool stride", pool_stride, POOL_WINDOWS)
@@ -170,7 +176,7 @@ def convolve_map(image, kernel, stride: int = 1, padding: int = 0, bias: float =
     out, _ = ops.conv2d(x[None, None], k[None, None], np.array([bias], dtype=np.float64),
                         stride, padding)
     output = out[0, 0]
-    relu = ops.relu(output)
+    relu = output.copy() if activation == "none" else ops.activation(output, activation)
     pool_h = size_arithmetic(output.shape[0], pool_window, pool_stride, 0)
     pool_w = size_arithmetic(output.shape[1], pool_window, pool_stride, 0)
     if pool_h["output"] >= 1 and pool_w["output"] >= 1:
@@ -180,7 +186,7 @@ def convolve_map(image, kernel, stride: int = 1, padding: int = 0, bias: float =
         pooled = np.zeros((max(pool_h["output"], 0), max(pool_w["output"], 0)))
     padded = np.pad(x, padding)
     return LabResult(padded=padded, kernel=k, bias=float(bias), stride=stride, padding=padding,
-                     output=output, relu=relu,
+                     output=output, relu=relu, activation=activation,
                      pool={"op": pool_op, "window": pool_window, "stride": pool_stride},
                      pooled=np.ascontiguousarray(pooled),
                      sizes={"conv": {"height": conv_h, "width": conv_w},

@@ -60,16 +60,17 @@ def lab_kernel(body: ConvolveBody, res) -> dict:
 
 @router.post("/convolve", response_model=ConvolveResult, responses=ERROR_RESPONSES)
 async def convolve(body: ConvolveBody, request: Request, res: ModelDep) -> Response:
-    """Pad, convolve, ReLU and pool one map; the size arithmetic; step mode's products."""
+    """Pad, convolve, activate (ReLU by default) and pool one map; the size arithmetic; step
+    mode's products."""
     image = lab_image(body, res)
     kernel = lab_kernel(body, res)
     r = lab.convolve_map(image, kernel["values"], body.stride, body.padding, kernel["bias"],
-                         body.pool.op, body.pool.window, body.pool.stride)
+                         body.pool.op, body.pool.window, body.pool.stride, body.activation)
     kernel["values"], kernel["shape"] = kernel["values"].ravel().tolist(), list(r.kernel.shape)
     payload = {
         "kernel": kernel, "stride": r.stride, "padding": r.padding,
         "input_shape": list(image.shape), "padded": _map(r.padded), "output": _map(r.output),
-        "relu": _map(r.relu), "pool": r.pool, "pooled": _map(r.pooled), "sizes": r.sizes,
+        "activation": r.activation, "relu": _map(r.relu), "pool": r.pool, "pooled": _map(r.pooled), "sizes": r.sizes,
         "products": _map(r.products()) if body.products else None,
     }
     return json_response(request, payload, res.settings.gzip_level, res.settings.gzip_min_bytes)
