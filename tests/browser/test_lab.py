@@ -139,3 +139,30 @@ def test_why_400_to_120_under_the_network_view(open_page, server_url):
     assert "fc1 400 → 120 units" in text and "fc2 120 → 100 units" in text
     assert "120 and 100 are design choices" in text
     assert strip.locator(".warn").count() == 0, "every recorded shape follows from the params"
+
+
+def test_the_activation_choice_changes_the_map_that_is_pooled(open_page, server_url):
+    """ReLU paints no negative (blue) cell after the activation; tanh keeps the negatives."""
+    page = open_page("/", viewport=(1280, 1000))
+    ready(page)
+    draw_seven(page)
+    page.click("#tab-lab")
+    page.wait_for_selector("#view-lab[data-ready]")
+    page.select_option("#lab-kernel", "classic:edge_all")
+    page.wait_for_function("() => document.getElementById('lab-cap-relu').textContent.startsWith('after ReLU 30×30')")
+    relu = cell_colours(page, "lab-relu", (30, 30))
+    assert not (relu[..., 2] > relu[..., 0] + 40).any(), "ReLU leaves no negative cell"
+    page.select_option("#lab-activation", "tanh")
+    page.wait_for_function("() => document.getElementById('lab-cap-relu').textContent.startsWith('after tanh 30×30')")
+    values = page.evaluate("Array.from(window.convscope.store.get().trace.byName.get('input').values)")
+    api = httpx.post(f"{server_url}/api/convolve", json={
+        "input": {"values": values, "shape": [1, 32, 32]}, "kernel_name": "edge_all",
+        "activation": "tanh"}).json()
+    act = np.asarray(api["relu"]["values"]).reshape(30, 30)
+    np.testing.assert_allclose(act, np.tanh(np.asarray(api["output"]["values"]).reshape(30, 30)), atol=1e-6)
+    rgb = cell_colours(page, "lab-relu", (30, 30))
+    strong = np.abs(act) > 0.3 * np.abs(act).max()
+    assert (act[strong] < 0).sum() > 5, "the edge kernel gives negative cells beside the stroke"
+    assert ((rgb[..., 2] > rgb[..., 0]) == (act < 0))[strong].all(), "blue exactly where tanh < 0"
+    page.select_option("#lab-activation", "none")
+    page.wait_for_function("() => document.getElementById('lab-cap-relu').textContent.startsWith('no activation')")

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeInput, short, resize, rows, parseCell, kernelFields, convolveBody, choiceKey, parseChoiceKey, learnedChoices, labInput } from "../../static/js/lab/kernel.js";
+import { encodeInput, short, resize, rows, parseCell, kernelFields, convolveBody, choiceKey, parseChoiceKey, learnedChoices, labInput, ACTIVATIONS } from "../../static/js/lab/kernel.js";
 import { STAGES } from "./reference_stages.mjs";
 
 test("resizing a grid keeps it centred: 3×3 -> 5×5 adds a zero rim, and back", () => {
@@ -46,11 +46,15 @@ test("learned choices come from the model record: conv stages that read one map"
 test("the body carries the map as the page holds it, and the controls", () => {
   const values = new Float32Array(1024).fill(64 / 255);   // the network input is k/255
   const b = convolveBody({ values, shape: [32, 32] }, { type: "classic", name: "edge_all" }, { stride: 2, padding: 1, pool: { op: "sum", window: 3 }, products: true });
-  assert.deepEqual(Object.keys(b).sort(), ["input", "kernel_name", "padding", "pool", "products", "stride"]);
+  assert.deepEqual(Object.keys(b).sort(), ["activation", "input", "kernel_name", "padding", "pool", "products", "stride"]);
+  assert.equal(b.activation, "relu", "ReLU unless the student picks another");
   assert.equal(b.input.pixels.length, 1024);
   assert.equal(b.input.pixels[0], 64);
   assert.deepEqual(b.pool, { op: "sum", window: 3 });
   assert.equal(b.stride, 2);
+  const t = convolveBody({ values, shape: [32, 32] }, { type: "classic", name: "edge_all" }, { activation: "tanh" });
+  assert.equal(t.activation, "tanh");
+  assert.deepEqual(ACTIVATIONS, ["relu", "tanh", "sigmoid", "none"], "the engine's lab.ACTIVATIONS");
 });
 
 test("the lab input is the trace's 32×32 input or its 28×28 centred step", () => {

@@ -10,6 +10,10 @@ export const SIZES = [1, 3, 5, 7];          // odd: a window has a centre pixel
 export const STRIDES = [1, 2, 3];
 export const PADDINGS = [0, 1, 2, 3];
 export const POOL_OPS = ["max", "avg", "sum"];
+// Applied to the output before pooling (engine/lab.py ACTIVATIONS): ReLU sets negatives to
+// zero; tanh and sigmoid are the classic alternatives; "none" pools the raw output.
+export const ACTIVATIONS = ["relu", "tanh", "sigmoid", "none"];
+export const ACTIVATION_LABELS = { relu: "ReLU", tanh: "tanh", sigmoid: "sigmoid", none: "none" };
 export const POOL_WINDOWS = [1, 2, 3, 4];
 export const MAX_ABS = 1000;
 
@@ -84,12 +88,13 @@ export function encodeInput(values, shape) {
 }
 
 // The whole body: the map (`input` as the page already holds it), the kernel and the controls.
-export function convolveBody(input, choice, { stride = 1, padding = 0, pool = { op: "max", window: 2 }, products = false } = {}) {
+export function convolveBody(input, choice, { stride = 1, padding = 0, pool = { op: "max", window: 2 }, activation = "relu", products = false } = {}) {
   return {
     input: encodeInput(input.values, input.shape),
     ...kernelFields(choice),
     stride, padding,
     pool: { op: pool.op, window: pool.window },
+    activation,
     products,
   };
 }

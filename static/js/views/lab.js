@@ -1,4 +1,5 @@
-// The Lab tab: the current drawing convolved with one kernel, then ReLU and pooling, and step
+// The Lab tab: the current drawing convolved with one kernel, then an activation (ReLU by
+// default) and pooling, and step
 // mode (Figure 5 of the ConvNet primers, on the student's own digit). Every number shown comes
 // from POST /api/convolve; this module lays out, paints and animates, and computes nothing.
 //
@@ -7,7 +8,7 @@
 import { latestWins } from "../schedule.js";
 import { diverging, sequential } from "../color.js";
 import { fixed } from "../numbers.js";
-import { SIZES, STRIDES, PADDINGS, POOL_OPS, POOL_WINDOWS, choiceKey, parseChoiceKey, learnedChoices, resize, parseCell, convolveBody, labInput, short } from "../lab/kernel.js";
+import { SIZES, STRIDES, PADDINGS, POOL_OPS, ACTIVATIONS, ACTIVATION_LABELS, POOL_WINDOWS, choiceKey, parseChoiceKey, learnedChoices, resize, parseCell, convolveBody, labInput, short } from "../lab/kernel.js";
 import { createStepView } from "./labstep.js";
 
 const CELL = 8;                 // screen px per map cell, the same for every map so shrinking shows
@@ -25,6 +26,7 @@ function template() {
       <label>Size <select id="lab-size">${options(SIZES, (k) => `${k}×${k}`)}</select></label>
       <label>Stride <select id="lab-stride">${options(STRIDES)}</select></label>
       <label>Padding <select id="lab-padding">${options(PADDINGS)}</select></label>
+      <label title="Applied to every output cell before pooling: ReLU sets negatives to zero; tanh and sigmoid squash into (−1, 1) and (0, 1)">Activation <select id="lab-activation">${options(ACTIVATIONS, (a) => ACTIVATION_LABELS[a])}</select></label>
       <label>Pool <select id="lab-pool-op">${options(POOL_OPS)}</select></label>
       <label>window <select id="lab-pool-window">${options(POOL_WINDOWS, (w) => `${w}×${w}`)}</select></label>
     </div>
@@ -91,6 +93,7 @@ export function mount(el, { store, api }) {
     return {
       stride: Number($("lab-stride").value), padding: Number($("lab-padding").value),
       pool: { op: $("lab-pool-op").value, window: Number($("lab-pool-window").value) },
+      activation: $("lab-activation").value,
       products: stepMode?.open ?? false,
     };
   }
@@ -154,7 +157,7 @@ export function mount(el, { store, api }) {
     const shape = (m) => m.shape.join("×");
     $("lab-cap-padded").textContent = `input ${r.input_shape.join("×")} padded by ${r.padding} → ${shape(r.padded)}${r.padding ? " (blue ring = zeros)" : ""}`;
     $("lab-cap-output").textContent = `output ${shape(r.output)} (bias ${fixed(r.kernel.bias, 3)})`;
-    $("lab-cap-relu").textContent = `after ReLU ${shape(r.relu)}`;
+    $("lab-cap-relu").textContent = r.activation === "none" ? `no activation ${shape(r.relu)}` : `after ${ACTIVATION_LABELS[r.activation] ?? r.activation} ${shape(r.relu)}`;
     $("lab-cap-pooled").textContent = `${r.pool.op} pooled ${shape(r.pooled)}`;
     $("lab-kernel-note").textContent = `${r.kernel.label}${r.kernel.note ? ": " + r.kernel.note : ""}`;
     const k = r.kernel.shape[0];
@@ -181,7 +184,7 @@ export function mount(el, { store, api }) {
   };
   $("lab-grid").addEventListener("change", onCellEdit);
   $("lab-pool-window").value = "2";   // the network's own pools are 2×2, stride 2
-  for (const id of ["lab-source", "lab-stride", "lab-padding", "lab-pool-op", "lab-pool-window"]) $(id).onchange = request;
+  for (const id of ["lab-source", "lab-stride", "lab-padding", "lab-activation", "lab-pool-op", "lab-pool-window"]) $(id).onchange = request;
 
   stepMode = createStepView(el.querySelector(".lab-step"), {
     paint: { padded: $("lab-padded"), output: $("lab-output"), cell: CELL },
