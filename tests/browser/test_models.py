@@ -116,6 +116,7 @@ def test_selector_lists_the_models_and_the_url_records_the_choice(open_zoo, zoo)
     load_sample(page, 3)
     ink = "() => Array.from(window.convscope.store.get().trace.byName.get('input').values)"
     before = page.evaluate(ink)
+    assert page.locator("#prep-strip [data-skipped]").count() == 0 and page.is_hidden("#prep-strip .prep-note")
     switch(page, "lenet-harley")
     assert page.url.endswith("?model=lenet-harley")
     names = page.evaluate("() => window.convscope.store.get().trace.layers.map(l => l.name)")
@@ -199,6 +200,11 @@ def test_fashion_shows_its_class_names_and_a_screenshot(open_zoo, zoo):
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++; return n; }""")
     assert lit > 100, "the 'input 32' thumbnail shows the image fed as it is"
+    skipped = page.eval_on_selector_all("#prep-strip .prep-step[data-skipped]",
+                                        "fs => fs.map(f => f.querySelector('figcaption').textContent)")
+    assert skipped == ["cropped", "20×20", "28×28"], "the steps it skipped say so, not blank boxes"
+    assert page.is_visible("#prep-strip .prep-note") and "not a digit" in page.text_content("#prep-strip .prep-note")
+    assert page.locator("#prep-strip .prep-skip:visible").count() == 3
     shown = page.text_content("#prediction strong")
     assert shown in FASHION_MNIST_CLASSES
     if files["lenet-fashion"].parent == ROOT / "models":   # the shipped, trained model

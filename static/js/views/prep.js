@@ -20,8 +20,12 @@ function step(label, title) {
   c.setAttribute("aria-label", title);
   const cap = document.createElement("figcaption");
   cap.textContent = label;
-  wrap.append(c, cap);
-  return { wrap, c, ctx: c.getContext("2d") };
+  const skip = document.createElement("span");   // stands in for the canvas of a skipped step
+  skip.className = "prep-skip";
+  skip.textContent = "skipped";
+  skip.hidden = true;
+  wrap.append(c, skip, cap);
+  return { wrap, c, skip, ctx: c.getContext("2d") };
 }
 
 function paintValues(ctx, values, [h, w]) {
@@ -49,11 +53,15 @@ export function renderPrep(el, trace, drawing) {
       centred: step("28×28", "Placed in 28×28 with its centre of mass at the centre (cross)"),
       input: step("input 32", "Padded to 32×32: what the network reads"),
     };
-    el.replaceChildren(...Object.values(parts).map((p) => p.wrap));
+    parts.note = document.createElement("p");
+    parts.note.className = "prep-note";
+    parts.note.textContent = "Used as is: not a digit, so it is not cropped, scaled or centred.";
+    el.replaceChildren(...Object.values(parts).map((p) => p.wrap ?? p));
   }
   const pre = trace?.preprocessing;
   const S = SIDE * 2;
   for (const p of Object.values(parts)) {
+    if (!p.ctx) continue;
     p.ctx.setTransform(1, 0, 0, 1, 0, 0);
     p.ctx.clearRect(0, 0, S, S);
   }
@@ -76,7 +84,16 @@ export function renderPrep(el, trace, drawing) {
   // Fed as it is (preprocess: false, e.g. a Fashion-MNIST test image): no steps, but the
   // 32×32 input thumbnail still shows what the network reads.
   const fed = trace?.byName?.get("input");
-  if (!steps.has("input") && fed) steps.set("input", { name: "input", values: fed.values, shape: fed.shape.slice(-2) });
+  const asIs = !steps.has("input") && !!fed;
+  if (asIs) steps.set("input", { name: "input", values: fed.values, shape: fed.shape.slice(-2) });
+  // ...and the steps it skipped say so instead of staying empty boxes.
+  for (const name of ["cropped", "fitted", "centred"]) {
+    parts[name].c.hidden = asIs;
+    parts[name].skip.hidden = !asIs;
+    parts[name].wrap.toggleAttribute("data-skipped", asIs);
+    parts[name].wrap.title = asIs ? "Skipped: used as is, not a digit" : "";
+  }
+  parts.note.hidden = !asIs;
   for (const name of ["fitted", "centred", "input"]) {
     const s = steps.get(name);
     if (s) paintValues(parts[name].ctx, s.values, s.shape);
