@@ -98,7 +98,8 @@ store.subscribe((s) => {
   const v = f && s.trace?.byName.get(f.layer);
   $("focus-status").textContent = v ? `${f.layer} ${f.unit.join(", ")}: ${v.values[offset(v.shape, f.unit)].toFixed(3)}${s.pinned ? ", pinned" : ""}` : "";
   const shown = f && net.view?.layout.columns[net.view.index.get(f.layer)?.column]?.shown;
-  const col = net.view?.layout.columns.find((c) => c.shown === (shown ?? "conv1"));
+  // Nothing focused: the first stage after the input (conv1, or relu1 when folded) keeps a legend.
+  const col = shown ? net.view?.layout.columns.find((c) => c.shown === shown) : net.view?.layout.columns[1];
   renderLegend($("legend"), net.scaleOf(col?.shown), col ? `${col.label} ${col.sublabel}`.trim() : "", col?.kind);
 }, ["hover", "pinned", "explanation", "trace", "foldActivations"]);
 store.subscribe((s) => {
@@ -123,6 +124,8 @@ function loadModel(id) {
   return api.model()
     .then((model) => {
       store.set({ model: { ...model, modelId: id }, trace: null });
+      // "Test digit" for MNIST; Fashion-MNIST's classes are clothes, so "Test image".
+      $("sample-label").textContent = model.classes.every((c) => /^\d$/.test(c)) ? "Test digit" : "Test image";
       $("sample-digit").replaceChildren(...model.classes.map((c, i) => new Option(c, String(i))));
       const drawing = store.get().drawing;
       if (drawing) return live.submit({ ...drawing });   // a fresh body: no stale explanation matches it

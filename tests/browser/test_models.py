@@ -193,6 +193,7 @@ def test_fashion_shows_its_class_names_and_a_screenshot(open_zoo, zoo):
     page = open_zoo("/?model=lenet-fashion")
     names = page.eval_on_selector_all("#sample-digit option", "os => os.map(o => o.textContent)")
     assert names == FASHION_MNIST_CLASSES
+    assert page.text_content("#sample-label") == "Test image", "clothes are not digits"
     load_sample(page, 1)                            # Trouser
     body = page.evaluate("() => window.convscope.store.get().trace.body")
     assert body["preprocess"] is False, "a Fashion image is fed as it is"
@@ -205,6 +206,8 @@ def test_fashion_shows_its_class_names_and_a_screenshot(open_zoo, zoo):
     assert skipped == ["cropped", "20×20", "28×28"], "the steps it skipped say so, not blank boxes"
     assert page.is_visible("#prep-strip .prep-note") and "not a digit" in page.text_content("#prep-strip .prep-note")
     assert page.locator("#prep-strip .prep-skip:visible").count() == 3
+    assert page.evaluate("() => window.convscope.store.get().hover") is None
+    assert "conv1" in page.text_content("#legend"), "with nothing hovered the legend reads conv1's column"
     shown = page.text_content("#prediction strong")
     assert shown in FASHION_MNIST_CLASSES
     if files["lenet-fashion"].parent == ROOT / "models":   # the shipped, trained model
