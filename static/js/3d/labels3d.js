@@ -5,6 +5,15 @@ import { project } from "./math.js";
 
 const fmt = (v) => (Math.abs(v) >= 100 || v === 0 ? String(Math.round(v)) : String(+v.toPrecision(2)));
 
+// Labels keep this many px apart: boxes that merely touched read as one run-on label
+// ("pool2 16×5×5 [-2 … 2]" sitting on "fc1 120 [-2 … 2]").
+export const LABEL_GAP = 4;
+
+// Does screen box [x0, y0, x1, y1] come within `gap` px of any box already shown?
+export function clashes(box, shown, gap = LABEL_GAP) {
+  return shown.some((o) => box[0] < o[2] + gap && o[0] < box[2] + gap && box[1] < o[3] + gap && o[1] < box[3] + gap);
+}
+
 // Style writes only when something changed: each one invalidates style for the overlay.
 function show(item, on) {
   if (item.on === on) return;
@@ -28,7 +37,7 @@ export function createLabels(overlay) {
     el.style.cssText = "position:absolute;left:0;top:0;white-space:nowrap;transform:translate(-50%,-100%);"
       // a plain dark pill, not a blurred text-shadow: the overlay repaints on every camera move
       // (no will-change either: 30 compositor layers cost more than they save in software)
-      + "background:rgba(20,22,27,.6);padding:0 3px;border-radius:3px;";
+      + "background:rgba(20,22,27,.82);padding:0 3px;border-radius:3px;";
     overlay.append(el);
     return { el, at };
   }
@@ -94,7 +103,7 @@ export function createLabels(overlay) {
         const x0 = item.p.x - item.w / 2;
         const y0 = item.below ? item.p.y : item.p.y - item.h;
         const box = [x0, y0, x0 + item.w, y0 + item.h];
-        const clash = shown.some((o) => box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]);
+        const clash = clashes(box, shown);
         show(item, !clash);
         if (clash) continue;
         shown.push(box);
