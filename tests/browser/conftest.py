@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.helpers import assert_no_errors, new_page
+
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "screenshots"   # gitignored
@@ -56,22 +58,15 @@ def open_page(browser, server_url):
     pages = []
 
     def _open(path: str = "/", touch: bool = False, viewport=(1280, 720)):
-        ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
-                                  has_touch=touch, device_scale_factor=1)
+        ctx, page = new_page(browser, server_url + path, touch, viewport)
         contexts.append(ctx)
-        page = ctx.new_page()
-        page.errors = []
-        page.on("console", lambda m: m.type == "error" and page.errors.append(f"console: {m.text}"))
-        page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
-        page.goto(server_url + path)
         pages.append(page)
         return page
 
     yield _open
-    errors = [e for p in pages for e in p.errors]
     for ctx in contexts:
         ctx.close()
-    assert not errors, "the page logged errors:\n" + "\n".join(errors)
+    assert_no_errors(pages)
 
 
 def ready(page, timeout=10_000):

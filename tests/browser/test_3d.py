@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.browser.conftest import SHOTS, ready, settled
+from tests.browser.helpers import strongest_unit
 
 CANVAS = "canvas.view3d-canvas"
 VIEW = f"document.querySelector('{CANVAS}')?.view3d"
@@ -52,15 +53,6 @@ def canvas_point(page, layer, unit):
     p = page.evaluate(f"([l, u]) => {VIEW}.screenOf(l, u)", [layer, unit])
     assert p is not None, f"{layer} {unit} is not on screen"
     return box["x"] + p["x"], box["y"] + p["y"]
-
-
-def strongest_unit(page, layer):
-    return page.evaluate("""(name) => {
-        const l = window.convscope.store.get().trace.byName.get(name);
-        let best = 0;
-        for (let i = 1; i < l.values.length; i++) if (l.values[i] > l.values[best]) best = i;
-        const u = []; for (let a = l.shape.length - 1; a >= 0; a--) { u.unshift(best % l.shape[a]); best = Math.floor(best / l.shape[a]); }
-        return u; }""", layer)
 
 
 def strongest_visible_unit(page, layer):

@@ -35,13 +35,19 @@ def cell_colours(page, canvas_id, shape):
     return np.asarray(rgba, dtype=int).reshape(shape[0], shape[1], 4)[..., :3]
 
 
-def test_edge_kernel_stride_2_padding_1(open_page, server_url):
+def open_lab_on_a_seven(open_page):
+    """A drawn 7 in the Lab tab with the 8-neighbour edge kernel chosen."""
     page = open_page("/", viewport=(1280, 1000))
     ready(page)
     draw_seven(page)
     page.click("#tab-lab")
     page.wait_for_selector("#view-lab[data-ready]")
     page.select_option("#lab-kernel", "classic:edge_all")
+    return page
+
+
+def test_edge_kernel_stride_2_padding_1(open_page, server_url):
+    page = open_lab_on_a_seven(open_page)
     page.select_option("#lab-stride", "2")
     page.select_option("#lab-padding", "1")
     page.wait_for_function("() => document.getElementById('lab-formula').dataset.output === '16x16'"
@@ -143,12 +149,7 @@ def test_why_400_to_120_under_the_network_view(open_page, server_url):
 
 def test_the_activation_choice_changes_the_map_that_is_pooled(open_page, server_url):
     """ReLU paints no negative (blue) cell after the activation; tanh keeps the negatives."""
-    page = open_page("/", viewport=(1280, 1000))
-    ready(page)
-    draw_seven(page)
-    page.click("#tab-lab")
-    page.wait_for_selector("#view-lab[data-ready]")
-    page.select_option("#lab-kernel", "classic:edge_all")
+    page = open_lab_on_a_seven(open_page)
     page.wait_for_function("() => document.getElementById('lab-cap-relu').textContent.startsWith('after ReLU 30×30')")
     relu = cell_colours(page, "lab-relu", (30, 30))
     assert not (relu[..., 2] > relu[..., 0] + 40).any(), "ReLU leaves no negative cell"

@@ -7,9 +7,6 @@ history into a temporary folder, served by its own uvicorn, so the tab is never 
 """
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -17,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.browser.conftest import ROOT, SHOTS, ready, settled
+from tests.browser.helpers import assert_no_errors, new_page, serve
 from tests.browser.test_page import draw_mouse, one_stroke
 
 SHIPPED = ROOT / "models" / "lenet-mnist.npz"
@@ -48,38 +46,20 @@ def learn_url(request, settings, tmp_path_factory):
     if SHIPPED.is_file() and SHIPPED.with_name("lenet-mnist.history.npz").is_file():
         yield request.getfixturevalue("server_url")
         return
-    import uvicorn
-
     from app.main import create_app
     model = tiny_models(tmp_path_factory.mktemp("learn-models"))
     app = create_app(replace(settings, model_path=model, extra_models=()))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(5)
-    sock.close()
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture
 def learn_page(browser, learn_url):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-    page = ctx.new_page()
-    errors = []
-    page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
-    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    page.goto(learn_url + "/")
+    ctx, page = new_page(browser, learn_url + "/", viewport=(1280, 900))
     ready(page)
     yield page
     ctx.close()
-    assert not errors, "the page logged errors:\n" + "\n".join(errors)
+    assert_no_errors([page])
 
 
 def shown_after(page, steps: int) -> dict:

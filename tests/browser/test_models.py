@@ -7,9 +7,6 @@ stand-ins saved under the shipped names, as in tests/api/test_models.py).
 """
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ from engine.data import FASHION_MNIST_CLASSES
 from engine.spec import LECUN_C3_CONNECTIONS
 from tests.api.test_models import _model_files
 from tests.browser.conftest import SHOTS, settled
+from tests.browser.helpers import assert_no_errors, new_page, serve
 from tests.browser.test_page import hover_unit, overlay_lit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,25 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory):
     """(base URL, model files) of a uvicorn serving the three models, on a free port."""
-    import uvicorn
     from app.config import Settings
     from app.main import create_app
     files = _model_files(tmp_path_factory)
     app = create_app(Settings(model_path=files["lenet-mnist"],
                               extra_models=(files["lenet-harley"], files["lenet-fashion"])))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start within 10 s"
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", files
-    server.should_exit = True
-    thread.join(5)
-    sock.close()
+    with serve(app) as url:
+        yield url, files
 
 
 @pytest.fixture
@@ -53,24 +39,18 @@ def open_zoo(browser, zoo):
     contexts, pages = [], []
 
     def _open(path="/"):
-        ctx = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+        ctx, page = new_page(browser, url + path)
         contexts.append(ctx)
-        page = ctx.new_page()
-        page.errors = []
-        page.on("console", lambda m: m.type == "error" and page.errors.append(f"console: {m.text}"))
-        page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
-        page.goto(url + path)
+        pages.append(page)
         page.wait_for_function("() => window.convscope && window.convscope.store.get().trace"
                                " && window.convscope.store.get().model?.modelId")
         settled(page)
-        pages.append(page)
         return page
 
     yield _open
-    errors = [e for p in pages for e in p.errors]
     for ctx in contexts:
         ctx.close()
-    assert not errors, "the page logged errors:\n" + "\n".join(errors)
+    assert_no_errors(pages)
 
 
 def switch(page, model_id):

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import SHOTS, ready, settled
+from tests.browser.helpers import strongest_unit
 
 PAD = 280   # the pad canvas's own resolution; strokes are given in these pixels
 
@@ -68,16 +69,6 @@ def hover_unit(page, layer, unit):
     net = page.locator("#net").bounding_box()
     page.mouse.move(net["x"] + box["x"] + box["w"] / 2, net["y"] + box["y"] + box["h"] / 2)
     return box
-
-
-def strongest_unit(page, layer):
-    """The unit of `layer` with the largest value in the trace on screen (a busy one to explain)."""
-    return page.evaluate("""(name) => {
-        const l = window.convscope.store.get().trace.byName.get(name);
-        let best = 0;
-        for (let i = 1; i < l.values.length; i++) if (l.values[i] > l.values[best]) best = i;
-        const u = []; for (let a = l.shape.length - 1; a >= 0; a--) { u.unshift(best % l.shape[a]); best = Math.floor(best / l.shape[a]); }
-        return u; }""", layer)
 
 
 def overlay_lit(page, rects):
