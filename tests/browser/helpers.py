@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -18,8 +17,9 @@ from contextlib import contextmanager
 @contextmanager
 def serve(app):
     import uvicorn
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+
+    from app.server import bind   # a TCP_NODELAY socket, as `convscope serve` makes
+    sock = bind("127.0.0.1", 0)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

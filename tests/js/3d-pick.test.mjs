@@ -6,23 +6,10 @@ import { pickUnit, rayFromCamera, windowLines } from "../../static/js/3d/pick.js
 import { sourceWindow as tensorWindow, unravel, windowUnits } from "../../static/js/tensor.js";
 import { eyeOf, presets, viewProjection } from "../../static/js/3d/camera.js";
 import { invert, normalize, project, sub, transform4 } from "../../static/js/3d/math.js";
+import { STAGES } from "./reference_stages.mjs";
 
-const LAYERS = [
-  { name: "input", kind: "input", shape: [1, 32, 32] },
-  { name: "conv1", kind: "conv", shape: [6, 28, 28], kernel: 5, stride: 1, padding: 0 },
-  { name: "relu1", kind: "activation", shape: [6, 28, 28] },
-  { name: "pool1", kind: "pool", shape: [6, 14, 14], window: 2, stride: 2 },
-  { name: "conv2", kind: "conv", shape: [16, 10, 10], kernel: 5, stride: 1, padding: 0 },
-  { name: "relu2", kind: "activation", shape: [16, 10, 10] },
-  { name: "pool2", kind: "pool", shape: [16, 5, 5], window: 2, stride: 2 },
-  { name: "flatten", kind: "flatten", shape: [400] },
-  { name: "fc1", kind: "dense", shape: [120] },
-  { name: "relu3", kind: "activation", shape: [120] },
-  { name: "fc2", kind: "dense", shape: [84] },
-  { name: "relu4", kind: "activation", shape: [84] },
-  { name: "fc3", kind: "dense", shape: [10] },
-  { name: "softmax", kind: "softmax", shape: [10] },
-];
+// The reference net's record (shapes as /api/model reports them), shared by the JS tests.
+const LAYERS = STAGES;
 const W = 800;
 const H = 500;
 
