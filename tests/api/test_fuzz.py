@@ -34,7 +34,7 @@ bodies = st.fixed_dictionaries({}, optional={
     "preprocess": st.one_of(st.booleans(), json_values), "layer": layers, "unit": units,
     "extra": json_values})
 
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -57,7 +57,7 @@ def test_raw_bytes_never_500(client, raw, path):
     check(client.post(path, content=raw, headers={"content-type": "application/json"}))
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
 @given(digit=st.one_of(st.integers(-5, 15), st.text(max_size=5)),
        index=st.one_of(st.integers(-5, 25), st.text(max_size=5)))
 def test_samples_queries_never_500(client, digit, index):
