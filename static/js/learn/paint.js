@@ -84,15 +84,33 @@ export function paintHeatmap(canvas, values, rows, cols, scale, width) {
 
 // Probabilities as bars: `series` [{values, color, label}] drawn side by side per class, and the
 // target vector as an outline. Classes along x.
+// Class names under the bars: level when every one fits its slot, else slanted so long names
+// (Fashion-MNIST's "T-shirt/top", "Ankle boot") do not run into each other. Pure, for tests:
+// widths are the names' text widths in px; returns {angle (radians, 0 = level), foot (px)}.
+export const SLANT = -Math.PI / 5;
+// `left`: px kept free on the left so the first slanted names are not cut by the canvas edge
+// (the bars then share width − left).
+export function barLabelLayout(widths, width, { line = 12, maxFoot = 60 } = {}) {
+  const n = Math.max(1, widths.length);
+  const widest = Math.max(0, ...widths);
+  if (widest <= width / n - 2) return { angle: 0, foot: line + 4, left: 0, slot: width / n };
+  let left = 0;
+  for (let i = 0; i < 3; i++) {   // the margin narrows the slots, which moves the names: settle it
+    const slot = (width - left) / n;
+    left = Math.max(0, ...widths.map((w, k) => Math.ceil(w * Math.cos(SLANT) - (k + 0.5) * slot + 4)));
+  }
+  return { angle: SLANT, foot: Math.min(maxFoot, Math.ceil(widest * Math.sin(-SLANT) + line * Math.cos(SLANT)) + 4),
+           left, slot: (width - left) / n };
+}
+
 export function paintBars(canvas, classes, series, target, { width = 320, height = 120 } = {}) {
   const ctx = sized(canvas, width, height);
-  const foot = 16;
-  const slot = width / classes.length;
-  const bw = (slot - 6) / series.length;
   ctx.font = "11px system-ui, sans-serif";
-  ctx.textAlign = "center";
+  const { angle, foot, left, slot } = barLabelLayout(classes.map((c) => ctx.measureText(c).width), width);
+  const bw = (slot - 6) / series.length;
+  ctx.textAlign = angle ? "right" : "center";
   classes.forEach((label, k) => {
-    const x0 = k * slot + 3;
+    const x0 = left + k * slot + 3;
     const h = height - foot;
     if (target && target[k] > 0) {
       ctx.strokeStyle = "#222";
@@ -106,7 +124,12 @@ export function paintBars(canvas, classes, series, target, { width = 320, height
       ctx.fillRect(x0 + j * bw, h - v * h, bw - 1, v * h);
     });
     ctx.fillStyle = "#222";
-    ctx.fillText(label, x0 + (slot - 6) / 2, height - 4);
+    if (!angle) { ctx.fillText(label, x0 + (slot - 6) / 2, height - 4); return; }
+    ctx.save();   // slanted: the name ends just under its bar
+    ctx.translate(x0 + (slot - 6) / 2 + 4, h + 10);
+    ctx.rotate(angle);
+    ctx.fillText(label, 0, 0);
+    ctx.restore();
   });
 }
 

@@ -23,7 +23,7 @@ function template() {
   <div class="learn">
     <section class="learn-step" aria-label="One step of gradient descent on your drawing">
       <h2>One step of backpropagation on your drawing</h2>
-      <p class="learn-hint">Draw on the left, then pick what your digit <em>should</em> be. The server computes the loss, its gradient with respect to every stage and every weight, and takes gradient-descent steps on a <strong>copy</strong> of the network: the served model never changes. Steps on one digit teach only that digit (a few large steps can make the copy forget others): real training averages the gradient over many digits, in small steps.</p>
+      <p class="learn-hint">Draw on the left, then pick what your drawing <em>should</em> be. The server computes the loss, its gradient with respect to every stage and every weight, and takes gradient-descent steps on a <strong>copy</strong> of the network: the served model never changes. Steps on one digit teach only that digit (a few large steps can make the copy forget others): real training averages the gradient over many digits, in small steps.</p>
       <div class="learn-controls">
         <figure class="learn-input"><canvas id="learn-input" aria-label="Your drawing as the network sees it"></canvas><figcaption>your drawing</figcaption></figure>
         <fieldset class="learn-targets" id="learn-targets"><legend>Target class</legend></fieldset>
