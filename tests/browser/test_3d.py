@@ -357,3 +357,26 @@ def test_the_panel_hint_names_each_views_own_keys(open_page):
     page.mouse.move(2, 2)
     hint3d = page.wait_for_selector("#explain-3d .hint").inner_text()
     assert "arrow keys turn the camera" in hint3d and "arrow keys move" not in hint3d
+
+
+def test_labels_do_not_touch_and_class_names_show_all_or_none(open_page):
+    """At 1280×720 the overview is crowded: no two visible labels may overlap or touch, a plane
+    shows all its class names or none, and the legend names the column as 2D does."""
+    page = open_page()
+    open_3d(page, digit=3)
+    for view in ("Overview", "Front", "Side"):
+        page.click(f"button:text-is('{view}')")
+        wait_frames(page, 30)   # past the camera's glide
+        boxes = page.eval_on_selector_all(".view3d-label, .view3d-class", """ls => ls
+            .filter(l => l.style.display !== 'none')
+            .map(l => { const r = l.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, l.className, l.textContent]; })""")
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                apart = a[2] + 2 <= b[0] or b[2] + 2 <= a[0] or a[3] + 2 <= b[1] or b[3] + 2 <= a[1]
+                assert apart, f"{view}: '{a[5]}' and '{b[5]}' overlap or touch"
+        classes = [b[5] for b in boxes if b[4] == "view3d-class"]
+        assert len(classes) % 10 == 0, f"{view}: class names shown {classes}: all ten of a plane or none"
+    page.mouse.move(2, 2)
+    page.wait_for_function("() => window.convscope.store.get().hover === null")
+    legend = page.text_content("#view-3d .legend")
+    assert "conv1 + relu" in legend, legend

@@ -59,6 +59,7 @@ export function createLabels(overlay) {
           const it = make(text, "view3d-class", [x, y, plane.z]);
           it.el.style.transform = "translate(-50%,0)";
           it.below = true;
+          it.group = plane.name;
           items.push(it);
         });
       }
@@ -82,6 +83,7 @@ export function createLabels(overlay) {
     // overlap a nearer one is hidden, so the far end of the stack does not become a smear.
     place(viewProj, width, height) {
       const shown = [];
+      const crowded = new Set();   // planes whose class names do not all fit
       const t = tipAt && project(viewProj, tipAt, width, height);
       tip.style.display = t && t.depth < 1 ? "" : "none";
       if (t) {
@@ -105,12 +107,17 @@ export function createLabels(overlay) {
         const box = [x0, y0, x0 + item.w, y0 + item.h];
         const clash = clashes(box, shown);
         show(item, !clash);
-        if (clash) continue;
+        if (clash) {
+          if (item.group) crowded.add(item.group);
+          continue;
+        }
         shown.push(box);
         const shift = item.below ? "translate(-50%,0)" : "translate(-50%,-100%)";
         const transform = `translate(${item.p.x.toFixed(0)}px,${item.p.y.toFixed(0)}px) ${shift}`;
         if (transform !== item.transform) item.el.style.transform = item.transform = transform;
       }
+      // A plane's class names all or none: a lone "9" under ten rows reads as a mistake.
+      if (crowded.size) for (const item of items) if (crowded.has(item.group)) show(item, false);
     },
   };
 }

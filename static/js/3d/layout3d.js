@@ -45,7 +45,7 @@ export function layout3D(layers, { foldActivations = true, classes = null } = {}
 function makePlane(column, z, start, classes) {
   const { shape } = column;
   const base = { name: column.primary, shown: column.shown, stages: column.stages, kind: column.kind,
-    label: column.label, shape, z, start };
+    label: column.label, sublabel: column.sublabel, shape, z, start };
   if (shape.length === 3) {
     const [C, H, W] = shape;
     const cols = C <= MAX_SINGLE_ROW_MAPS ? C : Math.ceil(C / Math.floor(Math.sqrt(C)));

@@ -45,8 +45,9 @@ export function mount(el, { store }) {
     renderPanel(panel, s, view.panelView(), HINTS["3d"]);
     const f = focusUnit(s);
     const plane = f ? view.planeOf(f.layer) : null;
-    const shown = plane ? plane.shown : view.planeOf("conv1")?.shown ?? "conv1";
-    renderLegend(legend, view.scaleOf(shown), shown);
+    const p = plane ?? view.planeOf("conv1");
+    // named as the 2D legend names the column: "conv1 + relu" when the activation is folded in
+    renderLegend(legend, view.scaleOf(p?.shown ?? "conv1"), p ? `${p.label} ${p.sublabel ?? ""}`.trim() : "conv1");
   }
   const off = store.subscribe(renderInfo, ["hover", "pinned", "explanation", "trace", "foldActivations"]);
 
