@@ -364,7 +364,12 @@ def test_labels_do_not_touch_and_class_names_show_all_or_none(open_page):
     shows all its class names or none, and the legend names the column as 2D does."""
     page = open_page()
     open_3d(page, digit=3)
-    for view in ("Overview", "Front", "Side"):
+    small = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.view3d-label')).fontSize)")
+    for projector, view in ((False, "Overview"), (False, "Front"), (False, "Side"), (True, "Overview")):
+        if projector:
+            page.check("#projector")
+            big = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.view3d-label')).fontSize)")
+            assert big > small, "Projector makes the 3D labels bigger too"
         page.click(f"button:text-is('{view}')")
         wait_frames(page, 30)   # past the camera's glide
         boxes = page.eval_on_selector_all(".view3d-label, .view3d-class", """ls => ls

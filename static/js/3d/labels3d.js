@@ -23,6 +23,7 @@ function show(item, on) {
 
 export function createLabels(overlay) {
   let items = []; // {el, at: [x, y, z], plane?}
+  let projector = false;
   // The focused unit's name and value, next to it: the eye is on the canvas, not the panel.
   const tip = document.createElement("div");
   tip.className = "view3d-tip";
@@ -82,6 +83,9 @@ export function createLabels(overlay) {
     // Move every label to its anchor's screen position. Nearer labels win: one that would
     // overlap a nearer one is hidden, so the far end of the stack does not become a smear.
     place(viewProj, width, height) {
+      // Projector mode changes the font: measure every label again.
+      const big = document.body.classList.contains("projector");
+      if (big !== projector) { projector = big; for (const item of items) item.w = 0; }
       const shown = [];
       const crowded = new Set();   // planes whose class names do not all fit
       const t = tipAt && project(viewProj, tipAt, width, height);

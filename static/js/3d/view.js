@@ -49,7 +49,10 @@ export function mount(el, { store }) {
     // named as the 2D legend names the column: "conv1 + relu" when the activation is folded in
     renderLegend(legend, view.scaleOf(p?.shown ?? "conv1"), p ? `${p.label} ${p.sublabel ?? ""}`.trim() : "conv1");
   }
-  const off = store.subscribe(renderInfo, ["hover", "pinned", "explanation", "trace", "foldActivations"]);
+  const offs = [
+    store.subscribe(renderInfo, ["hover", "pinned", "explanation", "trace", "foldActivations"]),
+    store.subscribe(() => { if (visible) view.redraw?.(); }, ["projector"]),   // labels re-measure
+  ];
 
   return {
     show() {
@@ -72,7 +75,7 @@ export function mount(el, { store }) {
       }
     },
     destroy() {
-      off();
+      for (const off of offs) off();
       view.destroy();
     },
     view,

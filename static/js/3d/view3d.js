@@ -306,7 +306,7 @@ function buildDom(el) {
   const overlay = document.createElement("div");
   overlay.className = "view3d-labels";
   overlay.setAttribute("aria-hidden", "true");
-  overlay.style.cssText = "position:absolute;inset:0;pointer-events:none;overflow:hidden;font:12px system-ui,sans-serif;color:#e8eaef;";
+  overlay.style.cssText = "position:absolute;inset:0;pointer-events:none;overflow:hidden;font:calc(var(--font, 13px) - 1px) system-ui,sans-serif;color:#e8eaef;";   // grows with Projector
   stage.append(canvas, overlay);
   el.append(toolbar, stage);
   return { toolbar, stage, canvas, overlay };
