@@ -19,7 +19,7 @@ const options = (xs, label = String) => xs.map((x) => `<option value="${x}">${la
 function template() {
   return `
   <div class="lab">
-    <p class="lab-hint">Your drawing from the Network tab, convolved with one kernel. Every number here is computed by the server's engine.</p>
+    <p class="lab-hint">Your drawing from the Network tab, convolved with one kernel. Every number here is computed by the server's engine. Colours: the input runs black (0) to white (1); the other maps are blue below 0, white at 0, orange above 0.</p>
     <div class="lab-controls" role="group" aria-label="Convolution settings">
       <label>Map <select id="lab-source"><option value="input">network input (32×32)</option><option value="centred">centred digit (28×28)</option></select></label>
       <label>Kernel <select id="lab-kernel" aria-label="Kernel"></select></label>
