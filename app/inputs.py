@@ -99,15 +99,16 @@ def flatten_to_ink(img: Image.Image) -> np.ndarray:
     """
     has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
     if has_alpha:
-        rgba = img.convert("RGBA")
-        gray, alpha = rgba.convert("L"), rgba.getchannel("A")
+        rgba = img if img.mode == "RGBA" else img.convert("RGBA")
+        alpha = rgba.getchannel("A")
         if alpha.getextrema()[0] < 255:
+            gray = rgba.convert("L")
             ink = ImageChops.multiply(gray, alpha)              # gray × alpha / 255
-            covered = np.asarray(alpha, dtype=np.uint8).sum(dtype=np.int64)
+            covered = _total(alpha)
             # Alpha-weighted mean brightness Σ(gray·a)/Σa below half: dark ink on transparency.
-            if covered and 2 * np.asarray(ink).sum(dtype=np.int64) < covered:
+            if covered and 2 * _total(ink) < covered:
                 ink = ImageChops.multiply(ImageChops.invert(gray), alpha)
-            return np.asarray(ink, dtype=np.uint8)
+            return np.asarray(ink)
     else:
         gray = img.convert("L")
     gray = np.asarray(gray, dtype=np.uint8)
@@ -115,3 +116,11 @@ def flatten_to_ink(img: Image.Image) -> np.ndarray:
     if np.count_nonzero(border >= 128) * 2 > border.size:   # mostly light border: paper
         return 255 - gray
     return gray
+
+
+_LEVELS = np.arange(256)
+
+
+def _total(band: Image.Image) -> int:
+    """Sum of an 8-bit band's pixels from its histogram: no copy of the pixels."""
+    return int(_LEVELS @ np.asarray(band.histogram()))
