@@ -245,7 +245,7 @@ export function mount(el, { store, api }) {
       const values = denseGradient(p);
       const fig = box.children[i];
       paintHeatmap(fig.querySelector("canvas"), values, units, inputs, signedScale(values), Math.min(400, Math.max(200, inputs)));
-      fig.querySelector("figcaption").textContent = `${name}: ${units} × ${inputs}${p.outer ? " — for one digit it is (d loss/d output) ⊗ (input): every row is the input, scaled" : ""}`;
+      fig.querySelector("figcaption").textContent = `${name}: ${units} × ${inputs}${p.outer ? " — for one image it is (d loss/d output) ⊗ (input): every row is the input, scaled" : ""}`;
     });
   }
 
