@@ -5,9 +5,6 @@ temporary file, so the API tests never depend on training having run.
 """
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -56,17 +53,6 @@ def client(app):
 @pytest.fixture(scope="session")
 def live_server(app):
     """The app under a real uvicorn in a thread, on a free port: yields its base URL."""
-    import uvicorn
-    from app.server import bind   # a TCP_NODELAY socket, as `convscope serve` makes
-    sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start within 10 s"
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(5)
-    sock.close()
+    from tests.serving import serve   # one copy, shared with the browser tests' own servers
+    with serve(app) as url:
+        yield url

@@ -1,6 +1,6 @@
 """Helpers shared by the browser tests (one copy each, instead of one per test file).
 
-- `serve(app)`: the app under a real uvicorn on 127.0.0.1, a free port, in a thread; a context
+- `serve(app)` (from tests/serving.py): the app under a real uvicorn on a free port; a context
   manager yielding the base URL (test_models' three-model server, test_learn's tiny model).
 - `new_page(browser, url, touch=False, viewport=(1280, 720))`: a fresh context and page with
   every console error and page error collected in `page.errors`; returns (context, page).
@@ -9,30 +9,7 @@
 """
 from __future__ import annotations
 
-import threading
-import time
-from contextlib import contextmanager
-
-
-@contextmanager
-def serve(app):
-    import uvicorn
-
-    from app.server import bind   # a TCP_NODELAY socket, as `convscope serve` makes
-    sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start within 10 s"
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
+from tests.serving import serve  # noqa: F401  (re-exported: the browser tests' own servers)
 
 
 def new_page(browser, url: str, touch: bool = False, viewport=(1280, 720)):

@@ -35,14 +35,14 @@ def cell_colours(page, canvas_id, shape):
     return np.asarray(rgba, dtype=int).reshape(shape[0], shape[1], 4)[..., :3]
 
 
-def open_lab_on_a_seven(open_page):
-    """A drawn 7 in the Lab tab with the 8-neighbour edge kernel chosen."""
+def open_lab_on_a_seven(open_page, kernel="edge_all"):
+    """A drawn 7 in the Lab tab with a classic kernel chosen (the 8-neighbour edge by default)."""
     page = open_page("/", viewport=(1280, 1000))
     ready(page)
     draw_seven(page)
     page.click("#tab-lab")
     page.wait_for_selector("#view-lab[data-ready]")
-    page.select_option("#lab-kernel", "classic:edge_all")
+    page.select_option("#lab-kernel", f"classic:{kernel}")
     return page
 
 
@@ -108,12 +108,7 @@ def test_edge_kernel_stride_2_padding_1(open_page, server_url):
 
 
 def test_typing_a_cell_makes_a_custom_kernel(open_page):
-    page = open_page("/", viewport=(1280, 1000))
-    ready(page)
-    draw_seven(page)
-    page.click("#tab-lab")
-    page.wait_for_selector("#view-lab[data-ready]")
-    page.select_option("#lab-kernel", "classic:identity")
+    page = open_lab_on_a_seven(open_page, "identity")
     page.wait_for_function("() => document.getElementById('lab-kernel-note').textContent.startsWith('Identity')")
     cell = page.locator(".lab-cell").nth(4)
     cell.fill("1/2")
