@@ -60,6 +60,22 @@ export function lut(scale) {
 // The LUT entry for a value (nearest of the 256 steps).
 export const lutIndex = (scale, v) => Math.round(scale.position(v) * (LUT_SIZE - 1));
 
+// Paint `values` into RGBA bytes `data` (an ImageData's) through the scale's lookup table: the
+// one hot loop every map painter shares (2D network sheets, Learn tiles). Linear in the value
+// with the index clamped, which is lutIndex for both scale kinds without a call per value.
+export function fillRGBA(data, values, scale, table = lut(scale)) {
+  const [lo, hi] = scale.domain;
+  const k = (LUT_SIZE - 1) / (hi - lo || 1);
+  for (let i = 0; i < values.length; i++) {
+    let j = Math.round((values[i] - lo) * k);
+    j = j < 0 ? 0 : j > LUT_SIZE - 1 ? LUT_SIZE - 1 : j;
+    data[i * 4] = table[j * 4];
+    data[i * 4 + 1] = table[j * 4 + 1];
+    data[i * 4 + 2] = table[j * 4 + 2];
+    data[i * 4 + 3] = 255;
+  }
+}
+
 // Round a positive magnitude up to 1, 2 or 5 × 10^k, so a stage's scale moves in visible steps
 // rather than jittering with every stroke while drawing.
 export function niceCeil(x) {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { diverging, sequential, lut, lutIndex, niceCeil, scaleForStage, legendTicks, NEGATIVE, ZERO, POSITIVE, LUT_SIZE } from "../../static/js/color.js";
+import { diverging, sequential, lut, lutIndex, fillRGBA, niceCeil, scaleForStage, legendTicks, NEGATIVE, ZERO, POSITIVE, LUT_SIZE } from "../../static/js/color.js";
 
 test("diverging scale: blue at -max, near-white at 0, orange at +max, clamped beyond", () => {
   const s = diverging(2);
@@ -56,4 +56,18 @@ test("stage scales are symmetric, nice and shared; input and softmax stay [0,1]"
   assert.deepEqual(scaleForStage("input", 0, 0.2).domain, [0, 1]);
   assert.deepEqual(legendTicks(diverging(5)), [-5, 0, 5]);
   assert.deepEqual(legendTicks(sequential()), [0, 0.5, 1]);
+});
+
+test("fillRGBA paints every value with its nearest LUT entry, clamping outside the domain", () => {
+  for (const scale of [diverging(2.5), sequential(0, 1)]) {
+    const table = lut(scale);
+    const [lo, hi] = scale.domain;
+    const values = Float32Array.from([lo - 3, lo, -0.7, 0, 0.3, 0.999, hi, hi + 10, 1e-7, (lo + hi) / 2]);
+    const data = new Uint8ClampedArray(values.length * 4).fill(7);
+    fillRGBA(data, values, scale, table);
+    values.forEach((v, i) => {
+      const j = lutIndex(scale, Math.min(hi, Math.max(lo, v)));
+      assert.deepEqual([...data.subarray(i * 4, i * 4 + 4)], [...table.subarray(j * 4, j * 4 + 3), 255], `${scale.kind} ${v}`);
+    });
+  }
 });

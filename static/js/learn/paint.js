@@ -2,7 +2,7 @@
 // Touches canvases only; values and positions come from the caller (learn/model.js, the API).
 // Maps are one small ImageData drawn scaled with smoothing off (one drawImage per image).
 
-import { diverging, sequential, lut, LUT_SIZE, cssColor, NEGATIVE, POSITIVE } from "../color.js";
+import { diverging, sequential, lut, fillRGBA, cssColor, NEGATIVE, POSITIVE } from "../color.js";
 import { maxAbs, curvePoints, cursorX } from "./model.js";
 
 const scratch = new Map();   // "w×h" -> {canvas, image}: reused, so repaints allocate nothing
@@ -20,28 +20,13 @@ function smallImage(w, h) {
   return s;
 }
 
-// Fill `image` rows from `values` (h×w, row-major) through a scale's lookup table.
-function fill(image, values, scale, table = lut(scale)) {
-  const [lo, hi] = scale.domain;
-  const k = (LUT_SIZE - 1) / (hi - lo || 1);
-  const d = image.data;
-  for (let i = 0; i < values.length; i++) {
-    let j = Math.round((values[i] - lo) * k);
-    j = j < 0 ? 0 : j > LUT_SIZE - 1 ? LUT_SIZE - 1 : j;
-    d[i * 4] = table[j * 4];
-    d[i * 4 + 1] = table[j * 4 + 1];
-    d[i * 4 + 2] = table[j * 4 + 2];
-    d[i * 4 + 3] = 255;
-  }
-}
-
 export const signedScale = (values, max = maxAbs(values)) => diverging(max > 0 ? max : 1);
 export const greyScale = () => sequential(0, 1);
 
 // Draw one h×w map at (x, y) on ctx, `cell` px per value.
 export function drawMap(ctx, values, h, w, scale, x, y, cell, table) {
   const s = smallImage(w, h);
-  fill(s.image, values, scale, table);
+  fillRGBA(s.image.data, values, scale, table ?? lut(scale));
   s.canvas.getContext("2d").putImageData(s.image, 0, 0);
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(s.canvas, x, y, w * cell, h * cell);

@@ -9,7 +9,7 @@
 // Writes `hover` and `pinned` into the store; reads trace, model, foldActivations.
 
 import { displayColumns, stageIndex, layoutNetwork, unitRect, mapRect, windowRects, hitTest, neighbour, nearestUnit } from "../layout.js";
-import { scaleForStage, lut, LUT_SIZE, cssColor } from "../color.js";
+import { scaleForStage, lut, fillRGBA, LUT_SIZE, cssColor } from "../color.js";
 import { extent, size, sourceWindow } from "../tensor.js";
 import { sameUnit, focusUnit } from "../state.js";
 import { paintOverlay, windowInColumn } from "./overlay.js";
@@ -65,19 +65,7 @@ export function createNetworkView({ canvas, overlay }, store) {
       sheet.image = new ImageData(W, C * H);
       sheets.set(col.key, sheet);
     }
-    const table = lut(scale);
-    const data = sheet.image.data;
-    const vals = layer.values;
-    const [lo, hi] = scale.domain;
-    const k = (LUT_SIZE - 1) / (hi - lo);
-    for (let i = 0; i < vals.length; i++) {
-      let j = Math.round((vals[i] - lo) * k);
-      j = j < 0 ? 0 : j > LUT_SIZE - 1 ? LUT_SIZE - 1 : j;
-      data[i * 4] = table[j * 4];
-      data[i * 4 + 1] = table[j * 4 + 1];
-      data[i * 4 + 2] = table[j * 4 + 2];
-      data[i * 4 + 3] = 255;
-    }
+    fillRGBA(sheet.image.data, layer.values, scale, lut(scale));
     sheet.getContext("2d").putImageData(sheet.image, 0, 0);
     for (let c = 0; c < C; c++) {
       const r = mapRect(col, c);
