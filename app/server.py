@@ -27,7 +27,8 @@ def add_serve_command(subparsers) -> None:
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL,
                    help="model .npz written by `convscope train` (default: the shipped "
                         "models/lenet-mnist.npz)")
-    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="uvicorn worker processes (default 1; with --classroom, one per CPU)")
     p.add_argument("--classroom", action="store_true",
                    help="bind all interfaces and print the address students on this network open")
     p.set_defaults(run=run_serve)
@@ -96,6 +97,10 @@ def run_serve(args) -> int:
     from engine.errors import EngineError
 
     host = args.host or ("0.0.0.0" if args.classroom else "127.0.0.1")
+    if args.workers is None:
+        # A class is ~10 forwards a second per student at ~3-4 ms of CPU each (bench/api.py):
+        # more than one core from ~25 students on, so classroom mode uses every core.
+        args.workers = (os.cpu_count() or 1) if args.classroom else 1
     if args.workers < 1:
         return _fail(f"--workers must be 1 or more, got {args.workers}", 2)
     if not 0 <= args.port <= 65535:
