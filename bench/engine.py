@@ -22,6 +22,9 @@ def parse_args(argv=None):
     args.add_argument("--threads", type=int, default=2,
                       help="BLAS threads for NumPy and PyTorch alike (default 2, the core "
                            "count); on a loaded machine 1 is often faster for both")
+    args.add_argument("--whole", action="store_true",
+                      help="run every batch whole on one core (no split across both cores, "
+                           "engine.parallel): the before/after comparison")
     return args.parse_args(argv)
 
 
@@ -34,6 +37,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from engine import network as _network  # noqa: E402
 from engine.network import build_reference  # noqa: E402
 from engine.ops import conv2d, conv2d_naive  # noqa: E402
 
@@ -131,10 +135,12 @@ def torch_epoch(model, x, y, batch=64, lr=0.05, momentum=0.9):
 
 def main() -> None:
     opts = OPTS
+    if opts.whole:
+        _network.parallel.default_split = lambda: None     # every net built below runs whole
     reps = 5 if opts.quick else 30
     print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, "
           f"{os.cpu_count()} cores, BLAS threads {opts.threads}, load average "
-          f"{os.getloadavg()[0]:.2f} (shared machine: figures are noisy; 'best' is the least "
+          f"{os.getloadavg()[0]:.2f}, batches {'whole' if opts.whole else 'split over 2 threads'} (shared machine: figures are noisy; 'best' is the least "
           f"disturbed run)")
     print("per call; ratio = ours / torch. With --threads 1, CPU time is the fair figure when "
           "the machine is busy")

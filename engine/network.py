@@ -16,6 +16,7 @@ import zipfile
 
 import numpy as np
 
+from engine import parallel
 from engine.errors import BadInput, ModelFileError, SpecError
 from engine.layers import Conv2D, Dense, Layer, build_layer
 from engine.spec import infer_shapes, strip_shapes
@@ -50,6 +51,13 @@ class Network:
         self._n_logit_layers = len(self.layers) - (self.layers and
                                                    self.layers[-1].kind == "softmax")
         self._one_plan = list(zip(self.layers, self._record_heads[1:]))
+        # Batches of at least this many run as two halves on both cores (engine.parallel);
+        # None runs every batch whole. `_twin` is the second half's layers: shallow copies
+        # sharing the parameter arrays, each with its own cache. `_cut` is where the last
+        # forward/logits call cut its batch (None: whole), so backward follows it.
+        self.split_from = parallel.default_split()
+        self._twin: list[Layer] | None = None
+        self._cut: int | None = None
         self.initialize(seed)
 
     # ------------------------------------------------------------------ parameters
@@ -120,12 +128,16 @@ class Network:
         """
         batch, batched = self._as_batch(x)
         if not batched:
+            self._cut = None
             return self._forward_one(batch[0])
-        outs = [batch.copy() if batch is x else batch]   # the record must not alias x
-        h = outs[0]
-        for layer in self.layers:
-            h = layer.forward(h)
-            outs.append(h)
+        first = batch.copy() if batch is x else batch    # the record must not alias x
+        cut = self._cut = parallel.cut_point(len(batch), self.split_from)
+        if cut is None:
+            outs = [first] + _run(self.layers, first, keep=True)
+        else:
+            a, b = parallel.run_pair(lambda: _run(self.layers, first[:cut], keep=True),
+                                     lambda: _run(self._twins(), first[cut:], keep=True))
+            outs = [first] + [_join(u, v) for u, v in zip(a, b)]
         return Trace([StageRecord(stage["name"], stage["kind"], shape, params, values)
                       for stage, shape, params, values
                       in zip(self.stages, self._shapes, self._record_params, outs)], True)
@@ -143,19 +155,39 @@ class Network:
     def logits(self, x) -> np.ndarray:
         """(N, C, H, W) or one image -> the last stage before softmax, (N, K). No record."""
         h, _ = self._as_batch(x)
-        for layer in self.layers[:self._n_logit_layers]:
-            h = layer.forward(h)
-        return h
+        n = self._n_logit_layers
+        cut = self._cut = parallel.cut_point(len(h), self.split_from)
+        if cut is None:
+            return _run(self.layers[:n], h)[-1]
+        a, b = parallel.run_pair(lambda: _run(self.layers[:n], h[:cut]),
+                                 lambda: _run(self._twins()[:n], h[cut:]))
+        return np.concatenate([a[-1], b[-1]])
 
     def backward(self, dlogits, input_grad: bool = False):
         """Backpropagate d(loss)/d(logits) (N, K) from the last forward/logits call, filling
         every conv/dense layer's `.grads`. Returns d(loss)/d(input) if `input_grad`, else None
         (the image needs no gradient in training, and the first conv's col2im is costly)."""
         d = np.asarray(dlogits, dtype=self.dtype)
-        layers = self.layers[:self._n_logit_layers]
-        for i in range(len(layers) - 1, -1, -1):
-            d = layers[i].backward(d, input_grad=input_grad or i > 0)
-        return d if input_grad else None
+        n, cut = self._n_logit_layers, self._cut
+        if cut is None:
+            return _back(self.layers[:n], d, input_grad)
+        if len(d) <= cut:
+            raise BadInput(f"dlogits has {len(d)} rows; the last forward had more than {cut}")
+        da, db = parallel.run_pair(lambda: _back(self.layers[:n], d[:cut], input_grad),
+                                   lambda: _back(self._twins()[:n], d[cut:], input_grad))
+        # d(batch-mean loss) is the sum of the halves' parts (dlogits already carries 1/N).
+        for layer, twin in zip(self.layers[:n], self._twins()):
+            if layer.params:
+                layer.grads = {k: g + twin.grads[k] for k, g in layer.grads.items()}
+        return _join(da, db) if input_grad else None
+
+    def _twins(self) -> list[Layer]:
+        """The second half's layers, made on first use: `copy.copy` shares `params` (the same
+        dict of the same arrays, so every in-place update reaches both); forward/backward
+        rebind their own `cache` and `grads`."""
+        if self._twin is None:
+            self._twin = [copy.copy(layer) for layer in self.layers]
+        return self._twin
 
     # ------------------------------------------------------------------ save / load
     def save(self, path, metadata: dict | None = None) -> None:
@@ -225,6 +257,35 @@ class Network:
 
     def __repr__(self) -> str:
         return "Network(" + " → ".join(s["name"] for s in self.stages) + ")"
+
+
+def _run(layers, h, keep=False) -> list[np.ndarray]:
+    """h through `layers`: every output if `keep` (for a record), else just the last."""
+    outs = []
+    for layer in layers:
+        h = layer.forward(h)
+        if keep:
+            outs.append(h)
+    return outs if keep else [h]
+
+
+def _back(layers, d, input_grad):
+    for i in range(len(layers) - 1, -1, -1):
+        d = layers[i].backward(d, input_grad=input_grad or i > 0)
+    return d if input_grad else None
+
+
+def _join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two halves' (N, ...) arrays as one. Maps keep the channel-major memory the layers
+    produce ((C, N, H, W) seen as (N, C, H, W)), so the copy streams and the next op reads it
+    as it would the whole batch's output."""
+    if a.ndim != 4:
+        return np.concatenate([a, b])
+    n = len(a) + len(b)
+    out = np.empty((a.shape[1], n) + a.shape[2:], a.dtype).transpose(1, 0, 2, 3)
+    out[:len(a)] = a
+    out[len(a):] = b
+    return out
 
 
 def _plain(value):

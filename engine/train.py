@@ -10,8 +10,6 @@ decay on weights (not biases), and fresh random shifts/rotations/scalings every 
 """
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import math
 import sys
 import time
@@ -23,6 +21,7 @@ from engine.augment import random_affine
 from engine.history import History, snapshot_steps
 from engine.losses import cross_entropy, total_error
 from engine.network import Network
+from engine.parallel import blas_threads  # noqa: F401  (moved there; still importable here)
 from engine.preprocess import PAD
 
 PROBE = 1000          # test digits scored at each snapshot (cheap enough for ~25 moments)
@@ -46,50 +45,6 @@ class TrainConfig:
     scale_max: float = 1.1
     snapshots: int = 24           # weight snapshots for the history (float16, ~128 kB each)
     blas_threads: int = 1         # see blas_threads(): robust on a busy shared machine
-
-
-def _openblas_thread_api():
-    """(set_num_threads, get_num_threads) of the OpenBLAS NumPy loaded, or None."""
-    try:
-        with open("/proc/self/maps") as fh:
-            paths = sorted({line.split()[-1] for line in fh
-                            if "openblas" in line.lower() and ".so" in line})
-    except OSError:
-        return None
-    names = [(f"{p}_set_num_threads{s}", f"{p}_get_num_threads{s}")
-             for p in ("scipy_openblas", "openblas") for s in ("64_", "")]
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for set_name, get_name in names:
-            if hasattr(lib, set_name) and hasattr(lib, get_name):
-                return getattr(lib, set_name), getattr(lib, get_name)
-    return None
-
-
-@contextlib.contextmanager
-def blas_threads(n: int = 1):
-    """Run the block with OpenBLAS limited to `n` threads, then restore its setting.
-
-    Why: on this shared 2-core machine a training epoch with OpenBLAS's 2 spinning threads took
-    7x longer (22 s vs 3 s) whenever other processes were busy, and batch-64 matrices are too
-    small for a second thread to help much when it is quiet. OPENBLAS_NUM_THREADS only works
-    before NumPy loads, so we call the library's own setter (as threadpoolctl does); a no-op
-    where no OpenBLAS is found.
-    """
-    api = _openblas_thread_api()
-    if api is None:
-        yield
-        return
-    set_threads, get_threads = api
-    before = get_threads()
-    set_threads(n)
-    try:
-        yield
-    finally:
-        set_threads(before)
 
 
 def to_batch(images: np.ndarray, dtype=np.float32) -> np.ndarray:
