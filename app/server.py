@@ -65,7 +65,7 @@ def lan_ipv4() -> list[str]:
     return list(dict.fromkeys(a for a in addrs if not a.startswith("127.")))
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only when their
     # proto says TCP, and a bare socket() says 0. Without it, uvicorn's two writes (headers,
@@ -73,6 +73,8 @@ def bind(host: str, port: int) -> socket.socket:
     # ~1 ms. NODELAY on the listener is inherited by accepted sockets on Linux as well.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
@@ -81,6 +83,47 @@ def bind(host: str, port: int) -> socket.socket:
         raise
     sock.set_inheritable(True)
     return sock
+
+
+def _worker(host: str, port: int) -> None:
+    """One worker process: its own SO_REUSEPORT listener on the shared port.
+
+    Why not uvicorn's Multiprocess with one shared listener: a class opens its keep-alive
+    connections at once, and whichever worker wakes first accepts nearly all of them, so two
+    workers served 40 students with one core (bench/api.py: 96% of one core, p50 194 ms).
+    With a listener per worker the kernel spreads connections over the workers by hash.
+    """
+    import uvicorn
+
+    from app.config import Settings
+    from app.main import create_app
+
+    sock = bind(host, port, reuse_port=True)
+    config = uvicorn.Config(create_app(Settings.from_env()), log_level="warning",
+                            access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _run_workers(host: str, port: int, count: int) -> None:
+    """Start `count` worker processes and stop them all on SIGTERM/SIGINT."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_worker, args=(host, port), daemon=False) for _ in range(count)]
+    stop = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.append(True))
+    for proc in procs:
+        proc.start()
+    while not stop and all(proc.is_alive() for proc in procs):
+        procs[0].join(0.5)            # wakes for signals; a dead worker stops the rest
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()          # SIGTERM: uvicorn finishes in-flight requests, then exits
+    for proc in procs:
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
 
 
 def _fail(message: str, code: int) -> int:
@@ -111,7 +154,9 @@ def run_serve(args) -> int:
     except EngineError as exc:
         return _fail(str(exc), 2)
     try:
-        sock = bind(host, args.port)
+        # With workers, this socket only reserves the port (and resolves port 0): it never
+        # listens; each worker listens on its own SO_REUSEPORT socket (see _worker).
+        sock = bind(host, args.port, reuse_port=args.workers > 1)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             return _fail(f"port {args.port} on {host} is already in use; stop the other server "
@@ -132,10 +177,8 @@ def run_serve(args) -> int:
           file=sys.stderr, flush=True)
 
     if args.workers > 1:
-        from uvicorn.supervisors import Multiprocess
-        config = uvicorn.Config("app.main:create_app", factory=True, workers=args.workers,
-                                log_level="warning", access_log=False)
-        Multiprocess(config, sockets=[sock]).run()
+        _run_workers(host, port, args.workers)
+        print("ConvScope stopped", file=sys.stderr)
     else:
         config = uvicorn.Config(create_app(Settings.from_env()), log_level="warning",
                                 access_log=False)
