@@ -119,16 +119,20 @@ class Server:
             raise SystemExit("server did not start in 60 s")
         time.sleep(0.5 if workers == 1 else 2.0)   # let every worker finish loading
 
-    def rss_mb(self) -> float:
-        """Resident size of the serving processes (the workers, when there are several)."""
+    def pids(self) -> list[int]:
+        """The server process and its direct children (the workers, when there are several)."""
         pids = [self.proc.pid]
         try:
             kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
             pids += [int(k) for k in kids]
         except OSError:
             pass
+        return pids
+
+    def rss_mb(self) -> float:
+        """Resident size of the serving processes (the workers, when there are several)."""
         total = 0
-        for pid in pids:
+        for pid in self.pids():
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
@@ -140,13 +144,7 @@ class Server:
     def cpu_s(self) -> float:
         """User + system CPU seconds used so far by the server (and its workers)."""
         total = 0
-        pids = [self.proc.pid]
-        try:
-            kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-            pids += [int(k) for k in kids]
-        except OSError:
-            pass
-        for pid in pids:
+        for pid in self.pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += int(fields[11]) + int(fields[12])     # utime, stime (clock ticks)

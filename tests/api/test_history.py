@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from app.config import ROOT
 from engine.history import CURVES, History, snapshot_steps
-from engine.seeds import keep_layers
-from engine.spec import REFERENCE_SPEC
-from engine.train import train
+from tests.tiny_run import write_tiny_run
 
 
 
@@ -29,21 +26,8 @@ def f32(values) -> np.ndarray:
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """models dir with run.npz, run.history.npz (seed 0) and run.seed1.history.npz."""
-    with np.load(ROOT / "models" / "samples.npz") as s:
-        images = s["images"]                          # (10, 20, 28, 28)
-    y = np.repeat(np.arange(10), images.shape[1])
-    data = SimpleNamespace(train_x=images.reshape(-1, 28, 28), train_y=y,
-                           test_x=images[:, :5].reshape(-1, 28, 28), test_y=np.repeat(
-                               np.arange(10), 5))
     folder = tmp_path_factory.mktemp("models")
-    net, hist = train(REFERENCE_SPEC, data, epochs=2, batch_size=50, snapshots=5, progress=None)
-    net.save(folder / "run.npz", {"name": "run", "dataset": "mnist",
-                                  "classes": [str(d) for d in range(10)],
-                                  "accuracy": {"test": 0.5}})
-    hist.save(folder / "run.history.npz")
-    _, other = train(REFERENCE_SPEC, data, epochs=1, batch_size=50, snapshots=3, seed=1,
-                     progress=None)
-    keep_layers(other).save(folder / "run.seed1.history.npz")
+    write_tiny_run(folder, "run", epochs=2, snapshots=5)
     return folder
 
 

@@ -8,7 +8,6 @@ history into a temporary folder, served by its own uvicorn, so the tab is never 
 from __future__ import annotations
 
 from dataclasses import replace
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,29 +15,13 @@ import pytest
 from tests.browser.conftest import ROOT, SHOTS, ready, settled
 from tests.browser.helpers import assert_no_errors, new_page, serve
 from tests.browser.test_page import draw_mouse, one_stroke
+from tests.tiny_run import write_tiny_run
 
 SHIPPED = ROOT / "models" / "lenet-mnist.npz"
 
 
 def tiny_models(folder):
-    from engine.seeds import keep_layers
-    from engine.spec import REFERENCE_SPEC
-    from engine.train import train
-    with np.load(ROOT / "models" / "samples.npz") as s:
-        images = s["images"]
-    y = np.repeat(np.arange(10), images.shape[1])
-    data = SimpleNamespace(train_x=images.reshape(-1, 28, 28), train_y=y,
-                           test_x=images[:, :5].reshape(-1, 28, 28),
-                           test_y=np.repeat(np.arange(10), 5))
-    net, hist = train(REFERENCE_SPEC, data, epochs=3, batch_size=50, snapshots=8, progress=None)
-    net.save(folder / "tiny.npz", {"name": "tiny", "dataset": "mnist",
-                                   "classes": [str(d) for d in range(10)],
-                                   "accuracy": {"test": 0.5}})
-    hist.save(folder / "tiny.history.npz")
-    _, other = train(REFERENCE_SPEC, data, epochs=1, batch_size=50, snapshots=3, seed=1,
-                     progress=None)
-    keep_layers(other).save(folder / "tiny.seed1.history.npz")
-    return folder / "tiny.npz"
+    return write_tiny_run(folder, "tiny", epochs=3, snapshots=8)
 
 
 @pytest.fixture(scope="module")
