@@ -38,10 +38,15 @@ def test_split_forward_records_equal_whole_batch():
     assert split._cut == 19 and whole._cut is None      # the split path really ran
     for ra, rb in zip(a.records, b.records):
         assert ra.values.shape == rb.values.shape and len(ra.values) == N, ra.name
-        np.testing.assert_allclose(ra.values, rb.values, rtol=1e-5, atol=1e-6,
+        # float32 summation order differs between the halves and the whole batch: allow a few
+        # ulps of the stage's own scale (a unit that cancels to ~0 keeps the absolute error).
+        scale = float(np.abs(rb.values).max()) or 1.0
+        np.testing.assert_allclose(ra.values, rb.values, rtol=1e-5, atol=2e-6 * scale,
                                    err_msg=f"stage {ra.name}")
     np.testing.assert_array_equal(a.prediction, b.prediction)
-    np.testing.assert_allclose(split.logits(x), whole.logits(x), rtol=1e-5, atol=1e-6)
+    logits = whole.logits(x)
+    np.testing.assert_allclose(split.logits(x), logits, rtol=1e-5,
+                               atol=2e-6 * float(np.abs(logits).max()))
 
 
 def test_split_gradients_equal_whole_batch_float64():
@@ -108,7 +113,9 @@ def test_weight_updates_reach_the_second_half():
         net.set_parameters(halved)
         net.layer("fc3").params["bias"] += 1.5
     assert split._twins()[-2].params["bias"] is split.layer("fc3").params["bias"]
-    np.testing.assert_allclose(split.logits(x), whole.logits(x), rtol=1e-5, atol=1e-6)
+    logits = whole.logits(x)
+    np.testing.assert_allclose(split.logits(x), logits, rtol=1e-5,
+                               atol=2e-6 * float(np.abs(logits).max()))
 
 
 def test_one_image_after_a_split_batch_backpropagates_whole():
