@@ -6,8 +6,9 @@
 Starts `convscope serve` as a real process on a free port (the shipped model, else a seeded
 reference net), then measures:
   1. one client on a keep-alive connection: GET /api/health, POST /api/forward with a 280×280
-     pad PNG (preprocessing on, gzip accepted) and with a 28×28 pixel body; p50/p99 and the
-     ratio to health;
+     pad PNG (preprocessing on, gzip accepted): the RGBA one canvas.toDataURL makes (the
+     issue's figure) and the grayscale one the page sends (static/js/png.js); and with 28×28
+     and 112×112 pixel bodies; p50/p99 and the ratio to health;
   2. the response: bytes raw and gzipped, each gzip level's size and time, and what each stage
      costs compressed (the gzipped size with minus without it);
   3. where the time goes in-process (decode, ink, preprocess, forward, serialise, gzip);
@@ -30,10 +31,12 @@ import os
 import random
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -55,13 +58,34 @@ def pad_png(digit: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data)))
+
+
+def pad_gray_png(digit: np.ndarray) -> bytes:
+    """The same 280×280 drawing as the page sends it (static/js/png.js): the ink as 8-bit
+    grayscale, every row PNG filter 2 (Up), deflated at zlib's default level as
+    CompressionStream does."""
+    big = np.asarray(Image.fromarray(digit).resize((280, 280), Image.BILINEAR))
+    up = np.diff(big.astype(np.int16), axis=0, prepend=0).astype(np.uint8)
+    rows = np.concatenate([np.full((280, 1), 2, np.uint8), up], axis=1)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 280, 280, 8, 0, 0, 0, 0))
+            + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + _chunk(b"IEND", b""))
+
+
+def _png_body(png: bytes) -> bytes:
+    return json.dumps({"image": "data:image/png;base64," + base64.b64encode(png).decode()}).encode()
+
+
 def bodies():
+    """Per shipped test digit: (digits, RGBA pad PNG bodies, 28×28 pixel bodies, page bodies)."""
     with np.load(ROOT / "models" / "samples.npz") as f:
         digits = f["images"][:, 0]
-    pngs = [json.dumps({"image": "data:image/png;base64," + base64.b64encode(pad_png(d)).decode()})
-            for d in digits]
+    pngs = [_png_body(pad_png(d)) for d in digits]
+    grays = [_png_body(pad_gray_png(d)) for d in digits]
     pixels = [json.dumps({"pixels": d.ravel().tolist(), "width": 28, "height": 28}) for d in digits]
-    return digits, [p.encode() for p in pngs], [p.encode() for p in pixels]
+    return digits, pngs, [p.encode() for p in pixels], grays
 
 
 def pad_pixels(digits, side: int = 112) -> list[bytes]:
@@ -251,7 +275,7 @@ def run_class(port, payloads, students, rate, seconds):
 
 
 # ---------------------------------------------------------------- in-process figures
-def in_process(model: Path, png_body: bytes, digit):
+def in_process(model: Path, png_body: bytes, digit, gray_body: bytes):
     import warnings
     warnings.simplefilter("ignore")
     from app import serialize
@@ -265,6 +289,7 @@ def in_process(model: Path, png_body: bytes, digit):
     configure_pillow()     # as create_app does
     res = load_resources(Settings(model_path=model))
     url = json.loads(png_body)["image"]
+    gray_url = json.loads(gray_body)["image"]
 
     def best(f, n=200):
         f()
@@ -283,6 +308,8 @@ def in_process(model: Path, png_body: bytes, digit):
     raw = dumps(payload)
     rows = [("base64 + PNG decode + ink", best(lambda: ink_from_image(
                 decode_data_url(url, res.settings), res.settings))),
+            ("  (the page's gray PNG instead)", best(lambda: ink_from_image(
+                decode_data_url(gray_url, res.settings), res.settings))),
             ("preprocess (crop/fit/centre)", best(lambda: preprocess(ink))),
             ("network.forward (14 stages)", best(lambda: res.network.forward(pre.input))),
             ("orjson dumps (float32)", best(lambda: dumps(serialize.forward_payload(trace, pre)))),
@@ -291,11 +318,11 @@ def in_process(model: Path, png_body: bytes, digit):
     print("\n== where a PNG forward's time goes, in-process (min / median ms) ==")
     for name, (lo, med) in rows:
         print(f"  {name:32s} {lo:7.3f} {med:7.3f}")
-    print(f"  {'sum of minima':32s} {sum(r[1][0] for r in rows):7.3f}")
+    print(f"  {'sum of minima (RGBA PNG)':32s} {sum(r[1][0] for r in rows if r is not rows[1]):7.3f}")
     import json as stdjson
     t_std = best(lambda: stdjson.dumps(payload, default=lambda a: a.tolist()), 30)
     print(f"  (stdlib json + tolist instead of orjson: {t_std[0]:.3f} ms, "
-          f"{t_std[0] / rows[3][1][0]:.0f}x)")
+          f"{t_std[0] / rows[4][1][0]:.0f}x)")
 
     print("\n== response size: one 280×280 pad PNG, every stage + preprocessing ==")
     print(f"  raw JSON {len(raw):,} B")
@@ -339,7 +366,7 @@ def in_process(model: Path, png_body: bytes, digit):
           f"{np.mean(costs['total gzip 6']):8.0f}")
 
 
-def one_client_report(model: Path, n: int, digits, pngs, pixels) -> None:
+def one_client_report(model: Path, n: int, digits, pngs, pixels, grays) -> None:
     server = Server(model, 1)
     try:
         one_client(server.port, "POST", "/api/forward", pngs, 100)
@@ -352,6 +379,7 @@ def one_client_report(model: Path, n: int, digits, pngs, pixels) -> None:
         for label, method, payloads, count, gz in (
                 ("GET /api/health", "GET", [], n, True),
                 ("POST /api/forward 280x280 PNG", "POST", pngs, n, True),
+                ("  the page's gray PNG (png.js)", "POST", grays, n, True),
                 ("POST /api/forward 28x28 pixels", "POST", pixels, n, True),
                 ("POST /api/forward 112x112 pixels", "POST", pad_pixels(digits), n, True),
                 ("  same PNG, no gzip", "POST", pngs[:1], 200, False)):
@@ -363,11 +391,11 @@ def one_client_report(model: Path, n: int, digits, pngs, pixels) -> None:
         for label, t, size, cpu in rows:
             print(f"  {label:34s} {pct(t, 50):7.2f} {pct(t, 90):7.2f} {pct(t, 99):7.2f} "
                   f"{pct(t, 50) / base:9.1f} {cpu:6.2f} {cpu / base_cpu:9.1f} {size:8,}")
-        served = 100 + 4 * n + 200
+        served = 100 + 5 * n + 200
         print(f"\n== memory (1 worker) ==\n  RSS after 100 requests: {rss_100:.1f} MB")
         extra = max(0, 10_000 - served)
         if extra:
-            one_client(server.port, "POST", "/api/forward", pngs + pixels, extra)
+            one_client(server.port, "POST", "/api/forward", pngs + pixels + grays, extra)
             served += extra
         rss_10k = server.rss_mb()
         print(f"  RSS after {served:,} requests: {rss_10k:.1f} MB "
@@ -385,30 +413,31 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", default="1", help="comma-separated worker counts")
     ap.add_argument("--rate", type=float, default=10, help="forwards per student per second")
     ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--class-body", choices=["png", "pixels112", "pixels28"], default="png",
-                    help="what each student sends (default: the 280x280 pad PNG)")
+    ap.add_argument("--class-body", choices=["page", "png-rgba", "pixels112", "pixels28"],
+                    default="page", help="what each student sends (default: what the page "
+                    "sends, the pad's 280x280 ink as a grayscale PNG; png-rgba: toDataURL's)")
     ap.add_argument("--skip-in-process", action="store_true")
     ap.add_argument("--skip-one-client", action="store_true")
     args = ap.parse_args(argv)
 
     model, origin = model_path(args)
-    digits, pngs, pixels = bodies()
+    digits, pngs, pixels, grays = bodies()
     print(f"model: {model} ({origin}); {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at start (other work on the machine skews every figure)")
 
     if not args.skip_one_client:
-        one_client_report(model, args.requests, digits, pngs, pixels)
+        one_client_report(model, args.requests, digits, pngs, pixels, grays)
 
     if not args.skip_in_process:
-        in_process(model, pngs[7], digits[7])
+        in_process(model, pngs[7], digits[7], grays[7])
 
     for workers in [int(w) for w in args.workers.split(",")]:
         for students in [int(s) for s in args.students.split(",") if int(s) > 0]:
             server = Server(model, workers)
             try:
-                one_client(server.port, "POST", "/api/forward", pngs, 50)
+                one_client(server.port, "POST", "/api/forward", grays, 50)
                 before, cpu0 = server.rss_mb(), server.cpu_s()
-                body = {"png": pngs, "pixels28": pixels,
+                body = {"page": grays, "png-rgba": pngs, "pixels28": pixels,
                         "pixels112": pad_pixels(digits)}[args.class_body]
                 lat, errors, wall = run_class(server.port, body, students, args.rate, args.seconds)
                 after, cpu = server.rss_mb(), server.cpu_s() - cpu0

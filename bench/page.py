@@ -12,8 +12,9 @@ measures the page itself records:
   stroke-to-network  pointer event -> network repainted with it, while drawing (target ≤ 30 ms median)
      = input-delay (event to handler) + forward-roundtrip (fetch + parse) + encode + trace-apply,
        plus the wait for the request in flight when the drawing changed during it
-Strokes are drawn at ~60 pointer events per second, as a hand does. Both ways of sending the
-drawing are measured: the pad as a PNG data URL, and a downscaled 112×112 pixel array.
+Strokes are drawn at ~60 pointer events per second, as a hand does. Every way of sending the
+drawing is measured: the pad's ink as a grayscale PNG (the default, static/js/png.js), the
+canvas's own RGBA toDataURL PNG, and a downscaled 112×112 pixel array.
 The machine has 2 cores shared with other engineers' work: figures are medians and still noisy.
 """
 from __future__ import annotations
@@ -126,7 +127,7 @@ def main() -> int:
     print(f"model {model}; Chromium headless 1280×720, loopback; 2 shared cores: noisy")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
-        for mode in ("png", "pixels"):
+        for mode in ("png", "rgba", "pixels"):
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(f"{url}/?send={mode}")
             page.wait_for_function("() => window.convscope && window.convscope.store.get().trace")

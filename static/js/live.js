@@ -2,7 +2,7 @@
 // /api/explain, both latest-wins (schedule.js). Not a view: it draws nothing.
 //
 // startLive(store, api) -> {submit(body | () => body, strokeTime)}
-// A function is called only when its request is actually sent, so encoding the pad (toDataURL)
+// A function (sync or async) is called only when its request is actually sent, so encoding the pad
 // is skipped for every drawing that a newer one replaces while a request is in flight.
 // Writes trace, latency, explanation and error into the store.
 
@@ -10,9 +10,9 @@ import { latestWins } from "./schedule.js";
 import { focusUnit } from "./state.js";
 
 export function startLive(store, api) {
-  const forward = latestWins((job, signal) => {
+  const forward = latestWins(async (job, signal) => {
     if (!job.body) {
-      job.body = job.make();
+      job.body = await job.make();   // may be async (the pad deflates its PNG)
       store.set({ drawing: job.body });
     }
     return api.forward(job.body, { signal });

@@ -19,10 +19,13 @@ import { mountArithmetic } from "./views/arithmetic.js";
 import { foldLabel } from "./layout.js";
 
 const $ = (id) => document.getElementById(id);
-// The drawing goes as a PNG of the whole pad: bench/page.py measured it against a 112×112 pixel
-// array end to end (stroke-to-network 22–34 ms median either way, within noise on a shared box),
-// and the PNG keeps the pad's full resolution for cropping. ?send=pixels selects the array.
-const SEND = new URLSearchParams(location.search).get("send") === "pixels" ? "pixels" : "png";
+// The drawing goes as a grayscale PNG of the whole pad (its ink; png.js): it keeps the pad's
+// full resolution for cropping and costs the server ~0.1 ms to decode. bench/page.py compares
+// it end to end with the old RGBA toDataURL PNG (?send=rgba) and a 112×112 pixel array
+// (?send=pixels).
+const SEND = ["pixels", "rgba"].includes(new URLSearchParams(location.search).get("send"))
+  ? new URLSearchParams(location.search).get("send") : "png";
+const sentSize = (body) => (SEND === "pixels" ? { width: body.width, height: body.height } : { width: pad.canvas.width, height: pad.canvas.height });
 
 const store = createStore({ foldActivations: true, projector: false, tab: "network", explanation: null, latency: null, error: null });
 const live = startLive(store, api);
@@ -31,11 +34,11 @@ let sent = null;   // {width, height} of the image last sent (crop boxes are in 
 const pad = createPad($("pad"), {
   onChange(strokeTime) {
     $("pad-hint").hidden = !pad.blank;
-    live.submit(() => {   // encoded only when it is sent (latest wins)
+    live.submit(async () => {   // encoded only when it is sent (latest wins)
       const t0 = performance.now();
-      const body = pad.body(SEND);
+      const body = await pad.body(SEND);
       performance.measure("encode", { start: t0, end: performance.now() });
-      sent = SEND === "png" ? { width: pad.canvas.width, height: pad.canvas.height } : { width: body.width, height: body.height };
+      sent = sentSize(body);
       return body;
     }, strokeTime);
   },
@@ -129,9 +132,10 @@ function loadModel(id) {
       $("sample-digit").replaceChildren(...model.classes.map((c, i) => new Option(c, String(i))));
       const drawing = store.get().drawing;
       if (drawing) return live.submit({ ...drawing });   // a fresh body: no stale explanation matches it
-      const body = pad.body(SEND);   // the blank pad: every stage drawn at rest
-      sent = SEND === "png" ? { width: pad.canvas.width, height: pad.canvas.height } : { width: body.width, height: body.height };
-      live.submit(body);
+      return pad.body(SEND).then((body) => {   // the blank pad: every stage drawn at rest
+        sent = sentSize(body);
+        live.submit(body);
+      });
     })
     .catch((err) => store.set({ error: `model: ${err.message}` }));
 }

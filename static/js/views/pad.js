@@ -1,11 +1,13 @@
 // The drawing pad: pointer events (mouse, touch, pen), smooth strokes, undo, eraser, and the
 // drawing as a forward body. White ink on a transparent canvas (the CSS background is black),
-// so the PNG's alpha is the ink, as the contract's image flattening expects.
+// so the canvas's alpha is the ink: the body sends it as a grayscale PNG (../png.js).
 //
 // createPad(canvas, {onChange}) -> pad. onChange(strokeTime) is called on every change while
 // drawing (the network updates DURING the stroke; Chromium already delivers pointer moves once
 // per frame), with the timestamp of the pointer event, so main.js can time stroke -> updated
 // network. The receiver must be cheap: main.js hands it to a latest-wins scheduler.
+
+import { grayDataURL } from "../png.js";
 
 const UNDO_DEPTH = 30;
 
@@ -124,10 +126,19 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
       ctx.drawImage(src, 0, 0, canvas.width, canvas.height);
       state.blank = false;
     },
-    // The drawing as a forward body. "png": the pad as a PNG data URL at full resolution.
+    // The drawing as a forward body (a Promise: the PNG is deflated off the main thread).
+    // "png": the pad's ink (its alpha) as a grayscale PNG data URL at full resolution (png.js
+    // says why it is not toDataURL). "rgba": canvas.toDataURL's RGBA PNG, as before.
     // "pixels": alpha (= ink) of the pad downscaled to `side`×`side`, as integers 0–255.
-    body(mode = "png", side = 112) {
-      if (mode === "png") return { image: canvas.toDataURL("image/png") };
+    async body(mode = "png", side = 112) {
+      if (mode === "rgba") return { image: canvas.toDataURL("image/png") };
+      if (mode === "png") {
+        const { width, height } = canvas;
+        const rgba = ctx.getImageData(0, 0, width, height).data;
+        const ink = new Uint8Array(width * height);
+        for (let i = 0; i < ink.length; i++) ink[i] = rgba[i * 4 + 3];
+        return { image: await grayDataURL(ink, width, height) };
+      }
       small.width = side;
       small.height = side;
       const sctx = small.getContext("2d", { willReadFrequently: true });
