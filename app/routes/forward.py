@@ -1,6 +1,6 @@
 """POST /api/forward: one drawing through every stage.
 
-`async def` on purpose, with no thread hops: the work is ~2-3 ms of CPU, and both ways of
+`async def` on purpose, with no thread hops: the work is ~1-2.5 ms of CPU, and both ways of
 moving it off the event loop measured worse on this 2-core machine. Whole requests in FastAPI's
 thread pool: 5.1 vs 3.3 ms of CPU per PNG request under a class load (40 threads fighting over
 the GIL). Only the image decode in a 2-thread pool (Pillow releases the GIL): one client's p50
