@@ -15,6 +15,7 @@ export function startLive(store, api) {
       job.body = await job.make();   // may be async (the pad deflates its PNG)
       store.set({ drawing: job.body });
     }
+    job.sentAt = performance.now();   // the round trip is timed from here, without the encoding
     return api.forward(job.body, { signal });
   }, {
     mode: "queue",
@@ -23,7 +24,7 @@ export function startLive(store, api) {
       store.set({ trace, error: null });   // views repaint synchronously here
       const paint = performance.now() - t0;
       performance.measure("trace-apply", { start: t0, end: t0 + paint });   // every view, not only the network
-      performance.measure("forward-roundtrip", { start: t0 - meta.ms, end: t0 });
+      performance.measure("forward-roundtrip", { start: job.sentAt ?? t0 - meta.ms, end: t0 });
       if (job.strokeTime) performance.measure("stroke-to-network", { start: job.strokeTime, end: performance.now() });
       store.set({ latency: { roundTrip: meta.ms, paint } });
     },
