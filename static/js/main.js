@@ -25,11 +25,13 @@ const $ = (id) => document.getElementById(id);
 // (?send=pixels).
 const SEND = ["pixels", "rgba"].includes(new URLSearchParams(location.search).get("send"))
   ? new URLSearchParams(location.search).get("send") : "png";
-const sentSize = (body) => (SEND === "pixels" ? { width: body.width, height: body.height } : { width: pad.canvas.width, height: pad.canvas.height });
+// The size of the image a body carried (crop boxes and receptive fields are in its pixels): a
+// pixel array says it; an image is the pad at full resolution. Read from the trace on screen,
+// so it always matches the record it annotates, whatever was sent since.
+const imageSize = (body) => (body?.pixels ? { width: body.width, height: body.height } : { width: pad.canvas.width, height: pad.canvas.height });
 
 const store = createStore({ foldActivations: true, projector: false, tab: "network", explanation: null, latency: null, error: null });
 const live = startLive(store, api);
-let sent = null;   // {width, height} of the image last sent (crop boxes are in its pixels)
 
 const pad = createPad($("pad"), {
   onChange(strokeTime) {
@@ -38,7 +40,6 @@ const pad = createPad($("pad"), {
       const t0 = performance.now();
       const body = await pad.body(SEND);
       performance.measure("encode", { start: t0, end: performance.now() });
-      sent = sentSize(body);
       return body;
     }, strokeTime);
   },
@@ -67,7 +68,6 @@ async function loadSample(digit) {
   nextSample.set(digit, index + 1);
   pad.loadPixels(body.pixels, body.width, body.height);
   $("pad-hint").hidden = true;
-  sent = { width: body.width, height: body.height };
   live.submit(body);   // the test digit's own pixels, exactly
 }
 $("sample-load").onclick = () => loadSample(Number($("sample-digit").value)).catch((err) => store.set({ error: `samples: ${err.message}` }));
@@ -88,14 +88,14 @@ $("projector").onchange = (e) => store.set({ projector: e.target.checked });
 
 store.subscribe(() => net.render(), ["trace", "model", "foldActivations"]);
 store.subscribe((s) => {
-  renderPrep($("prep-strip"), s.trace, { canvas: pad.canvas, ...(sent ?? { width: 280, height: 280 }) });
+  renderPrep($("prep-strip"), s.trace, { canvas: pad.canvas, ...imageSize(s.trace?.body) });
   const p = s.trace ? s.trace.prediction : null;
   $("prediction").innerHTML = p == null ? "" : `Prediction <strong data-prediction="${p}">${s.model?.classes?.[p] ?? p}</strong> ${(s.trace.probabilities[p] * 100).toFixed(1)}%`;
 }, ["trace", "model"]);
 store.subscribe((s) => {
   net.renderOverlay();
   renderPanel($("explain"), s, net.view);
-  renderBackProjection($("pad-overlay"), s, sent);
+  renderBackProjection($("pad-overlay"), s, s.trace ? imageSize(s.trace.body) : null);
   const f = focusUnit(s);
   // Screen readers hear the focused unit and its value, not the whole panel on every move.
   const v = f && s.trace?.byName.get(f.layer);
@@ -132,10 +132,7 @@ function loadModel(id) {
       $("sample-digit").replaceChildren(...model.classes.map((c, i) => new Option(c, String(i))));
       const drawing = store.get().drawing;
       if (drawing) return live.submit({ ...drawing });   // a fresh body: no stale explanation matches it
-      return pad.body(SEND).then((body) => {   // the blank pad: every stage drawn at rest
-        sent = sentSize(body);
-        live.submit(body);
-      });
+      return pad.body(SEND).then((body) => live.submit(body));   // the blank pad: every stage drawn at rest
     })
     .catch((err) => store.set({ error: `model: ${err.message}` }));
 }

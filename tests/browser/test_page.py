@@ -305,3 +305,45 @@ def test_the_drawing_is_sent_as_a_grayscale_png_of_the_pads_ink(open_page, serve
     b = httpx.post(f"{server_url}/api/forward", json=rgba, timeout=10).json()
     assert a["layers"] == b["layers"] and a["preprocessing"] == b["preprocessing"]
     assert len(body["image"]) < 0.75 * len(rgba["image"])   # fewer bytes on a classroom's Wi-Fi
+
+
+def _purple_box(page):
+    """Bounding box, in overlay pixels, of the receptive-field outline drawn on the pad."""
+    return page.evaluate("""() => { const c = document.getElementById('pad-overlay');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let x0 = 1e9, y0 = 1e9, x1 = -1, y1 = -1;
+        for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) {
+          const i = (y * c.width + x) * 4;
+          if (d[i + 3] > 100 && d[i + 2] > 200 && d[i + 1] < 170) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+        }
+        return x1 < 0 ? null : { x0, y0, x1, y1, side: c.width }; }""")
+
+
+def test_the_receptive_field_outline_uses_the_shown_records_image_size(open_page):
+    """A test digit goes as 28×28 pixels, a drawing as the 280×280 pad: the outline of a
+    conv1 unit at the middle of the input lands inside the ink's crop box scaled from the
+    size of the image behind the record on screen (not the pad's size for a 28×28 digit)."""
+    page = open_page()
+    ready(page)
+    for load in (True, False):
+        if load:
+            page.select_option("#sample-digit", "3")
+            page.click("#sample-load")
+            page.wait_for_function("() => window.convscope.store.get().trace?.body?.pixels")
+            settled(page)
+        else:
+            draw_mouse(page, zero_stroke())
+            settled(page)
+        body = page.evaluate("() => window.convscope.store.get().trace.body")
+        width = body["width"] if load else PAD
+        page.evaluate("() => window.convscope.store.set({ pinned: { layer: 'conv1', unit: [0, 14, 14] } })")
+        box = _purple_box(page)
+        assert box is not None, "no outline on the pad"
+        k = box["side"] / width
+        x0, y0, x1, y1 = page.evaluate("() => window.convscope.store.get().trace.preprocessing.crop_box")
+        slack = 4
+        assert x0 * k - slack <= box["x0"] and box["x1"] <= x1 * k + slack, (load, box, [x0, y0, x1, y1], k)
+        assert y0 * k - slack <= box["y0"] and box["y1"] <= y1 * k + slack, (load, box, [x0, y0, x1, y1], k)
+        # A 5×5 window of a ~20-pixel-high digit: a sizeable part of the crop box, not a speck.
+        assert box["x1"] - box["x0"] > 0.1 * (x1 - x0) * k
+        page.evaluate("() => window.convscope.store.set({ pinned: null })")
