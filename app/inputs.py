@@ -15,6 +15,7 @@ from fastapi import HTTPException
 from PIL import Image, ImageChops, UnidentifiedImageError
 
 from app.config import Settings
+from app.padpng import white_ink
 from app.schemas import ForwardBody
 from engine.errors import BadInput
 
@@ -62,6 +63,9 @@ def ink_from_image(data: bytes, settings: Settings) -> np.ndarray:
         raise HTTPException(413, f"`image` is {len(data)} bytes; the limit is "
                                  f"{settings.max_image_bytes} bytes (2 MB)")
     side = settings.max_image_side
+    ink = white_ink(data, side)   # the page's own PNG (static/js/png.js), without Pillow
+    if ink is not None:
+        return ink
     try:
         img = Image.open(io.BytesIO(data))
         if img.format not in _FORMATS:
@@ -99,16 +103,21 @@ def flatten_to_ink(img: Image.Image) -> np.ndarray:
     """
     has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
     if has_alpha:
-        rgba = img if img.mode == "RGBA" else img.convert("RGBA")
+        # RGBA and gray + alpha (the page's pad, static/js/png.js) have an "A" band and convert
+        # to L as they are; anything else (palette + transparency) goes through RGBA.
+        rgba = img if img.mode in ("RGBA", "LA") else img.convert("RGBA")
         alpha = rgba.getchannel("A")
+        gray = rgba.convert("L")
         if alpha.getextrema()[0] < 255:
-            gray = rgba.convert("L")
+            if gray.getextrema() == (255, 255):
+                return np.asarray(alpha)   # white ink (the pad): gray × alpha / 255 = alpha
             ink = ImageChops.multiply(gray, alpha)              # gray × alpha / 255
             covered = _total(alpha)
             # Alpha-weighted mean brightness Σ(gray·a)/Σa below half: dark ink on transparency.
             if covered and 2 * _total(ink) < covered:
                 ink = ImageChops.multiply(ImageChops.invert(gray), alpha)
             return np.asarray(ink)
+        # Every pixel opaque (a screenshot, a photo saved with alpha): an opaque image.
     else:
         gray = img.convert("L")
     gray = np.asarray(gray, dtype=np.uint8)

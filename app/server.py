@@ -141,9 +141,9 @@ def run_serve(args) -> int:
 
     host = args.host or ("0.0.0.0" if args.classroom else "127.0.0.1")
     if args.workers is None:
-        # A class is ~10 forwards a second per student at ~1.3 ms of CPU each for the page's
-        # grayscale PNG (bench/api.py): one core holds 40 students (p99 ~7 ms) but saturates
-        # at ~800 requests/s, so classroom mode uses every core (120 students: p99 ~21 ms on 2).
+        # A class is ~10 forwards a second per student at ~1.2-1.5 ms of CPU each for the page's
+        # PNG (bench/api.py): one core holds 40 students (p99 ~7 ms) but saturates at ~800
+        # requests/s, so classroom mode uses every core (120 students: p99 ~14 ms on 2).
         args.workers = (os.cpu_count() or 1) if args.classroom else 1
     if args.workers < 1:
         return _fail(f"--workers must be 1 or more, got {args.workers}", 2)

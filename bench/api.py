@@ -7,7 +7,7 @@ Starts `convscope serve` as a real process on a free port (the shipped model, el
 reference net), then measures:
   1. one client on a keep-alive connection: GET /api/health, POST /api/forward with a 280×280
      pad PNG (preprocessing on, gzip accepted): the RGBA one canvas.toDataURL makes (the
-     issue's figure) and the grayscale one the page sends (static/js/png.js); and with 28×28
+     issue's figure) and the gray + alpha one the page sends (static/js/png.js); and with 28×28
      and 112×112 pixel bodies; p50/p99 and the ratio to health;
   2. the response: bytes raw and gzipped, each gzip level's size and time, and what each stage
      costs compressed (the gzipped size with minus without it);
@@ -31,12 +31,10 @@ import os
 import random
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -58,20 +56,11 @@ def pad_png(digit: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return (struct.pack(">I", len(data)) + kind + data
-            + struct.pack(">I", zlib.crc32(kind + data)))
-
-
-def pad_gray_png(digit: np.ndarray) -> bytes:
-    """The same 280×280 drawing as the page sends it (static/js/png.js): the ink as 8-bit
-    grayscale, every row PNG filter 2 (Up), deflated at zlib's default level as
-    CompressionStream does."""
-    big = np.asarray(Image.fromarray(digit).resize((280, 280), Image.BILINEAR))
-    up = np.diff(big.astype(np.int16), axis=0, prepend=0).astype(np.uint8)
-    rows = np.concatenate([np.full((280, 1), 2, np.uint8), up], axis=1)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 280, 280, 8, 0, 0, 0, 0))
-            + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + _chunk(b"IEND", b""))
+def pad_ink_png(digit: np.ndarray) -> bytes:
+    """The same 280×280 drawing as the page sends it (static/js/png.js: gray + alpha, white
+    with alpha = ink, Up-filtered rows)."""
+    from app.padpng import white_ink_png
+    return white_ink_png(np.asarray(Image.fromarray(digit).resize((280, 280), Image.BILINEAR)))
 
 
 def _png_body(png: bytes) -> bytes:
@@ -83,9 +72,9 @@ def bodies():
     with np.load(ROOT / "models" / "samples.npz") as f:
         digits = f["images"][:, 0]
     pngs = [_png_body(pad_png(d)) for d in digits]
-    grays = [_png_body(pad_gray_png(d)) for d in digits]
+    page_pngs = [_png_body(pad_ink_png(d)) for d in digits]
     pixels = [json.dumps({"pixels": d.ravel().tolist(), "width": 28, "height": 28}) for d in digits]
-    return digits, pngs, [p.encode() for p in pixels], grays
+    return digits, pngs, [p.encode() for p in pixels], page_pngs
 
 
 def pad_pixels(digits, side: int = 112) -> list[bytes]:
@@ -275,7 +264,7 @@ def run_class(port, payloads, students, rate, seconds):
 
 
 # ---------------------------------------------------------------- in-process figures
-def in_process(model: Path, png_body: bytes, digit, gray_body: bytes):
+def in_process(model: Path, png_body: bytes, digit, page_body: bytes):
     import warnings
     warnings.simplefilter("ignore")
     from app import serialize
@@ -289,7 +278,7 @@ def in_process(model: Path, png_body: bytes, digit, gray_body: bytes):
     configure_pillow()     # as create_app does
     res = load_resources(Settings(model_path=model))
     url = json.loads(png_body)["image"]
-    gray_url = json.loads(gray_body)["image"]
+    page_url = json.loads(page_body)["image"]
 
     def best(f, n=200):
         f()
@@ -308,8 +297,8 @@ def in_process(model: Path, png_body: bytes, digit, gray_body: bytes):
     raw = dumps(payload)
     rows = [("base64 + PNG decode + ink", best(lambda: ink_from_image(
                 decode_data_url(url, res.settings), res.settings))),
-            ("  (the page's gray PNG instead)", best(lambda: ink_from_image(
-                decode_data_url(gray_url, res.settings), res.settings))),
+            ("  (the page's gray+alpha PNG)", best(lambda: ink_from_image(
+                decode_data_url(page_url, res.settings), res.settings))),
             ("preprocess (crop/fit/centre)", best(lambda: preprocess(ink))),
             ("network.forward (14 stages)", best(lambda: res.network.forward(pre.input))),
             ("orjson dumps (float32)", best(lambda: dumps(serialize.forward_payload(trace, pre)))),
@@ -366,7 +355,7 @@ def in_process(model: Path, png_body: bytes, digit, gray_body: bytes):
           f"{np.mean(costs['total gzip 6']):8.0f}")
 
 
-def one_client_report(model: Path, n: int, digits, pngs, pixels, grays) -> None:
+def one_client_report(model: Path, n: int, digits, pngs, pixels, page_pngs) -> None:
     server = Server(model, 1)
     try:
         one_client(server.port, "POST", "/api/forward", pngs, 100)
@@ -379,7 +368,7 @@ def one_client_report(model: Path, n: int, digits, pngs, pixels, grays) -> None:
         for label, method, payloads, count, gz in (
                 ("GET /api/health", "GET", [], n, True),
                 ("POST /api/forward 280x280 PNG", "POST", pngs, n, True),
-                ("  the page's gray PNG (png.js)", "POST", grays, n, True),
+                ("  the page's gray+alpha PNG", "POST", page_pngs, n, True),
                 ("POST /api/forward 28x28 pixels", "POST", pixels, n, True),
                 ("POST /api/forward 112x112 pixels", "POST", pad_pixels(digits), n, True),
                 ("  same PNG, no gzip", "POST", pngs[:1], 200, False)):
@@ -395,7 +384,7 @@ def one_client_report(model: Path, n: int, digits, pngs, pixels, grays) -> None:
         print(f"\n== memory (1 worker) ==\n  RSS after 100 requests: {rss_100:.1f} MB")
         extra = max(0, 10_000 - served)
         if extra:
-            one_client(server.port, "POST", "/api/forward", pngs + pixels + grays, extra)
+            one_client(server.port, "POST", "/api/forward", pngs + pixels + page_pngs, extra)
             served += extra
         rss_10k = server.rss_mb()
         print(f"  RSS after {served:,} requests: {rss_10k:.1f} MB "
@@ -415,29 +404,29 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--class-body", choices=["page", "png-rgba", "pixels112", "pixels28"],
                     default="page", help="what each student sends (default: what the page "
-                    "sends, the pad's 280x280 ink as a grayscale PNG; png-rgba: toDataURL's)")
+                    "sends, the pad's 280x280 ink as a gray+alpha PNG; png-rgba: toDataURL's)")
     ap.add_argument("--skip-in-process", action="store_true")
     ap.add_argument("--skip-one-client", action="store_true")
     args = ap.parse_args(argv)
 
     model, origin = model_path(args)
-    digits, pngs, pixels, grays = bodies()
+    digits, pngs, pixels, page_pngs = bodies()
     print(f"model: {model} ({origin}); {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at start (other work on the machine skews every figure)")
 
     if not args.skip_one_client:
-        one_client_report(model, args.requests, digits, pngs, pixels, grays)
+        one_client_report(model, args.requests, digits, pngs, pixels, page_pngs)
 
     if not args.skip_in_process:
-        in_process(model, pngs[7], digits[7], grays[7])
+        in_process(model, pngs[7], digits[7], page_pngs[7])
 
     for workers in [int(w) for w in args.workers.split(",")]:
         for students in [int(s) for s in args.students.split(",") if int(s) > 0]:
             server = Server(model, workers)
             try:
-                one_client(server.port, "POST", "/api/forward", grays, 50)
+                one_client(server.port, "POST", "/api/forward", page_pngs, 50)
                 before, cpu0 = server.rss_mb(), server.cpu_s()
-                body = {"page": grays, "png-rgba": pngs, "pixels28": pixels,
+                body = {"page": page_pngs, "png-rgba": pngs, "pixels28": pixels,
                         "pixels112": pad_pixels(digits)}[args.class_body]
                 lat, errors, wall = run_class(server.port, body, students, args.rate, args.seconds)
                 after, cpu = server.rss_mb(), server.cpu_s() - cpu0

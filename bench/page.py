@@ -13,7 +13,7 @@ measures the page itself records:
      = input-delay (event to handler) + forward-roundtrip (fetch + parse) + encode + trace-apply,
        plus the wait for the request in flight when the drawing changed during it
 Strokes are drawn at ~60 pointer events per second, as a hand does. Every way of sending the
-drawing is measured: the pad's ink as a grayscale PNG (the default, static/js/png.js), the
+drawing is measured: the pad as a gray + alpha PNG (the default, static/js/png.js), the
 canvas's own RGBA toDataURL PNG, and a downscaled 112×112 pixel array.
 The machine has 2 cores shared with other engineers' work: figures are medians and still noisy.
 """

@@ -19,8 +19,8 @@ import { mountArithmetic } from "./views/arithmetic.js";
 import { foldLabel } from "./layout.js";
 
 const $ = (id) => document.getElementById(id);
-// The drawing goes as a grayscale PNG of the whole pad (its ink; png.js): it keeps the pad's
-// full resolution for cropping and costs the server ~0.1 ms to decode. bench/page.py compares
+// The drawing goes as a gray + alpha PNG of the whole pad (white ink, alpha = ink; png.js): it
+// keeps the pad's full resolution for cropping and costs the server ~0.3 ms to decode. bench/page.py compares
 // it end to end with the old RGBA toDataURL PNG (?send=rgba) and a 112×112 pixel array
 // (?send=pixels).
 const SEND = ["pixels", "rgba"].includes(new URLSearchParams(location.search).get("send"))

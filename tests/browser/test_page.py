@@ -276,15 +276,17 @@ def test_a_finger_sliding_over_the_network_scrubs_the_pinned_unit(open_page):
     assert pinned == ["conv1", [0, 5, 20]]
 
 
-def test_the_drawing_is_sent_as_a_grayscale_png_of_the_pads_ink(open_page, server_url):
-    """The forward body is a PNG data URL holding one gray byte per pad pixel, equal to the pad's
-    alpha (its ink), and the server reads the same record from it as from canvas.toDataURL's
-    RGBA PNG of the same pad."""
+def test_the_drawing_is_sent_as_a_gray_alpha_png_of_the_pads_ink(open_page, server_url):
+    """The forward body is a PNG data URL of the pad as gray + alpha: white everywhere, alpha
+    equal to the pad's alpha (its ink); the server reads the same record from it as from
+    canvas.toDataURL's RGBA PNG of the same pad, in fewer bytes."""
     import base64
     import io
 
     import numpy as np
     from PIL import Image
+
+    from app.padpng import white_ink
 
     page = open_page()
     ready(page)
@@ -292,19 +294,23 @@ def test_the_drawing_is_sent_as_a_grayscale_png_of_the_pads_ink(open_page, serve
     settled(page)
     body = page.evaluate("() => window.convscope.store.get().trace.body")
     assert set(body) == {"image"} and body["image"].startswith("data:image/png;base64,")
-    img = Image.open(io.BytesIO(base64.b64decode(body["image"].split(",", 1)[1])))
-    assert (img.format, img.mode, img.size) == ("PNG", "L", (PAD, PAD))
+    png = base64.b64decode(body["image"].split(",", 1)[1])
+    img = Image.open(io.BytesIO(png))
+    assert (img.format, img.mode, img.size) == ("PNG", "LA", (PAD, PAD))
     alpha = page.evaluate("""() => { const c = document.getElementById('pad');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         const a = []; for (let i = 3; i < d.length; i += 4) a.push(d[i]); return a; }""")
     sent = np.asarray(img)
-    np.testing.assert_array_equal(sent, np.asarray(alpha, np.uint8).reshape(PAD, PAD))
-    assert sent.max() == 255 and (sent > 0).sum() > 2000
+    assert (sent[..., 0] == 255).all(), "white ink"
+    np.testing.assert_array_equal(sent[..., 1], np.asarray(alpha, np.uint8).reshape(PAD, PAD))
+    # Chromium's deflate included, it is the format the server reads without Pillow.
+    np.testing.assert_array_equal(white_ink(png, 1024), sent[..., 1])
+    assert sent[..., 1].max() == 255 and (sent[..., 1] > 0).sum() > 2000
     rgba = page.evaluate("() => ({ image: document.getElementById('pad').toDataURL('image/png') })")
     a = httpx.post(f"{server_url}/api/forward", json=body, timeout=10).json()
     b = httpx.post(f"{server_url}/api/forward", json=rgba, timeout=10).json()
     assert a["layers"] == b["layers"] and a["preprocessing"] == b["preprocessing"]
-    assert len(body["image"]) < 0.75 * len(rgba["image"])   # fewer bytes on a classroom's Wi-Fi
+    assert len(body["image"]) < 0.8 * len(rgba["image"])   # fewer bytes on a classroom's Wi-Fi
 
 
 def _purple_box(page):

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { crc32, upFiltered, grayPNG, grayDataURL, base64 } from "../../static/js/png.js";
+import { crc32, upFiltered, whiteInk, inkPNG, inkDataURL, base64 } from "../../static/js/png.js";
 
 // An independent reader: walk the chunks, check each CRC with Node's zlib, inflate IDAT with
 // Node's zlib and undo every PNG filter type (the spec's reference unfiltering).
@@ -19,23 +19,25 @@ function readPNG(bytes) {
   assert.deepEqual(chunks.map((c) => c.type), ["IHDR", "IDAT", "IEND"]);
   const ihdr = chunks[0].data;
   const width = ihdr.readUInt32BE(0), height = ihdr.readUInt32BE(4);
-  assert.deepEqual([...ihdr.subarray(8)], [8, 0, 0, 0, 0], "8-bit grayscale, no interlace");
+  assert.deepEqual([...ihdr.subarray(8)], [8, 4, 0, 0, 0], "8-bit gray + alpha, no interlace");
   const raw = zlib.inflateSync(chunks[1].data);
-  assert.equal(raw.length, (width + 1) * height);
-  const out = new Uint8Array(width * height);
+  const bpp = 2, row = width * bpp;
+  assert.equal(raw.length, (row + 1) * height);
+  const out = new Uint8Array(row * height);
   for (let y = 0; y < height; y++) {
-    const f = raw[y * (width + 1)];
-    for (let x = 0; x < width; x++) {
-      const v = raw[y * (width + 1) + 1 + x];
-      const a = x ? out[y * width + x - 1] : 0, b = y ? out[(y - 1) * width + x] : 0;
-      const c = x && y ? out[(y - 1) * width + x - 1] : 0;
+    const f = raw[y * (row + 1)];
+    for (let x = 0; x < row; x++) {
+      const v = raw[y * (row + 1) + 1 + x];
+      const a = x >= bpp ? out[y * row + x - bpp] : 0, b = y ? out[(y - 1) * row + x] : 0;
+      const c = x >= bpp && y ? out[(y - 1) * row + x - bpp] : 0;
       const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
       const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][f];
       assert.ok(pred !== undefined, `filter type ${f}`);
-      out[y * width + x] = (v + pred) & 255;
+      out[y * row + x] = (v + pred) & 255;
     }
   }
-  return { width, height, gray: out };
+  const gray = out.filter((_, i) => i % 2 === 0), alpha = out.filter((_, i) => i % 2 === 1);
+  return { width, height, gray, alpha };
 }
 
 function strokeImage(width, height) {
@@ -57,29 +59,35 @@ test("crc32 matches zlib's on known and random bytes", () => {
 test("Up filter: first row as is, then differences mod 256 with filter byte 2", () => {
   const f = upFiltered(Uint8Array.of(10, 250, 5, 0), 2, 2);
   assert.deepEqual([...f], [2, 10, 250, 2, 251, 6]);
-  assert.throws(() => upFiltered(new Uint8Array(3), 2, 2), /3 values for 2×2/);
+  assert.throws(() => upFiltered(new Uint8Array(3), 2, 2), /3 bytes for 2 rows of 2/);
 });
 
-test("grayPNG round-trips exactly through an independent decoder", async () => {
+test("white ink: gray 255 beside every ink value", () => {
+  assert.deepEqual([...whiteInk(Uint8Array.of(0, 7, 255))], [255, 0, 255, 7, 255, 255]);
+});
+
+test("inkPNG round-trips exactly through an independent decoder: white, alpha = ink", async () => {
   for (const [w, h] of [[1, 1], [3, 5], [280, 280], [17, 9]]) {
-    const gray = w === 280 ? strokeImage(w, h) : Uint8Array.from({ length: w * h }, (_, i) => (i * 97 + 13) & 255);
-    const png = readPNG(await grayPNG(gray, w, h));
+    const ink = w === 280 ? strokeImage(w, h) : Uint8Array.from({ length: w * h }, (_, i) => (i * 97 + 13) & 255);
+    const png = readPNG(await inkPNG(ink, w, h));
     assert.equal(png.width, w);
     assert.equal(png.height, h);
-    assert.deepEqual(png.gray, gray);
+    assert.deepEqual(png.alpha, ink);
+    assert.ok(png.gray.every((g) => g === 255));
   }
+  await assert.rejects(inkPNG(new Uint8Array(5), 2, 2), /5 values for 2×2/);
 });
 
 test("a pad stroke compresses well below the RGBA toDataURL size", async () => {
-  const bytes = await grayPNG(strokeImage(280, 280), 280, 280);
+  const bytes = await inkPNG(strokeImage(280, 280), 280, 280);
   assert.ok(bytes.length < 6000, `${bytes.length} bytes`);
 });
 
 test("data URL: standard base64 of the PNG bytes", async () => {
-  const gray = strokeImage(40, 30);
-  const url = await grayDataURL(gray, 40, 30);
+  const ink = strokeImage(40, 30);
+  const url = await inkDataURL(ink, 40, 30);
   assert.match(url, /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/);
-  assert.deepEqual(readPNG(Buffer.from(url.split(",")[1], "base64")).gray, gray);
+  assert.deepEqual(readPNG(Buffer.from(url.split(",")[1], "base64")).alpha, ink);
   const big = Uint8Array.from({ length: 70000 }, (_, i) => (i * 31) & 255);   // spans base64's 32 KB slices
   assert.equal(base64(big), Buffer.from(big).toString("base64"));
 });

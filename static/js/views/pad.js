@@ -1,13 +1,13 @@
 // The drawing pad: pointer events (mouse, touch, pen), smooth strokes, undo, eraser, and the
 // drawing as a forward body. White ink on a transparent canvas (the CSS background is black),
-// so the canvas's alpha is the ink: the body sends it as a grayscale PNG (../png.js).
+// so the canvas's alpha is the ink: the body sends it as a gray + alpha PNG (../png.js).
 //
 // createPad(canvas, {onChange}) -> pad. onChange(strokeTime) is called on every change while
 // drawing (the network updates DURING the stroke; Chromium already delivers pointer moves once
 // per frame), with the timestamp of the pointer event, so main.js can time stroke -> updated
 // network. The receiver must be cheap: main.js hands it to a latest-wins scheduler.
 
-import { grayDataURL } from "../png.js";
+import { inkDataURL } from "../png.js";
 
 const UNDO_DEPTH = 30;
 
@@ -127,8 +127,8 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
       state.blank = false;
     },
     // The drawing as a forward body (a Promise: the PNG is deflated off the main thread).
-    // "png": the pad's ink (its alpha) as a grayscale PNG data URL at full resolution (png.js
-    // says why it is not toDataURL). "rgba": canvas.toDataURL's RGBA PNG, as before.
+    // "png": the pad's ink (its alpha) as a gray + alpha PNG data URL at full resolution
+    // (png.js says why it is not toDataURL). "rgba": canvas.toDataURL's RGBA PNG, as before.
     // "pixels": alpha (= ink) of the pad downscaled to `side`×`side`, as integers 0–255.
     async body(mode = "png", side = 112) {
       if (mode === "rgba") return { image: canvas.toDataURL("image/png") };
@@ -137,7 +137,7 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
         const rgba = ctx.getImageData(0, 0, width, height).data;
         const ink = new Uint8Array(width * height);
         for (let i = 0; i < ink.length; i++) ink[i] = rgba[i * 4 + 3];
-        return { image: await grayDataURL(ink, width, height) };
+        return { image: await inkDataURL(ink, width, height) };
       }
       small.width = side;
       small.height = side;
