@@ -98,3 +98,30 @@ def test_gzip_only_when_accepted(client, digit):
     assert "content-encoding" not in plain.headers
     assert zipped.json() == plain.json()
     assert int(zipped.headers["content-length"]) < len(plain.content) / 3
+
+
+@pytest.mark.parametrize("mode,fmt", [("1", "PNG"), ("L", "PNG"), ("LA", "PNG"), ("P", "PNG"),
+                                      ("RGB", "PNG"), ("RGBA", "PNG"), ("I;16", "PNG"),
+                                      ("L", "JPEG"), ("RGB", "JPEG"), ("CMYK", "JPEG")])
+def test_every_colour_mode_is_read_as_its_ink(client, network, digit, mode, fmt):
+    """Light ink on black in each mode a PNG or JPEG can carry gives the digit's own input: RGBA
+    and LA here have alpha 255 everywhere, as screenshots are saved (that was a 500 once);
+    16-bit gray is scaled, not clipped (every pixel above 1/257 read as full ink once)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    img = Image.fromarray(digit)
+    img = img.point(lambda v: 255 if v >= 128 else 0) if mode == "1" else img
+    img = Image.fromarray(np.asarray(img).astype(np.uint16) * 257) if mode == "I;16" \
+        else img.convert(mode)
+    buf = io.BytesIO()
+    img.save(buf, fmt, **({"quality": 100} if fmt == "JPEG" else {}))
+    url = f"data:image/{fmt.lower()};base64,{base64.b64encode(buf.getvalue()).decode()}"
+    r = client.post("/api/forward", json={"image": url, "preprocess": False})
+    assert r.status_code == 200, r.text
+    got = as_f32(r.json()["layers"][0]["values"]).reshape(32, 32)[2:30, 2:30] * 255
+    expected = np.where(digit >= 128, 255, 0) if mode == "1" else digit
+    tolerance = 12 if fmt == "JPEG" else 0.01
+    assert np.abs(got - expected).mean() < tolerance, (mode, fmt)
