@@ -64,7 +64,7 @@ def white_ink(data: bytes, max_side: int) -> np.ndarray | None:
         # One byte over the size it must have, so an image with more data shows it; no more,
         # so a deflate bomb costs nothing.
         raw = inflater.decompress(b"".join(b for k, b in chunks if k == b"IDAT"), row * height + 1)
-    except (zlib.error, ValueError, OSError):
+    except (_inflate.error, zlib.error, ValueError, OSError):   # ISA-L's error is its own class
         return None
     if len(raw) != row * height:
         return None

@@ -117,10 +117,13 @@ def test_malformed_variants_are_left_to_pillow():
         "short data": _png((20, 21, 8, 4, 0, 0, 0), la),
         "data after the image": _png((20, 20, 8, 4, 0, 0, 0), np.concatenate([la, la[:1]])),
     }
+    idat = struct.pack(">I", 12) + b"IDAT" + b"\x78\x9c\xff\xff garbage"   # not deflate
+    variants["corrupt deflate"] = (good[:33] + idat + struct.pack(">I", zlib.crc32(idat[4:]))
+                                   + good[-12:])
     for name, png in variants.items():
         assert white_ink(png, SIDE) is None, name
     # Pillow words the refusals, as for any PNG.
-    for name in ("bad CRC", "too wide"):
+    for name in ("bad CRC", "too wide", "corrupt deflate"):
         with pytest.raises(BadInput):
             ink_from_image(variants[name], Settings())
 
@@ -132,3 +135,38 @@ def test_ancillary_chunks_are_allowed():
     chunk = struct.pack(">I", len(text) - 4) + text + struct.pack(">I", zlib.crc32(text))
     png = good[:33] + chunk + good[33:]                 # after IHDR (8 + 25 bytes)
     np.testing.assert_array_equal(white_ink(png, SIDE), ink)
+
+
+def test_mutated_page_pngs_never_escape_as_anything_but_a_refusal():
+    """Random damage to the page's PNG, CRCs made right again so it reaches the inflate and the
+    checks: every result is an ink image or a worded BadInput (a 4xx), never another error."""
+    from fastapi import HTTPException
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rng = np.random.default_rng(11)
+    ink = stroke(24, 24)
+    la = _raw(la_of(ink), 2)
+    outcomes = {"ink": 0, "refused": 0}
+    for _ in range(300):
+        ihdr = bytearray(struct.pack(">II5B", 24, 24, 8, 4, 0, 0, 0))
+        data = bytearray(zlib.compress(la.tobytes()))
+        what = rng.integers(3)
+        if what == 0:      # damaged deflate stream
+            for i in rng.integers(0, len(data), rng.integers(1, 6)):
+                data[i] = rng.integers(256)
+        elif what == 1:    # cut short
+            data = data[:rng.integers(0, len(data))]
+        else:              # header fields
+            i = rng.integers(0, 13)
+            ihdr[i] = rng.integers(256)
+        png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", bytes(ihdr)) + chunk(b"IDAT", bytes(data))
+               + chunk(b"IEND", b""))
+        try:
+            out = ink_from_image(png, Settings())
+            assert out.dtype == np.uint8 and out.ndim == 2
+            outcomes["ink"] += 1
+        except (BadInput, HTTPException):
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 50, outcomes       # the damage was real
