@@ -380,6 +380,10 @@ def one_client_report(model: Path, n: int, digits, pngs, pixels, page_pngs) -> N
         for label, t, size, cpu in rows:
             print(f"  {label:34s} {pct(t, 50):7.2f} {pct(t, 90):7.2f} {pct(t, 99):7.2f} "
                   f"{pct(t, 50) / base:9.1f} {cpu:6.2f} {cpu / base_cpu:9.1f} {size:8,}")
+        sizes = {"RGBA PNG": pngs, "page's PNG": page_pngs, "28x28 pixels": pixels,
+                 "112x112 pixels": pad_pixels(digits)}
+        print("  request bodies (mean bytes, what each student uploads per stroke): " + ", ".join(
+            f"{k} {np.mean([len(b) for b in v]):,.0f}" for k, v in sizes.items()))
         served = 100 + 5 * n + 200
         print(f"\n== memory (1 worker) ==\n  RSS after 100 requests: {rss_100:.1f} MB")
         extra = max(0, 10_000 - served)
