@@ -56,8 +56,9 @@ export function whiteInk(ink) {
 export async function deflate(bytes) {
   const stream = new CompressionStream("deflate");
   const writer = stream.writable.getWriter();
-  writer.write(bytes);
-  writer.close();
+  // A failure surfaces once, through the readable below; these promises would repeat it.
+  writer.write(bytes).catch(() => {});
+  writer.close().catch(() => {});
   return new Uint8Array(await new Response(stream.readable).arrayBuffer());
 }
 
