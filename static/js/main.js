@@ -23,8 +23,7 @@ const $ = (id) => document.getElementById(id);
 // keeps the pad's full resolution for cropping and costs the server ~0.3 ms to decode. bench/page.py compares
 // it end to end with the old RGBA toDataURL PNG (?send=rgba) and a 112×112 pixel array
 // (?send=pixels).
-const SEND = ["pixels", "rgba"].includes(new URLSearchParams(location.search).get("send"))
-  ? new URLSearchParams(location.search).get("send") : "png";
+const SEND = ((asked) => (["pixels", "rgba"].includes(asked) ? asked : "png"))(new URLSearchParams(location.search).get("send"));
 // The size of the image a body carried (crop boxes and receptive fields are in its pixels): a
 // pixel array says it; an image is the pad at full resolution. Read from the trace on screen,
 // so it always matches the record it annotates, whatever was sent since.

@@ -46,10 +46,11 @@ def test_equals_pillow_and_the_ink_rules(ink):
     np.testing.assert_array_equal(ink_from_image(png, Settings()), ink)
 
 
+def chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
 def _png(ihdr_fields, rows: np.ndarray, extra=b"", tail=b"") -> bytes:
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    h, w = ihdr_fields[:2]
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">II5B", *ihdr_fields)) + extra
             + chunk(b"IDAT", zlib.compress(rows.tobytes()) + tail) + chunk(b"IEND", b""))
 
@@ -112,14 +113,11 @@ def test_malformed_variants_are_left_to_pillow():
         "too wide": _png((SIDE + 1, 20, 8, 4, 0, 0, 0), la),
         "interlaced": _png((20, 20, 8, 4, 0, 0, 1), la),
         "16-bit": _png((20, 20, 16, 4, 0, 0, 0), la),
-        "palette chunk": _png((20, 20, 8, 4, 0, 0, 0), la, extra=struct.pack(">I", 3) + b"PLTE"
-                              + b"\xff\xff\xff" + struct.pack(">I", zlib.crc32(b"PLTE\xff\xff\xff"))),
+        "palette chunk": _png((20, 20, 8, 4, 0, 0, 0), la, extra=chunk(b"PLTE", b"\xff" * 3)),
         "short data": _png((20, 21, 8, 4, 0, 0, 0), la),
         "data after the image": _png((20, 20, 8, 4, 0, 0, 0), np.concatenate([la, la[:1]])),
     }
-    idat = struct.pack(">I", 12) + b"IDAT" + b"\x78\x9c\xff\xff garbage"   # not deflate
-    variants["corrupt deflate"] = (good[:33] + idat + struct.pack(">I", zlib.crc32(idat[4:]))
-                                   + good[-12:])
+    variants["corrupt deflate"] = good[:33] + chunk(b"IDAT", b"\x78\x9c\xff\xff garbage") + good[-12:]
     for name, png in variants.items():
         assert white_ink(png, SIDE) is None, name
     # Pillow words the refusals, as for any PNG.
@@ -131,9 +129,7 @@ def test_malformed_variants_are_left_to_pillow():
 def test_ancillary_chunks_are_allowed():
     ink = stroke(20, 20)
     good = white_ink_png(ink)
-    text = b"tEXtComment\x00drawn"
-    chunk = struct.pack(">I", len(text) - 4) + text + struct.pack(">I", zlib.crc32(text))
-    png = good[:33] + chunk + good[33:]                 # after IHDR (8 + 25 bytes)
+    png = good[:33] + chunk(b"tEXt", b"Comment\x00drawn") + good[33:]   # after IHDR (8 + 25 bytes)
     np.testing.assert_array_equal(white_ink(png, SIDE), ink)
 
 
@@ -143,9 +139,6 @@ def test_mutated_page_pngs_never_escape_as_anything_but_a_refusal():
     """Random damage to the page's PNG, CRCs made right again so it reaches the inflate and the
     checks: every result is an ink image or a worded BadInput (a 4xx), never another error."""
     from fastapi import HTTPException
-
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     rng = np.random.default_rng(11)
     ink = stroke(24, 24)
