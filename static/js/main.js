@@ -20,9 +20,9 @@ import { foldLabel } from "./layout.js";
 
 const $ = (id) => document.getElementById(id);
 // The drawing goes as a gray + alpha PNG of the whole pad (white ink, alpha = ink; png.js): it
-// keeps the pad's full resolution for cropping and costs the server ~0.3 ms to decode. bench/page.py compares
-// it end to end with the old RGBA toDataURL PNG (?send=rgba) and a 112×112 pixel array
-// (?send=pixels).
+// keeps the pad's full resolution for cropping and the server reads it in ~0.13 ms
+// (app/padpng.py). bench/page.py compares it end to end with the old RGBA toDataURL PNG
+// (?send=rgba) and a 112×112 pixel array (?send=pixels).
 const SEND = ((asked) => (["pixels", "rgba"].includes(asked) ? asked : "png"))(new URLSearchParams(location.search).get("send"));
 // The size of the image a body carried (crop boxes and receptive fields are in its pixels): a
 // pixel array says it; an image is the pad at full resolution. Read from the trace on screen,
