@@ -112,14 +112,43 @@ function arrange(col, opts, target) {
   return o.unit > t ? scaled(col, o, t) : o;
 }
 
+// Blocks of map columns: a run of neighbouring 3-D columns with the same channel count (conv →
+// activation → pool of one block). Returns, per column, the index of its block's first column
+// (null for 1-D columns), so columns with the same value share one arrangement of maps.
+export function mapBlocks(columns) {
+  const out = [];
+  columns.forEach((col, c) => {
+    const prev = columns[c - 1];
+    if (col.shape.length !== 3 || col.kind === "softmax") out.push(null);
+    else out.push(prev && out[c - 1] !== null && prev.shape[0] === col.shape[0] ? out[c - 1] : c);
+  });
+  return out;
+}
+
+// Every column of a block takes the block's widest grid (the one its tallest maps need), so
+// map k sits in the same row and column of the grid in conv2, relu2 and pool2 and "relu2 map 9"
+// is found where conv2 map 9 is. Same channel count means the same list of grids, and a wider
+// grid has fewer rows, so no column's cell shrinks: only the smaller maps' columns widen.
+function sameGridPerBlock(columns, opts, chosen, blocks, target) {
+  const widest = new Map();
+  blocks.forEach((b, c) => { if (b !== null) widest.set(b, Math.max(widest.get(b) ?? 0, chosen[c].g)); });
+  return chosen.map((o, c) => {
+    if (blocks[c] === null || o.g === widest.get(blocks[c])) return o;
+    const grid = opts[c].find((x) => x.g === widest.get(blocks[c]));
+    return grid.unit > target ? scaled(columns[c], grid, target) : grid;
+  });
+}
+
 // Lay the columns out in a width×height box: the largest common cell size whose arrangements
-// fit the width (bisection), each column in its narrowest arrangement reaching it.
+// fit the width (bisection), each column in its narrowest arrangement reaching it (widened to
+// its block's grid).
 export function layoutNetwork(columns, { width, height, font = 11, barsWidth = 112 }) {
   const LABEL_H = 4 * font;
   const availH = Math.max(40, height - LABEL_H - (font + 5));
   const opts = columns.map((c) => options(c, availH, barsWidth));
   const budget = width - MIN_COL_GAP * Math.max(0, columns.length - 1);
-  const at = (target) => columns.map((c, i) => arrange(c, opts[i], target));
+  const blocks = mapBlocks(columns);
+  const at = (target) => sameGridPerBlock(columns, opts, columns.map((c, i) => arrange(c, opts[i], target)), blocks, target);
   const widthOf = (arr) => arr.reduce((t, o) => t + o.w, 0);
   let lo = 0.5, hi = Math.max(MAX_CELL, MAX_NODE);
   for (let k = 0; k < 30; k++) {

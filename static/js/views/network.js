@@ -22,6 +22,7 @@ export function createNetworkView({ canvas, overlay }, store) {
   let view = null;          // {columns, layout, index, stages, fold}
   let scales = new Map();   // shown stage -> scale
   const sheets = new Map(); // column key -> offscreen canvas with its maps stacked vertically
+  const numbers = new Map(); // column key -> {px, boxes: [{x, y, w, h, map}]}: map numbers drawn
   let dpr = 1;
   let cssSize = { w: 0, h: 0 };
 
@@ -71,6 +72,33 @@ export function createNetworkView({ canvas, overlay }, store) {
       const r = mapRect(col, c);
       ctx.drawImage(sheet, 0, c * H, W, H, r.x, r.y, r.w, r.h);
     }
+    paintMapNumbers(col);
+  }
+
+  // Each map's number in its top-left corner, so "relu2 map 9" in the panel is found by eye. A
+  // block's columns share one grid (layout.js), so where the smallest maps (pool2's 5×5) are
+  // too small to carry a number without hiding it, conv2's numbers above the same cells serve.
+  function paintMapNumbers(col) {
+    const [C, H, W] = col.shape;
+    numbers.delete(col.key);
+    if (C < 2) return;   // one map (the input) needs no number
+    const px = Math.max(7, Math.min(col.font - 1, Math.round(H * col.cell * 0.3)));
+    ctx.font = font(px);
+    const textW = ctx.measureText(String(C - 1)).width;
+    if (W * col.cell < 2.2 * textW + 3) return;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    const boxes = [];
+    for (let c = 0; c < C; c++) {
+      const r = mapRect(col, c);
+      const box = { x: r.x, y: r.y, w: ctx.measureText(String(c)).width + 3, h: px + 2, map: c };
+      ctx.fillStyle = "rgba(255, 255, 255, 0.8)";
+      ctx.fillRect(box.x, box.y, box.w, box.h);
+      ctx.fillStyle = "#2a2a30";
+      ctx.fillText(String(c), box.x + 1.5, box.y + 1.5);
+      boxes.push(box);
+    }
+    numbers.set(col.key, { px, boxes });
   }
 
   function paintNodes(col, layer, scale) {
@@ -155,6 +183,7 @@ export function createNetworkView({ canvas, overlay }, store) {
     const v = relayout();
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, cssSize.w, cssSize.h);
+    numbers.clear();
     if (!v) return;
     const s = store.get();
     const trace = s.trace;
@@ -277,7 +306,7 @@ export function createNetworkView({ canvas, overlay }, store) {
     return windowRects(col, windowInColumn(src.window, view.byName.get(src.layer).shape, col.shape));
   }
 
-  return { resize, render, renderOverlay, unitBox, windowBoxes, get layout() { return view?.layout ?? null; }, get view() { return view; }, scaleOf: (name) => scales.get(name) };
+  return { resize, render, renderOverlay, unitBox, windowBoxes, get layout() { return view?.layout ?? null; }, get view() { return view; }, scaleOf: (name) => scales.get(name), mapNumbers: (key) => numbers.get(key) ?? null };
 }
 
 const fmtScale = (v) => (v >= 1 ? String(v) : v.toPrecision(1));
