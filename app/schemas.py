@@ -14,11 +14,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.config import Settings
+from engine.kinds import ACTIVATIONS, KIND_NAMES
 
 _LIMITS = Settings()
 Pixel = Annotated[int, Field(strict=True, ge=0, le=255)]
 Side = Annotated[int, Field(strict=True, ge=_LIMITS.min_pixels_side, le=_LIMITS.max_pixels_side)]
-Kind = Literal["input", "conv", "activation", "pool", "flatten", "dense", "softmax"]
+Kind = Literal[KIND_NAMES]     # engine.kinds: one description per layer kind
 
 
 # --- sent by the page (and classroom scripts) -------------------------------------------------
@@ -77,7 +78,7 @@ class LayerInfo(BaseModel):
     stride: int | None = None
     padding: int | None = None
     in_channels: int | None = None
-    function: Literal["relu", "tanh", "sigmoid"] | None = None
+    function: Literal[ACTIVATIONS] | None = None
     op: Literal["max", "avg", "sum"] | None = None
     window: int | None = None
     units: int | None = None
@@ -91,6 +92,10 @@ class ModelInfo(BaseModel):
     classes: list[str]
     accuracy: dict[str, float]
     layers: list[LayerInfo]
+    input: dict | None = Field(None, description="Added: the model's input declaration "
+                               "(shape, channels, preprocess, pad, mean, std, subject, prompt).")
+    kinds: dict | None = Field(None, description="Added: each layer kind's params and rules.")
+    notes: list[str] | None = Field(None, description="Added: what an import changed.")
 
 
 # GET /api/models (added): one entry per served model; `id` is what `?model=` takes.

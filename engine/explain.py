@@ -23,6 +23,7 @@ import numbers
 import numpy as np
 
 from engine.errors import BadInput, UnitOutOfRange, UnknownLayer
+from engine.kinds import KINDS
 from engine.trace import Trace
 
 TOP_TERMS = 10
@@ -75,6 +76,88 @@ def _source(name: str, window, values) -> dict:
             "shape": list(np.shape(values))}
 
 
+def _explain_conv(network, stage, unit, out, src, result):
+    c_in, H, W = src.shape
+    k, s, p = stage["kernel"], stage["stride"], stage["padding"]
+    f, y, x = unit
+    y0, x0 = y * s - p, x * s - p
+    ya, yb, xa, xb = max(y0, 0), min(y0 + k, H), max(x0, 0), min(x0 + k, W)
+    window_vals = src[:, ya:yb, xa:xb]
+    params = network.layer(stage["name"]).params
+    weight = params["weight"][f, :, ya - y0:yb - y0, xa - x0:xb - x0].astype(np.float64)
+    bias = float(params["bias"][f])
+    result["source"] = _source(result["source_layer"], [[0, c_in], [ya, yb], [xa, xb]],
+                               window_vals)
+    result["weight"] = _flat(weight)
+    result["bias"] = bias
+    result["sum"] = float(np.sum(window_vals * weight) + bias)
+    conn = stage.get("connections")
+    result["channels"] = list(conn[f]) if conn else list(range(c_in))
+
+
+def _explain_activation(network, stage, unit, out, src, result):
+    result["source"] = _source(result["source_layer"], [[u, u + 1] for u in unit],
+                               src[tuple(slice(u, u + 1) for u in unit)])
+    result["input"] = float(src[unit])
+    result["function"] = stage["function"]
+    for key in ("scale", "slope", "alpha"):
+        if key in stage:
+            result[key] = stage[key]
+
+
+def _explain_pool(network, stage, unit, out, src, result):
+    w, s = stage["window"], stage["stride"]
+    c, y, x = unit
+    ys, xs = y * s, x * s
+    patch = src[c:c + 1, ys:ys + w, xs:xs + w]
+    result["source"] = _source(result["source_layer"], [[c, c + 1], [ys, ys + w], [xs, xs + w]],
+                               patch)
+    result["op"] = stage["op"]
+    if stage["op"] == "max":
+        dy, dx = np.unravel_index(int(np.argmax(patch[0])), patch[0].shape)
+        result["argmax"] = [c, ys + int(dy), xs + int(dx)]
+    else:
+        result["sum"] = float(patch.sum())
+        result["count"] = int(patch.size)
+
+
+def _explain_flatten(network, stage, unit, out, src, result):
+    where = np.unravel_index(unit[0], src.shape)
+    result["source"] = _source(result["source_layer"], [[int(u), int(u) + 1] for u in where],
+                               src[tuple(slice(int(u), int(u) + 1) for u in where)])
+
+
+def _explain_dense(network, stage, unit, out, src, result):
+    (u,) = unit
+    params = network.layer(stage["name"]).params
+    row = params["weight"][u].astype(np.float64)
+    bias = float(params["bias"][u])
+    products = src * row
+    order = np.argsort(-np.abs(products), kind="stable")[:TOP_TERMS]
+    result["source"] = _source(result["source_layer"], [[0, src.shape[0]]], src)
+    result["weight"] = _flat(row)
+    result["bias"] = bias
+    result["top"] = [{"index": int(j), "input": float(src[j]), "weight": float(row[j]),
+                      "product": float(products[j])} for j in order]
+    result["sum"] = float(products.sum() + bias)
+
+
+def _explain_softmax(network, stage, unit, out, src, result):
+    (u,) = unit
+    shifted = np.exp(src - src.max())
+    denominator = float(shifted.sum())
+    result["source"] = _source(result["source_layer"], [[0, src.shape[0]]], src)
+    result["logits"] = _flat(src)
+    result["max_logit"] = float(src.max())
+    result["denominator"] = denominator
+    result["probability"] = float(shifted[u] / denominator)
+
+
+# One explainer per kind of engine.kinds.KINDS but the input (tests/engine/test_kinds.py).
+EXPLAINERS = {"conv": _explain_conv, "activation": _explain_activation, "pool": _explain_pool,
+              "flatten": _explain_flatten, "dense": _explain_dense, "softmax": _explain_softmax}
+
+
 def explain(network, trace: Trace, layer: str, unit, sample: int = 0) -> dict:
     """Where `unit` of stage `layer` comes from. See the module docstring for the shape.
 
@@ -91,85 +174,24 @@ def explain(network, trace: Trace, layer: str, unit, sample: int = 0) -> dict:
         result["source"] = _source(layer, [[c, c + 1], [y, y + 1], [x, x + 1]],
                                    out[c:c + 1, y:y + 1, x:x + 1])
         return result
-
+    explainer = EXPLAINERS.get(kind)
+    if explainer is None:  # pragma: no cover - infer_shapes admits no other kind
+        raise BadInput(f"cannot explain kind {kind!r}")
     prev = network.stages[i - 1]
     src = _one_image(trace, prev["name"], sample).astype(np.float64)
-    if kind == "conv":
-        c_in, H, W = src.shape
-        k, s, p = stage["kernel"], stage["stride"], stage["padding"]
-        f, y, x = unit
-        y0, x0 = y * s - p, x * s - p
-        ya, yb, xa, xb = max(y0, 0), min(y0 + k, H), max(x0, 0), min(x0 + k, W)
-        window_vals = src[:, ya:yb, xa:xb]
-        params = network.layer(layer).params
-        weight = params["weight"][f, :, ya - y0:yb - y0, xa - x0:xb - x0].astype(np.float64)
-        bias = float(params["bias"][f])
-        result["source"] = _source(prev["name"], [[0, c_in], [ya, yb], [xa, xb]], window_vals)
-        result["weight"] = _flat(weight)
-        result["bias"] = bias
-        result["sum"] = float(np.sum(window_vals * weight) + bias)
-        conn = stage.get("connections")
-        result["channels"] = list(conn[f]) if conn else list(range(c_in))
-    elif kind == "activation":
-        pre = float(src[unit])
-        result["source"] = _source(prev["name"], [[u, u + 1] for u in unit],
-                                   src[tuple(slice(u, u + 1) for u in unit)])
-        result["input"] = pre
-        result["function"] = stage["function"]
-        for key in ("scale", "slope"):
-            if key in stage:
-                result[key] = stage[key]
-    elif kind == "pool":
-        w, s = stage["window"], stage["stride"]
-        c, y, x = unit
-        ys, xs = y * s, x * s
-        patch = src[c:c + 1, ys:ys + w, xs:xs + w]
-        result["source"] = _source(prev["name"], [[c, c + 1], [ys, ys + w], [xs, xs + w]], patch)
-        result["op"] = stage["op"]
-        if stage["op"] == "max":
-            dy, dx = np.unravel_index(int(np.argmax(patch[0])), patch[0].shape)
-            result["argmax"] = [c, ys + int(dy), xs + int(dx)]
-        else:
-            total = float(patch.sum())
-            result["sum"] = total
-            result["count"] = int(patch.size)
-    elif kind == "flatten":
-        where = np.unravel_index(unit[0], src.shape)
-        result["source"] = _source(prev["name"], [[int(u), int(u) + 1] for u in where],
-                                   src[tuple(slice(int(u), int(u) + 1) for u in where)])
-    elif kind == "dense":
-        (u,) = unit
-        params = network.layer(layer).params
-        row = params["weight"][u].astype(np.float64)
-        bias = float(params["bias"][u])
-        products = src * row
-        order = np.argsort(-np.abs(products), kind="stable")[:TOP_TERMS]
-        result["source"] = _source(prev["name"], [[0, src.shape[0]]], src)
-        result["weight"] = _flat(row)
-        result["bias"] = bias
-        result["top"] = [{"index": int(j), "input": float(src[j]), "weight": float(row[j]),
-                          "product": float(products[j])} for j in order]
-        result["sum"] = float(products.sum() + bias)
-    elif kind == "softmax":
-        (u,) = unit
-        shifted = np.exp(src - src.max())
-        denominator = float(shifted.sum())
-        result["source"] = _source(prev["name"], [[0, src.shape[0]]], src)
-        result["logits"] = _flat(src)
-        result["max_logit"] = float(src.max())
-        result["denominator"] = denominator
-        result["probability"] = float(shifted[u] / denominator)
-    else:  # pragma: no cover - infer_shapes admits no other kind
-        raise BadInput(f"cannot explain kind {kind!r}")
+    result["source_layer"] = prev["name"]
+    explainer(network, stage, unit, out, src, result)
+    del result["source_layer"]
     return result
 
 
 def receptive_field(network, layer: str, unit) -> list[list[int]]:
     """The unit's footprint on the input image: [[c0, c1], [y0, y1], [x0, x1]], half-open.
 
-    Walks back stage by stage; at each map stage the window is clipped to the map, because
-    beyond it there is only zero padding, which no input pixel feeds. Dense and softmax units
-    (and anything after them) see the whole image.
+    Walks back stage by stage following each kind's `receptive_field` rule (engine.kinds); at
+    each window stage the window is clipped to the map, because beyond it there is only zero
+    padding, which no input pixel feeds. Dense and softmax units (and anything after them)
+    see the whole image.
     """
     i = _stage_index(network, layer)
     unit = _check_unit(layer, network.stages[i]["shape"], unit)
@@ -180,25 +202,24 @@ def receptive_field(network, layer: str, unit) -> list[list[int]]:
         window = None
     for j in range(i, 0, -1):
         stage, prev = network.stages[j], network.stages[j - 1]
-        kind = stage["kind"]
-        if kind in ("dense", "softmax"):
+        rule = KINDS[stage["kind"]].receptive_field
+        if rule == "whole":
             return [[0, c_in], [0, H], [0, W]]
-        if kind == "flatten":
+        if rule == "unflatten":
             if window is not None:        # a 1-D unit reached through flatten
                 continue
             _, y, x = np.unravel_index(unit[0], prev["shape"])
             window = [[int(y), int(y) + 1], [int(x), int(x) + 1]]
             continue
-        if window is None:                # an activation over a vector: no spatial extent yet
+        if window is None or rule == "same":
             continue
-        if kind in ("conv", "pool"):
-            k = stage["kernel"] if kind == "conv" else stage["window"]
-            s = stage["stride"]
-            p = stage.get("padding", 0)
-            _, h, w = prev["shape"]
-            (ya, yb), (xa, xb) = window
-            window = [[max(ya * s - p, 0), min((yb - 1) * s - p + k, h)],
-                      [max(xa * s - p, 0), min((xb - 1) * s - p + k, w)]]
+        k = stage["kernel"] if "kernel" in stage else stage["window"]
+        s = stage["stride"]
+        p = stage.get("padding", 0)
+        _, h, w = prev["shape"]
+        (ya, yb), (xa, xb) = window
+        window = [[max(ya * s - p, 0), min((yb - 1) * s - p + k, h)],
+                  [max(xa * s - p, 0), min((xb - 1) * s - p + k, w)]]
     if window is None:
         return [[0, c_in], [0, H], [0, W]]
     return [[0, c_in]] + window

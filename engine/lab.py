@@ -6,9 +6,9 @@
     result.products()             # (H', W', k, k): window × kernel at every position
 
 It runs the engine's own ops (`conv2d`, `activation`, `pool2d`) on a batch of one map, so the lab
-shows exactly what the network's layers compute. Unlike `engine.spec`, a window that does not
-tile the map is allowed here and floored like PyTorch: seeing the uncovered border is the
-lesson. Computed in float64 so Σ products + bias matches the output cell to the last digit.
+shows exactly what the network's layers compute. A window that does not tile the map is
+floored like PyTorch, here as in `engine.spec` (one rule, `engine.kinds.output_size`): seeing
+the uncovered border is the lesson. Computed in float64 so Σ products + bias matches the output cell to the last digit.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import numpy as np
 
 from engine import ops
 from engine.errors import BadInput
+from engine.kinds import output_size
 
 # Accepted ranges; the app states them in its 4xx messages, the page in its controls.
 KERNEL_SIZES = (1, 3, 5, 7)           # odd, so a window has a centre pixel
@@ -70,7 +71,7 @@ KERNELS: dict[str, Kernel] = {k.name: k for k in (
 def size_arithmetic(size: int, window: int, stride: int, padding: int) -> dict:
     """(W − F + 2P) / S + 1 with the numbers in, and what happens when it is not whole."""
     span = size - window + 2 * padding
-    out = span // stride + 1 if span >= 0 else 0
+    out = output_size(size, window, stride, padding)   # the spec's own rule (engine.kinds)
     exact = span >= 0 and span % stride == 0
     text = f"({size} − {window} + 2·{padding}) / {stride} + 1 = "
     if exact:

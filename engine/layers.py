@@ -172,6 +172,26 @@ class Sigmoid(Activation):
     function = "sigmoid"
 
 
+class LeakyReLU(Activation):
+    """x for x > 0, alpha·x otherwise (PyTorch's nn.LeakyReLU, ONNX LeakyRelu)."""
+    function = "leaky_relu"
+
+    def __init__(self, name, alpha=0.01):
+        super().__init__(name)
+        self.alpha = alpha
+
+    def forward(self, x):
+        self.cache = {"x": x}
+        return ops.leaky_relu(x, self.alpha)
+
+    def backward(self, dout, input_grad=True):
+        return ops.leaky_relu_backward(dout, self.cache["x"], self.alpha)
+
+    def forward_one(self, x):
+        self.cache = {"x": x[None]}
+        return ops.leaky_relu(x, self.alpha)
+
+
 class Pool2D(Layer):
     """max / avg / sum over window×window patches. (N, C, H, W) -> (N, C, H', W')."""
     kind = "pool"
@@ -270,24 +290,34 @@ def full_cols(cols: np.ndarray, run: int) -> np.ndarray:
     return cols.reshape(-1, run)
 
 
-ACTIVATION_CLASSES = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+ACTIVATION_CLASSES = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "leaky_relu": LeakyReLU}
+
+
+def _activation(stage, in_shape, dtype):
+    cls = ACTIVATION_CLASSES[stage["function"]]
+    if cls is LeakyReLU:
+        return LeakyReLU(stage["name"], stage["alpha"])
+    return cls(stage["name"], stage.get("scale", 1.0), stage.get("slope", 1.0))
+
+
+# One builder per kind of engine.kinds.KINDS but the input (tests/engine/test_kinds.py checks
+# the two agree, and that each has a naive reference and a gradient check).
+BUILDERS = {
+    "conv": lambda st, in_shape, dtype: Conv2D(
+        st["name"], st["in_channels"], st["filters"], st["kernel"], st["stride"],
+        st["padding"], st.get("connections"), dtype),
+    "activation": _activation,
+    "pool": lambda st, in_shape, dtype: Pool2D(st["name"], st["op"], st["window"], st["stride"]),
+    "flatten": lambda st, in_shape, dtype: Flatten(st["name"]),
+    "dense": lambda st, in_shape, dtype: Dense(st["name"], in_shape[0], st["units"], dtype),
+    "softmax": lambda st, in_shape, dtype: Softmax(st["name"]),
+}
 
 
 def build_layer(stage: dict, in_shape, dtype=np.float32) -> Layer:
     """One layer from a validated stage entry (see engine.spec.infer_shapes)."""
-    kind, name = stage["kind"], stage["name"]
-    if kind == "conv":
-        return Conv2D(name, stage["in_channels"], stage["filters"], stage["kernel"],
-                      stage["stride"], stage["padding"], stage.get("connections"), dtype)
-    if kind == "activation":
-        return ACTIVATION_CLASSES[stage["function"]](name, stage.get("scale", 1.0),
-                                                     stage.get("slope", 1.0))
-    if kind == "pool":
-        return Pool2D(name, stage["op"], stage["window"], stage["stride"])
-    if kind == "flatten":
-        return Flatten(name)
-    if kind == "dense":
-        return Dense(name, in_shape[0], stage["units"], dtype)
-    if kind == "softmax":
-        return Softmax(name)
-    raise ValueError(f"no layer for kind {kind!r}")
+    try:
+        builder = BUILDERS[stage["kind"]]
+    except KeyError:
+        raise ValueError(f"no layer for kind {stage['kind']!r}") from None
+    return builder(stage, in_shape, dtype)

@@ -18,7 +18,8 @@ from numpy.lib.stride_tricks import as_strided
 
 # --------------------------------------------------------------------------- helpers
 def out_size(size: int, window: int, stride: int, padding: int = 0) -> int:
-    """(W - F + 2P) // S + 1."""
+    """(W - F + 2P) // S + 1, floored like PyTorch (engine.kinds.output_size states the rule
+    for specs and the lab; this is its array-side twin, kept free of the range check)."""
     return (size + 2 * padding - window) // stride + 1
 
 
@@ -397,6 +398,19 @@ def relu_backward(dout, x):
 
 def relu_naive(x):
     return np.vectorize(lambda v: v if v > 0 else 0.0, otypes=[x.dtype])(x)
+
+
+def leaky_relu(x, alpha=0.01):
+    """x where x > 0, alpha·x elsewhere (PyTorch's LeakyReLU / ONNX LeakyRelu)."""
+    return np.where(x > 0, x, x * x.dtype.type(alpha))
+
+
+def leaky_relu_backward(dout, x, alpha=0.01):
+    return np.where(x > 0, dout, dout * dout.dtype.type(alpha))
+
+
+def leaky_relu_naive(x, alpha=0.01):
+    return np.vectorize(lambda v: v if v > 0 else alpha * v, otypes=[x.dtype])(x)
 
 
 def tanh(x, scale=1.0, slope=1.0):

@@ -21,14 +21,18 @@ import sys
 from pathlib import Path
 
 from engine.history import History
+from engine.spec import names_of_kind
 
 
 # Settings that say which run this is, not how it trains.
 NOT_RECIPE = ("seed", "epochs", "snapshots", "blas_threads")
 
 
-def keep_layers(history: History, layers=("conv1",)) -> History:
-    """The same history with only `layers` in its snapshots (curves untouched)."""
+def keep_layers(history: History, layers=None) -> History:
+    """The same history with only `layers` (default: the first conv layer, by kind) in its
+    snapshots (curves untouched)."""
+    if layers is None:
+        layers = names_of_kind(history.spec, "conv")[:1]
     slim = History(history.spec, history.steps_per_epoch, dict(history.config),
                    probe=history.probe)
     slim.curves = {k: list(v) for k, v in history.curves.items()}

@@ -12,21 +12,10 @@ import numbers
 
 from engine.errors import SpecError
 
-KINDS = ("input", "conv", "activation", "pool", "flatten", "dense", "softmax")
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
-POOL_OPS = ("max", "avg", "sum")
-DEFAULT_INPUT_SHAPE = (1, 32, 32)
+from engine.kinds import (ACTIVATIONS, KIND_NAMES, KINDS, LEAKY_DEFAULT_ALPHA,  # noqa: F401
+                          POOL_OPS, read_params)
 
-# Allowed keys per kind (beyond name/kind/shape); the required ones are checked below.
-_PARAMS = {
-    "input": set(),
-    "conv": {"filters", "kernel", "stride", "padding", "in_channels", "connections"},
-    "activation": {"function", "scale", "slope"},
-    "pool": {"op", "window", "stride"},
-    "flatten": set(),
-    "dense": {"units"},
-    "softmax": set(),
-}
+DEFAULT_INPUT_SHAPE = (1, 32, 32)
 
 REFERENCE_SPEC = [
     {"name": "input", "kind": "input"},
@@ -55,25 +44,6 @@ LECUN_C3_CONNECTIONS = [
     [0, 1, 3, 4], [1, 2, 4, 5], [0, 2, 3, 5],
     [0, 1, 2, 3, 4, 5],
 ]
-
-
-def _int(stage: dict, key: str, minimum: int, default=None) -> int:
-    value = stage.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise SpecError(f"stage {stage.get('name')!r}: {key!r} must be an integer >= {minimum}, "
-                        f"got {value!r}")
-    return int(value)
-
-
-def _out_size(stage: dict, size: int, window: int, stride: int, padding: int, axis: str) -> int:
-    """(W - F + 2P) / S + 1, refusing a window that does not tile the input exactly."""
-    span = size - window + 2 * padding
-    if span < 0 or span % stride:
-        raise SpecError(
-            f"stage {stage['name']!r}: {axis} size {size} with window {window}, stride {stride}, "
-            f"padding {padding} does not divide: (W - F + 2P) / S + 1 = ({size} - {window} + "
-            f"{2 * padding}) / {stride} + 1 must be a whole number >= 1")
-    return span // stride + 1
 
 
 def _check_connections(stage: dict, filters: int, in_channels: int) -> list[list[int]]:
@@ -118,16 +88,19 @@ def infer_shapes(spec: list[dict], input_shape=None) -> list[dict]:
         seen.add(name)
         if kind not in KINDS:
             raise SpecError(f"stage {name!r}: kind {kind!r} is not supported; "
-                            f"supported kinds: {', '.join(KINDS)}")
+                            f"supported kinds: {', '.join(KIND_NAMES)}")
         if (i == 0) != (kind == "input"):
             raise SpecError(f"stage {name!r}: the first stage, and only the first, must be "
                             f"kind 'input'")
-        extra = set(stage) - {"name", "kind", "shape"} - _PARAMS[kind]
-        if extra:
-            raise SpecError(f"stage {name!r}: unsupported parameter(s) {sorted(extra)} for kind "
-                            f"{kind!r}; accepted: {sorted(_PARAMS[kind]) or 'none'}")
-        entry = {"name": name, "kind": kind}
-        params: dict = {}
+        description = KINDS[kind]
+        params = read_params(stage)
+        if description.needs == "maps" and len(shape) != 3:
+            raise SpecError(f"stage {name!r}: {kind} needs a [C, H, W] input, got {shape}; "
+                            f"put it before any flatten/dense stage")
+        if description.needs == "vector" and len(shape) != 1:
+            hint = "; add a 'flatten' stage before it" if kind == "dense" else ""
+            raise SpecError(f"stage {name!r}: {kind} needs a vector input, got shape "
+                            f"{shape}{hint}")
         if kind == "input":
             given = input_shape if input_shape is not None else stage.get("shape",
                                                                           DEFAULT_INPUT_SHAPE)
@@ -137,66 +110,25 @@ def infer_shapes(spec: list[dict], input_shape=None) -> list[dict]:
                                 f"integers, got {given!r}")
             shape = [int(d) for d in given]
         elif kind == "conv":
-            if len(shape) != 3:
-                raise SpecError(f"stage {name!r}: conv needs a [C, H, W] input, got {shape}; "
-                                f"put it before any flatten/dense stage")
-            filters = _int(stage, "filters", 1)
-            kernel = _int(stage, "kernel", 1)
-            stride = _int(stage, "stride", 1, default=1)
-            padding = _int(stage, "padding", 0, default=0)
-            in_channels = _int(stage, "in_channels", 1, default=shape[0])
-            if in_channels != shape[0]:
-                raise SpecError(f"stage {name!r}: in_channels is {in_channels} but the previous "
-                                f"stage has {shape[0]} channels")
-            params = {"filters": filters, "kernel": kernel, "stride": stride,
-                      "padding": padding, "in_channels": in_channels}
-            if stage.get("connections") is not None:
-                params["connections"] = _check_connections(stage, filters, in_channels)
-            shape = [filters,
-                     _out_size(stage, shape[1], kernel, stride, padding, "height"),
-                     _out_size(stage, shape[2], kernel, stride, padding, "width")]
-        elif kind == "activation":
-            function = stage.get("function")
-            if function not in ACTIVATIONS:
-                raise SpecError(f"stage {name!r}: function {function!r} is not supported; "
-                                f"supported: {', '.join(ACTIVATIONS)}")
-            params = {"function": function}
-            for key in ("scale", "slope"):
-                if key in stage:
-                    if function != "tanh":
-                        raise SpecError(f"stage {name!r}: {key!r} applies only to tanh")
-                    value = stage[key]
-                    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                        raise SpecError(f"stage {name!r}: {key!r} must be a number")
-                    params[key] = float(value)
+            params.setdefault("in_channels", shape[0])
+            if params["in_channels"] != shape[0]:
+                raise SpecError(f"stage {name!r}: in_channels is {params['in_channels']} but "
+                                f"the previous stage has {shape[0]} channels")
+            connections = params.pop("connections", None)
+            # Key order as records have always had it: connections last.
+            params = {k: params[k] for k in ("filters", "kernel", "stride", "padding",
+                                             "in_channels")}
+            if connections is not None:
+                params["connections"] = _check_connections(stage, params["filters"],
+                                                           params["in_channels"])
         elif kind == "pool":
-            if len(shape) != 3:
-                raise SpecError(f"stage {name!r}: pool needs a [C, H, W] input, got {shape}")
-            op = stage.get("op", "max")
-            if op not in POOL_OPS:
-                raise SpecError(f"stage {name!r}: pool op {op!r} is not supported; "
-                                f"supported: {', '.join(POOL_OPS)}")
-            window = _int(stage, "window", 1)
-            stride = _int(stage, "stride", 1, default=window)
-            params = {"op": op, "window": window, "stride": stride}
-            shape = [shape[0],
-                     _out_size(stage, shape[1], window, stride, 0, "height"),
-                     _out_size(stage, shape[2], window, stride, 0, "width")]
-        elif kind == "flatten":
-            size = 1
-            for d in shape:
-                size *= d
-            shape = [size]
-        elif kind == "dense":
-            if len(shape) != 1:
-                raise SpecError(f"stage {name!r}: dense needs a vector input, got shape {shape}; "
-                                f"add a 'flatten' stage before it")
-            params = {"units": _int(stage, "units", 1)}
-            shape = [params["units"]]
-        elif kind == "softmax":
-            if len(shape) != 1:
-                raise SpecError(f"stage {name!r}: softmax needs a vector input, got {shape}")
-        entry["shape"] = list(shape)
+            params.setdefault("stride", params["window"])
+            params = {k: params[k] for k in ("op", "window", "stride")}
+        elif kind == "activation" and params["function"] == "leaky_relu":
+            params.setdefault("alpha", LEAKY_DEFAULT_ALPHA)
+        if description.shape is not None:
+            shape = description.shape({"name": name, **params}, shape)
+        entry = {"name": name, "kind": kind, "shape": list(shape)}
         entry.update(params)
         out.append(entry)
     return out
@@ -211,3 +143,9 @@ def strip_shapes(stages: list[dict]) -> list[dict]:
             entry["shape"] = list(stage["shape"])
         spec.append(entry)
     return spec
+
+
+def names_of_kind(stages: list[dict], kind: str) -> list[str]:
+    """The names of every stage of `kind`, in order: stages are picked by kind, never by a
+    name like 'conv1' (an imported model names its stages as its author did)."""
+    return [s["name"] for s in stages if s["kind"] == kind]

@@ -27,6 +27,7 @@ from app.serialize import flat
 from engine.errors import ModelFileError
 from engine.history import History
 from engine.network import Network
+from engine.spec import names_of_kind
 from engine.seeds import seed_paths
 
 router = APIRouter(prefix="/api", tags=["learn"])
@@ -79,19 +80,25 @@ def _step_curves(history: History) -> dict:
             "total_error": means(err)}
 
 
-def _seed_entry(history: History, label: str) -> dict:
+def _first_conv(history: History) -> str:
+    """The first conv layer by kind (the Learn view's kernels), whatever its name."""
+    return names_of_kind(history.spec, "conv")[0]
+
+
+def _seed_entry(history: History, label: str, conv: str) -> dict:
     first, last = history.snapshots[0], history.snapshots[-1]
     return {"seed": int(history.config.get("seed", 0)),
             "epochs": len(history.curves["test_accuracy"]), "label": label,
-            "shape": list(first[1]["conv1"]["weight"].shape),
-            "init": flat(first[1]["conv1"]["weight"]), "final": flat(last[1]["conv1"]["weight"]),
+            "shape": list(first[1][conv]["weight"].shape),
+            "init": flat(first[1][conv]["weight"]), "final": flat(last[1][conv]["weight"]),
             "test_accuracy": float(history.curves["test_accuracy"][-1])
             if history.curves["test_accuracy"] else None}
 
 
 def history_payload(history: History, seeds: list[tuple[History, str]], model: str) -> dict:
     infos = [info for info, _ in history.snapshots]
-    conv1 = np.stack([w["conv1"]["weight"] for _, w in history.snapshots])
+    conv = _first_conv(history)
+    kernels = np.stack([w[conv]["weight"] for _, w in history.snapshots])
     return {
         "model": model, "steps_per_epoch": history.steps_per_epoch, "probe": history.probe,
         "config": history.config,
@@ -103,9 +110,9 @@ def history_payload(history: History, seeds: list[tuple[History, str]], model: s
                        "label": _label(int(i["snapshot_step"]), float(i["snapshot_epoch"])),
                        "test_accuracy": float(i["snapshot_test_accuracy"]),
                        "test_loss": float(i["snapshot_test_loss"])} for k, i in enumerate(infos)],
-        "kernels": {"layer": "conv1", "shape": list(conv1.shape), "values": flat(conv1)},
-        "seeds": [_seed_entry(history, f"seed {history.config.get('seed', 0)} (this model)")]
-                 + [_seed_entry(h, label) for h, label in seeds],
+        "kernels": {"layer": conv, "shape": list(kernels.shape), "values": flat(kernels)},
+        "seeds": [_seed_entry(history, f"seed {history.config.get('seed', 0)} (this model)", conv)]
+                 + [_seed_entry(h, label, conv) for h, label in seeds],
     }
 
 
@@ -176,7 +183,7 @@ def history_forward(body: HistoryForwardBody, request: Request, res: ModelDep) -
     unknown = [s for s in stages if s not in names]
     if unknown:
         raise HTTPException(422, f"unknown stages {unknown}; valid names: {', '.join(names)}")
-    image = network_input(body, res.settings)
+    image = network_input(body, res)
     out = []
     for k in wanted:
         trace = nets[k].forward(image)

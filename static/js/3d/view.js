@@ -45,9 +45,12 @@ export function mount(el, { store }) {
     renderPanel(panel, s, view.panelView(), HINTS["3d"]);
     const f = focusUnit(s);
     const plane = f ? view.planeOf(f.layer) : null;
-    const p = plane ?? view.planeOf("conv1");
+    // Nothing focused: the first conv layer by kind keeps a legend (an imported model names
+    // its stages its own way).
+    const first = s.model?.layers?.find((l) => l.kind === "conv")?.name;
+    const p = plane ?? (first ? view.planeOf(first) : null);
     // named as the 2D legend names the column: "conv1 + relu" when the activation is folded in
-    renderLegend(legend, view.scaleOf(p?.shown ?? "conv1"), p ? `${p.label} ${p.sublabel ?? ""}`.trim() : "conv1");
+    renderLegend(legend, view.scaleOf(p?.shown ?? first), p ? `${p.label} ${p.sublabel ?? ""}`.trim() : first ?? "");
   }
   const offs = [
     store.subscribe(renderInfo, ["hover", "pinned", "explanation", "trace", "foldActivations"]),

@@ -44,14 +44,14 @@ function template() {
       <h3>Gradient at every stage</h3>
       <canvas id="learn-stages" class="learn-stages" aria-label="Gradient of the loss with respect to every stage"></canvas>
       <p id="learn-stage-scales" class="learn-hint"></p>
-      <h3>conv1's 6 filters</h3>
+      <h3 id="learn-conv1-title">conv1's 6 filters</h3>
       <div class="learn-kernels" id="learn-conv1">
         <figure><canvas data-k="before"></canvas><figcaption>before</figcaption></figure>
         <figure><canvas data-k="gradient"></canvas><figcaption>gradient</figcaption></figure>
         <figure><canvas data-k="after"></canvas><figcaption>after the steps</figcaption></figure>
         <figure><canvas data-k="difference"></canvas><figcaption>after − before</figcaption></figure>
       </div>
-      <h3>conv2's 16 filters (columns) × 6 input maps (rows) <select id="learn-conv2-view" aria-label="conv2 kernels shown">${Object.entries(CONV2_VIEWS).map(([k, v]) => `<option value="${k}">${v}</option>`).join("")}</select></h3>
+      <h3 id="learn-conv2-head"><span id="learn-conv2-title">conv2's 16 filters (columns) × 6 input maps (rows)</span> <select id="learn-conv2-view" aria-label="conv2 kernels shown">${Object.entries(CONV2_VIEWS).map(([k, v]) => `<option value="${k}">${v}</option>`).join("")}</select></h3>
       <canvas id="learn-conv2" aria-label="conv2 kernels: one column per filter, one row per input map"></canvas>
       <h3>Dense weight gradients (rows = units, columns = inputs)</h3>
       <div class="learn-dense" id="learn-dense"></div>
@@ -211,9 +211,13 @@ export function mount(el, { store, api }) {
   }
 
   function renderKernels(r, n) {
-    const k1 = r.kernels.conv1;
+    // The first two conv layers by kind (the response lists every conv layer in order).
+    const [c1, c2] = Object.keys(r.kernels);
+    if (!c1) return;
+    const k1 = r.kernels[c1];
     const [F1, C1, kh, kw] = k1.shape;
-    const g1 = r.parameter_gradients.conv1.weight;
+    const g1 = r.parameter_gradients[c1].weight;
+    $("learn-conv1-title").textContent = `${c1}'s ${F1} filters`;
     const after1 = n ? k1.after : k1.before;
     const d1 = difference(after1, k1.before);
     const wScale = signedScale(null, Math.max(maxAbs(k1.before), maxAbs(after1)));
@@ -222,11 +226,14 @@ export function mount(el, { store, api }) {
       const [values, scale] = sets[canvas.dataset.k];
       paintTiles(canvas, kernelTiles(values, [F1, C1, kh, kw]), kh, kw, scale, { cols: F1 * C1, cell: 8, gap: 4 });
     }
-    const k2 = r.kernels.conv2;
+    for (const id of ["learn-conv2-head", "learn-conv2"]) $(id).hidden = !c2;
+    if (!c2) return;
+    const k2 = r.kernels[c2];
     const [F2, C2, h2, w2] = k2.shape;
+    $("learn-conv2-title").textContent = `${c2}'s ${F2} filters (columns) × ${C2} input maps (rows)`;
     const after2 = n ? k2.after : k2.before;
     const view = $("learn-conv2-view").value;
-    const v2 = { gradient: r.parameter_gradients.conv2.weight, before: k2.before, after: after2, difference: difference(after2, k2.before) }[view];
+    const v2 = { gradient: r.parameter_gradients[c2].weight, before: k2.before, after: after2, difference: difference(after2, k2.before) }[view];
     const same = view === "before" || view === "after";
     const scale2 = same ? signedScale(null, Math.max(maxAbs(k2.before), maxAbs(after2))) : signedScale(v2);
     // One column per filter, one row per input map: tiles reordered (c, f) from (f, c).

@@ -23,7 +23,7 @@ function template() {
       <output id="learn-h-label" aria-live="polite"></output>
     </div>
     <div class="learn-h-row">
-      <figure><canvas id="learn-h-kernels"></canvas><figcaption>conv1's 6 filters</figcaption></figure>
+      <figure><canvas id="learn-h-kernels"></canvas><figcaption id="learn-h-kcap">conv1's 6 filters</figcaption></figure>
       <figure><canvas id="learn-h-map0"></canvas><figcaption id="learn-h-cap0">conv1's maps of your drawing</figcaption></figure>
       <figure><canvas id="learn-h-map1"></canvas><figcaption id="learn-h-cap1">conv2's maps</figcaption></figure>
     </div>
@@ -60,6 +60,7 @@ export function mountHistory(el, { store, api }) {
       st.k = h.snapshots.length - 1;
       slider.value = String(st.k);
       st.kernelScale = signedScale(h.kernels.values);   // one scale for all moments: growth shows
+      $("learn-h-kcap").textContent = `${h.kernels.layer}'s ${h.kernels.shape[1]} filters`;   // the first conv by kind
       paintSeeds(h);
       follow();
       paint();
