@@ -15,7 +15,8 @@ from fastapi import Depends, Request
 from app import serialize
 from app.config import Settings
 from app.responses import Encoded, dumps
-from engine.errors import ModelFileError
+from engine import inputspec
+from engine.errors import ModelFileError, SpecError
 from engine.network import Network
 
 
@@ -34,6 +35,8 @@ class Resources:
     model_info: dict
     model_json: Encoded
     weights_json: Encoded
+    # How a body becomes this model's input (engine.inputspec; served in /api/model `input`).
+    input: dict = field(default_factory=dict)
     samples: Samples | None = None
     samples_problem: str = ""
     qr_cache: dict = field(default_factory=dict)
@@ -57,15 +60,22 @@ def load_resources(settings: Settings) -> Resources:
     from app.samples import load_samples   # local: samples is a route-side helper
 
     network = load_network(settings.model_path)
-    info = serialize.model_info(network)
+    try:
+        declared = inputspec.declaration(network)
+    except SpecError as exc:
+        raise ModelFileError(f"model file {settings.model_path}: {exc}") from None
+    info = serialize.model_info(network, declared)
+    samples, problem = load_samples(settings, info)
+    info["samples"] = samples is not None    # added field: whether /api/samples has test images
     res = Resources(
         settings=settings,
         network=network,
         model_info=info,
         model_json=Encoded(dumps(info), settings.gzip_level),
         weights_json=Encoded(dumps(serialize.weights(network)), settings.gzip_level),
+        input=declared,
     )
-    res.samples, res.samples_problem = load_samples(settings, info)
+    res.samples, res.samples_problem = samples, problem
     return res
 
 

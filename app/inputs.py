@@ -1,7 +1,9 @@
-"""Forward body -> ink image (H, W) uint8, 255 = ink, following the contract's ink rules.
+"""Forward body -> the model's input: the one input adapter every route uses (`model_input`).
 
-The engine takes it from there (`engine.preprocess`). Everything a client can get wrong about
-the image is refused here with a message that says what is accepted.
+A body becomes a picture (ink (H, W) for a one-channel model, following the contract's ink
+rules; RGB (H, W, 3) for a three-channel one), and the model's own input declaration
+(engine.inputspec) turns the picture into what the network reads. Everything a client can get
+wrong about the image is refused here with a message that says what is accepted.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from app.config import Settings
 from app.padpng import white_ink
 from app.schemas import ForwardBody
 from engine.errors import BadInput
+from engine.inputspec import prepare
+from engine.preprocess import as_ink
 
 _DATA_URL = re.compile(r"data:image/(png|jpeg|jpg);base64,", re.IGNORECASE)
 _FORMATS = {"PNG", "JPEG"}
@@ -32,6 +36,16 @@ def configure_pillow(blocks: int = 8) -> None:
     1024×1024 RGBA = 4 MB), so memory cannot grow with the number of requests.
     """
     Image.core.set_blocks_max(max(blocks, Image.core.get_blocks_max()))
+
+
+def model_input(body: ForwardBody, res):
+    """Any forward body -> (the model's (C, H, W) float32 input, Preprocessed or None)."""
+    decl = res.input
+    if decl["channels"] == 3 and body.image is not None:
+        picture = rgb_from_image(decode_data_url(body.image, res.settings), res.settings)
+    else:   # gray ink (a pixel array given to an RGB model is gray: every channel alike)
+        picture = as_ink(ink_from_body(body, res.settings))
+    return prepare(picture, decl, body.preprocess)
 
 
 def ink_from_body(body: ForwardBody, settings: Settings) -> np.ndarray:
@@ -56,6 +70,46 @@ def decode_data_url(url: str, settings: Settings) -> bytes:
     except (binascii.Error, ValueError):
         raise BadInput("`image` is not valid base64 after the data: prefix "
                        "(standard alphabet A-Z a-z 0-9 + /, padded with =)") from None
+
+
+def rgb_from_image(data: bytes, settings: Settings) -> np.ndarray:
+    """A photo for a colour model: (H, W, 3) float32 in [0, 1], transparency over white."""
+    img = _open_image(data, settings)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+    elif img.mode in _WIDE_GRAY:
+        wide = np.asarray(img, dtype=np.float64)
+        img = Image.fromarray(np.clip(np.rint(wide / 257), 0, 255).astype(np.uint8), "L")
+    rgb = np.asarray(img.convert("RGB"), dtype=np.float32)
+    return rgb * np.float32(1 / 255)
+
+
+def _open_image(data: bytes, settings: Settings) -> Image.Image:
+    if len(data) > settings.max_image_bytes:
+        raise HTTPException(413, f"`image` is {len(data)} bytes; the limit is "
+                                 f"{settings.max_image_bytes} bytes (2 MB)")
+    side = settings.max_image_side
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.format not in _FORMATS:
+            raise BadInput(f"`image` is {img.format or 'an unknown format'}; "
+                           "accepted: PNG or JPEG")
+        if img.width > side or img.height > side:
+            raise BadInput(f"`image` is {img.width}×{img.height}; the largest accepted is "
+                           f"{side}×{side}")
+        img.load()
+    except BadInput:
+        raise
+    except UnidentifiedImageError:
+        raise BadInput("`image` is not a PNG or JPEG (its bytes are no image format Pillow "
+                       "knows); send a PNG or JPEG data URL") from None
+    except (OSError, ValueError, SyntaxError, EOFError,
+            Image.DecompressionBombError) as exc:
+        raise BadInput(f"`image` could not be decoded as PNG or JPEG ({exc}); "
+                       "send a complete PNG or JPEG") from None
+    return img
 
 
 def ink_from_image(data: bytes, settings: Settings) -> np.ndarray:

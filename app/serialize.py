@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import kinds
 from engine.preprocess import Preprocessed
 
 STEP_NAMES = ("fitted", "centred", "input")   # what the page shows between drawing and input
@@ -23,15 +24,23 @@ def stage_entry(stage: dict) -> dict:
     return entry
 
 
-def model_info(network) -> dict:
+def model_info(network, declared: dict | None = None) -> dict:
+    """/api/model. Added fields beside the contract's: `input` (the model's input declaration:
+    shape, preprocessing, the pad's words), `kinds` (each layer kind's parameters and rules,
+    from engine.kinds) and `notes` (what an importer did, e.g. folded BatchNorm)."""
     meta = network.metadata or {}
-    return {
+    info = {
         "name": meta.get("name", "unnamed"),
         "dataset": meta.get("dataset", "unknown"),
         "classes": [str(c) for c in meta.get("classes", range(network.stages[-1]["shape"][0]))],
         "accuracy": {k: float(v) for k, v in (meta.get("accuracy") or {}).items()},
         "layers": [stage_entry(s) for s in network.stages],
     }
+    if declared is not None:
+        info["input"] = declared
+    info["kinds"] = kinds.describe()
+    info["notes"] = [str(n) for n in meta.get("notes", [])]
+    return info
 
 
 def weights(network) -> dict:
@@ -60,7 +69,7 @@ def preprocessing(pre: Preprocessed) -> dict:
         crop_box = [int(x0), int(y0), int(x1), int(y1)]
     com = None if pre.centre_of_mass is None else [float(v) for v in pre.centre_of_mass]
     steps = [{"name": n, "shape": list(pre.steps[n].shape), "values": flat(pre.steps[n])}
-             for n in STEP_NAMES]
+             for n in STEP_NAMES if n in pre.steps]    # resize-and-crop has no `centred`
     return {"crop_box": crop_box, "centre_of_mass": com, "steps": steps}
 
 

@@ -12,21 +12,18 @@ from starlette.responses import Response
 from app import serialize
 from app.models_registry import ModelDep
 from app.errors import ERROR_RESPONSES
-from app.inputs import ink_from_body
+from app.inputs import model_input
 from app.responses import json_response
 from app.schemas import ForwardBody, ForwardResult
-from engine.preprocess import preprocess, to_network_input
 
 router = APIRouter(prefix="/api", tags=["inference"])
 
 
 def run_forward(body: ForwardBody, res):
-    """Body -> (trace, Preprocessed or None): the part explain shares."""
-    ink = ink_from_body(body, res.settings)
-    if body.preprocess:
-        pre = preprocess(ink)
-        return res.network.forward(pre.input), pre
-    return res.network.forward(to_network_input(ink, preprocess=False)), None
+    """Body -> (trace, Preprocessed or None): the part explain shares. The model's own input
+    declaration says how the body becomes its input (app.inputs.model_input)."""
+    x, pre = model_input(body, res)
+    return res.network.forward(x), pre
 
 
 @router.post("/forward", response_model=ForwardResult, responses=ERROR_RESPONSES)

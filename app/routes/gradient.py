@@ -12,21 +12,19 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.errors import ERROR_RESPONSES
-from app.inputs import ink_from_body
+from app.inputs import model_input
 from app.models_registry import ModelDep
 from app.responses import json_response
 from app.schemas import ForwardBody, GradientBody, GradientResult
 from app.serialize import flat
 from engine.gradient import LearnResult, learn
-from engine.preprocess import preprocess, to_network_input
 
 router = APIRouter(prefix="/api", tags=["learn"])
 
 
-def network_input(body: ForwardBody, settings) -> np.ndarray:
-    """The (1, 32, 32) image /api/forward would feed the network for this body."""
-    ink = ink_from_body(body, settings)
-    return preprocess(ink).input if body.preprocess else to_network_input(ink, preprocess=False)
+def network_input(body: ForwardBody, res) -> np.ndarray:
+    """The image /api/forward would feed the network for this body (the model's own input)."""
+    return model_input(body, res)[0]
 
 
 def figures_payload(fig) -> dict:
@@ -67,7 +65,7 @@ def gradient(body: GradientBody, request: Request, res: ModelDep) -> Response:
     parameter of the served model, and `steps` SGD steps at `learning_rate` on a copy: the
     probabilities and errors before, after and at each step, and every conv kernel before and
     after. 422 names the valid target range, rate bounds and step counts."""
-    image = network_input(body, res.settings)
+    image = network_input(body, res)
     result = learn(res.network, image, body.target, body.learning_rate, body.steps)
     return json_response(request, gradient_payload(result, body.dense_weights),
                          res.settings.gzip_level, res.settings.gzip_min_bytes)

@@ -8,13 +8,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.errors import ERROR_RESPONSES
-from app.inputs import ink_from_body
+from app.inputs import model_input
 from app.models_registry import ModelDep
 from app.responses import json_response
 from app.schemas import ClassicKernel, ConvolveBody, ConvolveResult
 from engine import lab
 from engine.errors import BadInput
-from engine.preprocess import preprocess, to_network_input
 
 router = APIRouter(prefix="/api", tags=["lab"])
 
@@ -33,9 +32,7 @@ def lab_image(body: ConvolveBody, res) -> np.ndarray:
     """The 2-D map to convolve: `input` as sent, or a drawing turned into the network input."""
     if body.input is not None:
         return body.input.array()
-    ink = ink_from_body(body, res.settings)
-    image = preprocess(ink).input if body.preprocess else to_network_input(ink, preprocess=False)
-    return image[0]
+    return model_input(body, res)[0][0]
 
 
 def lab_kernel(body: ConvolveBody, res) -> dict:

@@ -17,6 +17,7 @@ import { renderModels, chosenModel, modelUrl } from "./views/models.js";
 import { renderConnections } from "./views/connections.js";
 import { mountArithmetic } from "./views/arithmetic.js";
 import { foldLabel } from "./layout.js";
+import { renderModelInput, isPicture, pickPicture, imageOf } from "./views/modelinput.js";
 
 const $ = (id) => document.getElementById(id);
 // The drawing goes as a gray + alpha PNG of the whole pad (white ink, alpha = ink; png.js): it
@@ -29,6 +30,8 @@ const SEND = ((asked) => (["pixels", "rgba"].includes(asked) ? asked : "png"))(n
 // so it always matches the record it annotates, whatever was sent since.
 const imageSize = (body) => (body?.pixels ? { width: body.width, height: body.height } : { width: pad.canvas.width, height: pad.canvas.height });
 
+// A colour model reads the pad's RGB (an opaque picture), not its ink alone.
+const bodyMode = () => (isPicture(store.get().model) ? "rgba" : SEND);
 const store = createStore({ foldActivations: true, projector: false, tab: "network", explanation: null, latency: null, error: null });
 const live = startLive(store, api);
 
@@ -37,13 +40,23 @@ const pad = createPad($("pad"), {
     $("pad-hint").hidden = !pad.blank;
     live.submit(async () => {   // encoded only when it is sent (latest wins)
       const t0 = performance.now();
-      const body = await pad.body(SEND);
+      const body = await pad.body(bodyMode());
       performance.measure("encode", { start: t0, end: performance.now() });
       return body;
     }, strokeTime);
   },
 });
 $("pad-clear").onclick = () => pad.clear();
+// A colour model's picture: chosen, dropped or pasted onto the pad, then sent like a stroke.
+async function usePicture(blob) {
+  if (!blob) return;
+  await pickPicture(blob, pad.canvas).catch((err) => store.set({ error: `picture: ${err.message}` }));
+  pad.markDrawn();
+}
+$("pad-file").onchange = (e) => usePicture(e.target.files?.[0]);
+$("pad").addEventListener("dragover", (e) => e.preventDefault());
+$("pad").addEventListener("drop", (e) => { e.preventDefault(); usePicture(imageOf(e.dataTransfer)); });
+document.addEventListener("paste", (e) => { if (isPicture(store.get().model)) usePicture(imageOf(e.clipboardData)); });
 $("pad-undo").onclick = () => pad.undo();
 $("pad-brush").oninput = (e) => pad.setBrush(Number(e.target.value));
 $("pad-eraser").onclick = (e) => {
@@ -126,12 +139,12 @@ function loadModel(id) {
   return api.model()
     .then((model) => {
       store.set({ model: { ...model, modelId: id }, trace: null });
-      // "Test digit" for MNIST; Fashion-MNIST's classes are clothes, so "Test image".
-      $("sample-label").textContent = model.classes.every((c) => /^\d$/.test(c)) ? "Test digit" : "Test image";
+      // The pad's words, tools and samples are the model's own (its input declaration).
+      renderModelInput(model, { hint: $("pad-hint"), pad: $("pad"), sampleLabel: $("sample-label"), sampleGroup: $("sample-group"), picker: $("pad-picker"), drawTools: [$("pad-eraser"), $("pad-brush").parentElement] });
       $("sample-digit").replaceChildren(...model.classes.map((c, i) => new Option(c, String(i))));
       const drawing = store.get().drawing;
       if (drawing) return live.submit({ ...drawing });   // a fresh body: no stale explanation matches it
-      return pad.body(SEND).then((body) => live.submit(body));   // the blank pad: every stage drawn at rest
+      return pad.body(bodyMode()).then((body) => live.submit(body));   // the blank pad: every stage drawn at rest
     })
     .catch((err) => store.set({ error: `model: ${err.message}` }));
 }

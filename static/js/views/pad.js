@@ -110,6 +110,11 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
       state.blank = prev.blank;
       changed(performance.now());
     },
+    // Something was painted on the canvas from outside (a picked picture): undo-able, sent.
+    markDrawn() {
+      state.blank = false;
+      changed(performance.now());
+    },
     // Put a grayscale image (255 = ink) on the pad, scaled up smoothly; no change event (the
     // caller sends the original pixels, which are exact).
     loadPixels(pixels, width, height) {
