@@ -44,6 +44,15 @@ def _env_paths(name: str, default: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(Path(p) for p in raw.split(",") if p)
 
 
+class LayoutError(Exception):
+    """static/ or templates/ is missing: the server would answer every page with a 500."""
+
+
+# What each served directory must hold ("" = only exist): without templates/index.html every
+# page request is a 500; without static/ Starlette's mount fails on every request.
+REQUIRED = {"static_dir": "", "templates_dir": "index.html"}
+
+
 @dataclass(frozen=True)
 class Settings:
     model_path: Path = ROOT / "models" / "lenet-mnist.npz"
@@ -68,8 +77,39 @@ class Settings:
     # values are clamped); bench/api.py prints size and time for each level of both.
     gzip_level: int = 1
     gzip_min_bytes: int = 1024
+    # Expensive requests (/api/gradient, /api/history[/forward], a large /api/convolve): at most
+    # `costly_slots` run at once *per worker process* (each process has its own gate, so
+    # `--workers N` runs up to N × costly_slots), at most `costly_queue` more wait, each for at
+    # most `costly_wait_s`; beyond that a 503 with `Retry-After: busy_retry_after_s`. One slot
+    # leaves the other core to the event loop, so forwards and health stay fast while 50
+    # students hammer 20-step gradients (bench/api.py); 32 waiting covers a class pressing
+    # "step" at once (a 1-step gradient is ~15 ms, so the last waits ~0.5 s).
+    costly_slots: int = 1
+    costly_queue: int = 32
+    costly_wait_s: float = 3.0
+    busy_retry_after_s: int = 1
+    # /api/convolve runs on the event loop (well under a millisecond for the page's 32×32 map)
+    # unless its multiply-adds exceed this (the page's 32×32 output with a 5×5 kernel): then it
+    # goes through the gate above, in a thread. A 64×64 map, 7×7 kernel, step mode: ~15 ms.
+    convolve_inline_macs: int = 32 * 32 * 5 * 5
+    # /api/history/forward returns at most this many float32 values (every snapshot × the
+    # stages asked): ≤ 16 bytes of JSON each, so at most ~3.2 MB before gzip. The default
+    # stages (each conv's activation) at the shipped run's 24 snapshots are ~151k values.
+    history_max_values: int = 200_000
     # Set by `convscope serve --classroom`: the LAN URLs students can open (for /api/join).
     join_urls: tuple[str, ...] = field(default_factory=tuple)
+
+    def check_layout(self) -> None:
+        """Refuse to start (LayoutError naming the directory) when static/ or templates/ is
+        missing or empty, instead of serving a 500 on every page request."""
+        for name, needed in REQUIRED.items():
+            folder, role = Path(getattr(self, name)), name.removesuffix("_dir")
+            if not (folder / needed).is_file() if needed else not folder.is_dir():
+                what = "is missing" if not folder.is_dir() else f"has no {needed}"
+                raise LayoutError(
+                    f"the {role}/ directory {folder} {what}, so the page cannot be served; "
+                    f"reinstall ConvScope (`pip install .` ships {role}/ inside the package) or "
+                    f"point CONVSCOPE_{role.upper()}_DIR at a copy of the repository's {role}/")
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -85,4 +125,6 @@ class Settings:
             max_body_bytes=_env_int("CONVSCOPE_MAX_BODY_BYTES", d.max_body_bytes),
             gzip_level=_env_int("CONVSCOPE_GZIP_LEVEL", d.gzip_level),
             join_urls=tuple(u for u in urls.split(",") if u),
+            costly_slots=_env_int("CONVSCOPE_COSTLY_SLOTS", d.costly_slots),
+            costly_queue=_env_int("CONVSCOPE_COSTLY_QUEUE", d.costly_queue),
         )

@@ -4,7 +4,12 @@
   "could not even read it" apart from "read it, but a field is wrong" (422).
 - schema violations (wrong type, missing/extra field, out of range, NaN/inf) -> 422.
 - engine refusals (`EngineError`): BadInput, UnknownLayer, UnitOutOfRange -> 422.
-- too large a body or image -> 413 (app/limits.py and app/inputs.py).
+- too large a body or image -> 413 (app/limits.py and app/inputs.py); a compressed body
+  (Content-Encoding other than identity) -> 415 (app/limits.py).
+- a body JSON cannot even decode (not UTF-8, a number of more than 4,300 digits, nesting too
+  deep) -> 400 saying which, instead of FastAPI's "There was an error parsing the body".
+- too many expensive requests at once in this worker (app/limits.py `Busy`) -> 503 with
+  Retry-After; a model's training history file that cannot be read -> 503 naming the file.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from app.limits import Busy
 from app.schemas import ErrorBody
 from engine.errors import (BadInput, DataError, EngineError, ModelFileError, SpecError,
                            UnitOutOfRange, UnknownLayer)
@@ -29,7 +35,25 @@ ERROR_RESPONSES = {
     422: {"model": ErrorBody,
           "description": "Valid JSON but a wrong field; `detail` says which and what is accepted."},
 }
+BUSY = {503: {"model": ErrorBody, "description": (
+    "Too many expensive requests running or waiting in this worker; the `Retry-After` header "
+    "says when to try again."), "headers": {"Retry-After": {
+        "description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}}}
 _FIELDS = "pixels + width + height, or image; optional preprocess"
+_ACCEPTED = "send a JSON object encoded as UTF-8 (uncompressed)"
+
+
+def parse_failure(cause: BaseException | None) -> str:
+    """What made a body undecodable, from the exception FastAPI chained to its generic 400."""
+    if isinstance(cause, UnicodeDecodeError):
+        bad = cause.object[cause.start:cause.start + 1]
+        return f"the body is not valid UTF-8 (byte {cause.start} is {bad!r}); {_ACCEPTED}"
+    if isinstance(cause, RecursionError):
+        return f"the body's JSON is nested too deeply to read; {_ACCEPTED}, a few levels deep"
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return ("the body has an integer of more than 4300 digits, which is not read; every "
+                "number here is small (pixels 0..255, sizes up to 512)")
+    return f"the body could not be read as JSON ({type(cause).__name__}); {_ACCEPTED}"
 
 
 def _where(loc) -> str:
@@ -86,11 +110,27 @@ async def _engine(request: Request, exc: EngineError) -> JSONResponse:
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        detail = parse_failure(exc.__cause__)
     return JSONResponse({"detail": detail}, status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
 
 
+async def _busy(request: Request, exc: Busy) -> JSONResponse:
+    return JSONResponse({"detail": exc.detail}, status_code=503,
+                        headers={"Retry-After": str(exc.retry_after)})
+
+
+def not_found(detail: str) -> StarletteHTTPException:
+    return StarletteHTTPException(404, detail)
+
+
+def unprocessable(detail: str) -> StarletteHTTPException:
+    return StarletteHTTPException(422, detail)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(Busy, _busy)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(EngineError, _engine)
     app.add_exception_handler(StarletteHTTPException, _http)

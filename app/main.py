@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app(settings)` wires routers, limits, errors and pages.
 
 The model is loaded here, once, before the app serves anything: a missing or corrupt file
-fails at start-up with a ModelFileError naming it, never on a student's first request.
+fails at start-up with a ModelFileError naming it, never on a student's first request; so does
+a missing static/ or templates/ directory (LayoutError, app/config.py).
 """
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from app import errors
+from app import docs, errors
 from app.config import Settings
 from app.deps import load_resources
 from app.inputs import configure_pillow
-from app.limits import BodyLimit
+from app.limits import BodyLimit, cost_gate
 from app.models_registry import load_registry
 from app.routes import (explain, forward, gradient, health, history, join, lab, model, models,
                         samples)
+from app.security import SecurityHeaders
 from app.static import SafeStaticFiles
 
 
@@ -35,16 +37,21 @@ async def _lifespan(app: FastAPI):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    settings.check_layout()
     configure_pillow()
     resources = load_resources(settings)
     app = FastAPI(title="ConvScope", version="0.1.0", lifespan=_lifespan,
-                  summary="Every stage of a trained ConvNet, and where each unit's value comes from.")
+                  summary="Every stage of a trained ConvNet, and where each unit's value comes from.",
+                  docs_url=None, redoc_url=None)     # app/docs.py serves them without a CDN
     app.state.resources = resources
+    app.state.cost_gate = cost_gate(settings)   # one per app, so one per worker process
     app.state.registry = load_registry(settings, resources)   # ?model= picks one
     for area in (health, model, models, forward, explain, samples, join, lab, gradient, history):
         app.include_router(area.router)
     errors.install(app)
+    docs.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)         # outermost: on every response, 413s included
     app.mount("/static", SafeStaticFiles(directory=settings.static_dir, check_dir=False),
               name="static")
     templates = Jinja2Templates(directory=str(settings.templates_dir))

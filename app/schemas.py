@@ -203,7 +203,7 @@ class ErrorBody(BaseModel):
 class GradientBody(ForwardBody):
     """A forward body plus what to learn: the class the digit should be, and how hard."""
     target: int = Field(strict=True, ge=0, description="Class index the digit should be.")
-    learning_rate: float = Field(gt=0, le=1, allow_inf_nan=False,
+    learning_rate: float = Field(gt=0, le=1, allow_inf_nan=False, strict=True,  # "1", true: 422
                                  description="SGD step size, 0 < learning_rate ≤ 1.")
     steps: int = Field(1, strict=True, ge=1, le=20,
                        description="SGD steps from the served model (1..20); send n to see n "
@@ -272,8 +272,9 @@ class HistoryForwardBody(ForwardBody):
     layer's maps after its activation, e.g. relu1 and relu2)."""
     snapshots: list[Annotated[int, Field(strict=True)]] | None = Field(
         None, max_length=256, description="Snapshot indices from GET /api/history; omitted = all.")
-    stages: list[str] | None = Field(None, min_length=0, max_length=16,
-                                     description="Stage names whose values to return.")
+    stages: list[str] | None = Field(None, min_length=0, max_length=16, description=(
+        "Distinct stage names whose values to return; the answer holds at most 200,000 "
+        "values (snapshots × the stages' sizes), else 422."))
 
 
 class SnapshotForward(BaseModel):

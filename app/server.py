@@ -134,7 +134,7 @@ def _fail(message: str, code: int) -> int:
 def run_serve(args) -> int:
     import uvicorn
 
-    from app.config import Settings
+    from app.config import LayoutError, Settings
     from app.deps import load_network
     from app.main import create_app
     from engine.errors import EngineError
@@ -152,7 +152,8 @@ def run_serve(args) -> int:
     model = Path(args.model).resolve()
     try:
         load_network(model)
-    except EngineError as exc:
+        Settings.from_env().check_layout()    # static/ and templates/ are there
+    except (EngineError, LayoutError) as exc:
         return _fail(str(exc), 2)
     try:
         # With workers, this socket only reserves the port (and resolves port 0): it never

@@ -2,8 +2,10 @@
 
 Every call starts from the served model and works on a copy (engine.gradient.learn), so the
 server keeps no per-student state and the same body always gives the same numbers; the page
-shows n steps by sending `steps: n`. A plain `def`: 20 steps are ~15 ms of CPU, too long to
-hold the event loop that answers everyone's forward passes.
+shows n steps by sending `steps: n`. 20 steps are ~15-30 ms of CPU, too long to hold the event
+loop that answers everyone's forward passes: the work runs in a thread, through the worker's
+cost gate (app/limits.py), so 50 students asking at once queue or get a 503 with Retry-After
+while forwards and health stay fast.
 """
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ import numpy as np
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.errors import ERROR_RESPONSES
+from app.errors import BUSY, ERROR_RESPONSES
 from app.inputs import model_input
+from app.limits import GateDep
 from app.models_registry import ModelDep
 from app.responses import json_response
 from app.schemas import ForwardBody, GradientBody, GradientResult
@@ -59,13 +62,19 @@ def gradient_payload(result: LearnResult, dense_weights: str = "full") -> dict:
     }
 
 
-@router.post("/gradient", response_model=GradientResult, responses=ERROR_RESPONSES)
-def gradient(body: GradientBody, request: Request, res: ModelDep) -> Response:
-    """Cross-entropy of `target` for this drawing, its gradient w.r.t. every stage and every
-    parameter of the served model, and `steps` SGD steps at `learning_rate` on a copy: the
-    probabilities and errors before, after and at each step, and every conv kernel before and
-    after. 422 names the valid target range, rate bounds and step counts."""
+def run_gradient(body: GradientBody, request: Request, res) -> Response:
     image = network_input(body, res)
     result = learn(res.network, image, body.target, body.learning_rate, body.steps)
     return json_response(request, gradient_payload(result, body.dense_weights),
                          res.settings.gzip_level, res.settings.gzip_min_bytes)
+
+
+@router.post("/gradient", response_model=GradientResult, responses={**ERROR_RESPONSES, **BUSY})
+async def gradient(body: GradientBody, request: Request, res: ModelDep,
+                   gate: GateDep) -> Response:
+    """Cross-entropy of `target` for this drawing, its gradient w.r.t. every stage and every
+    parameter of the served model, and `steps` SGD steps at `learning_rate` on a copy: the
+    probabilities and errors before, after and at each step, and every conv kernel before and
+    after. 422 names the valid target range, rate bounds and step counts; 503 when this
+    worker already has its fill of expensive requests."""
+    return await gate.run("gradient", run_gradient, body, request, res)

@@ -6,7 +6,10 @@ written by `convscope train`); second-seed runs beside it as `<stem>.seed<N>.his
 networks built from them: one entry per model file, so the cache cannot grow with requests.
 
 `/api/history/forward` returns the current drawing at *every* snapshot in one response, so
-the page scrubs with no round trip: the feature maps it needs are a few kB per snapshot.
+the page scrubs with no round trip: the feature maps it needs are a few kB per snapshot. That
+is ~24 forwards: it runs through the worker's cost gate (app/limits.py) like /api/gradient,
+and its answer is bounded (`settings.history_max_values` float32 values, ≤ ~3.2 MB of JSON);
+so is reading a history file the first time. A file that cannot be read is a 503 naming it.
 """
 from __future__ import annotations
 
@@ -15,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.errors import ERROR_RESPONSES
+from app.errors import BUSY, ERROR_RESPONSES, not_found, unprocessable
+from app.limits import GateDep
 from app.models_registry import ModelDep
 from app.responses import Encoded, dumps, json_response
 from app.routes.gradient import network_input
@@ -33,6 +37,9 @@ from engine.seeds import seed_paths
 router = APIRouter(prefix="/api", tags=["learn"])
 MAX_CURVE_POINTS = 600      # the per-step curve, bucket-averaged: a plot is ~600 px wide
 NOT_FOUND = {404: {"model": ErrorBody, "description": "The model has no recorded history."}}
+UNREADABLE = {503: {"model": ErrorBody, "description": (
+    "The history file beside the model cannot be read (the detail names it), or this worker "
+    "is busy with other expensive requests (then `Retry-After` says when to retry).")}}
 
 
 def default_stages(stages: list[dict]) -> list[str]:
@@ -116,73 +123,109 @@ def history_payload(history: History, seeds: list[tuple[History, str]], model: s
     }
 
 
-def load(res) -> Loaded:
-    """The model's history (cached while the file is unchanged); 404 if it has none."""
+def _stamp(res) -> tuple[Path, float]:
     path = history_path(res.settings.model_path)
     try:
-        mtime = path.stat().st_mtime
+        return path, path.stat().st_mtime
     except OSError:
-        raise HTTPException(404, f"no training history for this model: {path.name} is not "
-                                 f"beside {Path(res.settings.model_path).name}; `convscope "
-                                 "train` writes it") from None
+        raise not_found(f"no training history for this model: {path.name} is not beside "
+                        f"{Path(res.settings.model_path).name}; `convscope train` writes it"
+                        ) from None
+
+
+def cached(res) -> Loaded | None:
+    """The loaded history if it is in the cache and its file unchanged (cheap: one stat)."""
+    path, mtime = _stamp(res)
+    hit = _cache.get(path)
+    return hit[1] if hit and hit[0] == mtime else None
+
+
+def _read(path: Path) -> History:
+    try:
+        return History.load(path)
+    except Exception as exc:    # a truncated or foreign zip, a missing array: never a 500
+        why = str(exc).removeprefix(f"history file {str(path)!r} ")
+        raise ModelFileError(f"training history {path.name} (beside the model, in "
+                             f"{path.parent}) cannot be read: {why or type(exc).__name__}; "
+                             "re-run `convscope train` to rewrite it, or remove it") from None
+
+
+def load(res) -> Loaded:
+    """The model's history (cached while the file is unchanged); 404 if it has none, a
+    ModelFileError (503) naming the file if it cannot be read."""
+    path, mtime = _stamp(res)
     with _lock:
         hit = _cache.get(path)
         if hit and hit[0] == mtime:
             return hit[1]
+        history = _read(path)
+        seeds = []
+        for p in seed_paths(res.settings.model_path):
+            h = _read(p)
+            seeds.append((h, f"seed {h.config.get('seed')} (same network, data and recipe)"))
         try:
-            history = History.load(path)
-            seeds = []
-            for p in seed_paths(res.settings.model_path):
-                h = History.load(p)
-                seeds.append((h, f"seed {h.config.get('seed')} (same network, data and recipe)"))
-        except (ModelFileError, KeyError, ValueError) as exc:
-            raise ModelFileError(f"training history {path.name} is unusable: {exc}") from None
-        loaded = Loaded(history, Encoded(dumps(history_payload(
-            history, seeds, res.model_info["name"])), res.settings.gzip_level))
+            payload = history_payload(history, seeds, res.model_info["name"])
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"training history {path.name} is incomplete ({exc!r}); "
+                                 "re-run `convscope train` to rewrite it") from None
+        loaded = Loaded(history, Encoded(dumps(payload), res.settings.gzip_level))
         _cache[path] = (mtime, loaded)
         return loaded
 
 
-def snapshot_networks(loaded: Loaded) -> list[Network]:
+def snapshot_networks(loaded: Loaded, path: Path) -> list[Network]:
     with _lock:
         if loaded.networks is None:
             nets = []
-            for k in range(len(loaded.history.snapshots)):
-                net = Network(loaded.history.spec)
-                net.set_parameters(loaded.history.weights_at(k))
-                nets.append(net)
+            try:
+                for k in range(len(loaded.history.snapshots)):
+                    net = Network(loaded.history.spec)
+                    net.set_parameters(loaded.history.weights_at(k))
+                    nets.append(net)
+            except Exception as exc:     # weights that do not fit the recorded spec
+                raise ModelFileError(f"training history {path.name}: snapshot {len(nets)} does "
+                                     f"not fit its network ({exc}); re-run `convscope train`"
+                                     ) from None
             loaded.networks = nets
         return loaded.networks
 
 
-@router.get("/history", response_model=HistoryResult, responses=NOT_FOUND)
-def history(request: Request, res: ModelDep) -> Response:
-    """Learning curves (per epoch, and per step bucket-averaged), the snapshot list with
-    step/epoch labels and probe accuracy, conv1's kernels at every snapshot, and conv1 at init
-    and at the end for this run and any other-seed run. 404 when no history was recorded."""
-    return load(res).body.response(request)
+def wanted_stages(body: HistoryForwardBody, stages: list[dict]) -> list[str]:
+    names = [s["name"] for s in stages]
+    if body.stages is None:
+        return default_stages(stages)
+    repeated = sorted({s for s in body.stages if body.stages.count(s) > 1})
+    if repeated:         # each stage once: a repeat would only multiply the answer's size
+        raise unprocessable(f"stages must be distinct; repeated: {', '.join(repeated)}; valid "
+                            f"names: {', '.join(names)}")
+    unknown = [s for s in body.stages if s not in names]
+    if unknown:
+        raise unprocessable(f"unknown stages {unknown}; valid names: {', '.join(names)}")
+    return list(body.stages)
 
 
-@router.post("/history/forward", response_model=HistoryForwardResult,
-             responses={**ERROR_RESPONSES, **NOT_FOUND})
-def history_forward(body: HistoryForwardBody, request: Request, res: ModelDep) -> Response:
-    """The drawing through the network as it was at each snapshot (all of them by default):
-    prediction, probabilities and the chosen stages' values, so scrubbing needs no round trip."""
+def run_history_forward(body: HistoryForwardBody, request: Request, res) -> Response:
     loaded = load(res)
-    nets = snapshot_networks(loaded)
+    nets = snapshot_networks(loaded, history_path(res.settings.model_path))
     count = len(nets)
     wanted = list(range(count)) if body.snapshots is None else body.snapshots
     if len(set(wanted)) != len(wanted):      # bounded work: at most one forward per snapshot
-        raise HTTPException(422, f"snapshots must be distinct indices 0..{count - 1}")
+        raise unprocessable(f"snapshots must be distinct indices 0..{count - 1}")
     bad = [k for k in wanted if not 0 <= k < count]
     if bad:
-        raise HTTPException(422, f"snapshots {bad} out of range; this history has {count} "
-                                 f"snapshots, 0..{count - 1}")
-    names = [s["name"] for s in nets[0].stages]
-    stages = default_stages(nets[0].stages) if body.stages is None else list(body.stages)
-    unknown = [s for s in stages if s not in names]
-    if unknown:
-        raise HTTPException(422, f"unknown stages {unknown}; valid names: {', '.join(names)}")
+        raise unprocessable(f"snapshots {bad} out of range; this history has {count} "
+                            f"snapshots, 0..{count - 1}")
+    stages = wanted_stages(body, nets[0].stages)
+    sizes = {s["name"]: int(np.prod(s["shape"])) for s in nets[0].stages}
+    classes = sizes[nets[0].stages[-1]["name"]]
+    values = len(wanted) * (sum(sizes[s] for s in stages) + classes)
+    limit = res.settings.history_max_values
+    if values > limit:
+        raise unprocessable(
+            f"{len(wanted)} snapshots × stages {', '.join(stages)} is {values:,} values; the "
+            f"limit is {limit:,} per response (≤ ~{limit * 16 // 1_000_000} MB of JSON): ask "
+            "fewer `stages` or `snapshots` (the default, each conv's activation at every "
+            "snapshot, fits)")
     image = network_input(body, res)
     out = []
     for k in wanted:
@@ -193,3 +236,24 @@ def history_forward(body: HistoryForwardBody, request: Request, res: ModelDep) -
                                 "values": flat(trace[s].values)} for s in stages]})
     return json_response(request, {"count": count, "snapshots": out},
                          res.settings.gzip_level, res.settings.gzip_min_bytes)
+
+
+@router.get("/history", response_model=HistoryResult, responses={**NOT_FOUND, **UNREADABLE})
+async def history(request: Request, res: ModelDep, gate: GateDep) -> Response:
+    """Learning curves (per epoch, and per step bucket-averaged), the snapshot list with
+    step/epoch labels and probe accuracy, conv1's kernels at every snapshot, and conv1 at init
+    and at the end for this run and any other-seed run. 404 when no history was recorded, 503
+    naming the file when it cannot be read."""
+    loaded = cached(res) or await gate.run("history", load, res)
+    return loaded.body.response(request)
+
+
+@router.post("/history/forward", response_model=HistoryForwardResult,
+             responses={**ERROR_RESPONSES, **NOT_FOUND, **UNREADABLE, **BUSY})
+async def history_forward(body: HistoryForwardBody, request: Request, res: ModelDep,
+                          gate: GateDep) -> Response:
+    """The drawing through the network as it was at each snapshot (all of them by default):
+    prediction, probabilities and the chosen stages' values, so scrubbing needs no round trip.
+    `stages` must be distinct; the answer holds at most `history_max_values` numbers (422
+    says how many were asked)."""
+    return await gate.run("history", run_history_forward, body, request, res)

@@ -1,14 +1,18 @@
 """The convolution lab: POST /api/convolve (one map, one kernel) and GET /api/kernels.
 
 `async def` like /api/forward: a 32×32 map with a 5×5 kernel is well under a millisecond of
-NumPy, less than a thread-pool hop.
+NumPy, less than a thread-pool hop. A larger one (a 64×64 `input`, a 7×7 kernel, step mode's
+products: ~15 ms and ~1 MB) would stall the event loop everyone's forwards share, so above
+`settings.convolve_inline_macs` multiply-adds it runs in a thread through the worker's cost
+gate (app/limits.py), like /api/gradient.
 """
 import numpy as np
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.errors import ERROR_RESPONSES
+from app.errors import BUSY, ERROR_RESPONSES
 from app.inputs import model_input
+from app.limits import GateDep
 from app.models_registry import ModelDep
 from app.responses import json_response
 from app.schemas import ClassicKernel, ConvolveBody, ConvolveResult
@@ -55,12 +59,13 @@ def lab_kernel(body: ConvolveBody, res) -> dict:
             "values": values, "bias": body.bias}
 
 
-@router.post("/convolve", response_model=ConvolveResult, responses=ERROR_RESPONSES)
-async def convolve(body: ConvolveBody, request: Request, res: ModelDep) -> Response:
-    """Pad, convolve, activate (ReLU by default) and pool one map; the size arithmetic; step
-    mode's products."""
-    image = lab_image(body, res)
-    kernel = lab_kernel(body, res)
+def macs(image: np.ndarray, body: ConvolveBody, k: int) -> int:
+    """Multiply-adds of the convolution: output cells × k²."""
+    h, w = (n + 2 * body.padding for n in image.shape[-2:])
+    return max(0, (h - k) // body.stride + 1) * max(0, (w - k) // body.stride + 1) * k * k
+
+
+def run_convolve(body: ConvolveBody, request: Request, res, image, kernel) -> Response:
     r = lab.convolve_map(image, kernel["values"], body.stride, body.padding, kernel["bias"],
                          body.pool.op, body.pool.window, body.pool.stride, body.activation)
     kernel["values"], kernel["shape"] = kernel["values"].ravel().tolist(), list(r.kernel.shape)
@@ -71,6 +76,20 @@ async def convolve(body: ConvolveBody, request: Request, res: ModelDep) -> Respo
         "products": _map(r.products()) if body.products else None,
     }
     return json_response(request, payload, res.settings.gzip_level, res.settings.gzip_min_bytes)
+
+
+@router.post("/convolve", response_model=ConvolveResult, responses={**ERROR_RESPONSES, **BUSY})
+async def convolve(body: ConvolveBody, request: Request, res: ModelDep,
+                   gate: GateDep) -> Response:
+    """Pad, convolve, activate (ReLU by default) and pool one map; the size arithmetic; step
+    mode's products. A large one (see settings.convolve_inline_macs) may get a 503 with
+    Retry-After when this worker is busy with other expensive requests."""
+    image = lab_image(body, res)
+    kernel = lab_kernel(body, res)
+    args = (body, request, res, image, kernel)
+    if macs(image, body, np.shape(kernel["values"])[-1]) <= res.settings.convolve_inline_macs:
+        return run_convolve(*args)
+    return await gate.run("convolve", run_convolve, *args)
 
 
 @router.get("/kernels", response_model=list[ClassicKernel])
