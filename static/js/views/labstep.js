@@ -10,7 +10,7 @@ import { fixed, rounding } from "../numbers.js";
 const RATES = [1, 2, 5, 15, 30, 60];      // positions per second
 
 function grid(k, cls) {
-  return `<div class="lab-mini ${cls}" style="grid-template-columns: repeat(${k}, auto)">${"<span></span>".repeat(k * k)}</div>`;
+  return `<div class="lab-mini ${cls}">${"<span></span>".repeat(k * k)}</div>`;
 }
 
 export function createStepView(section, { paint, onOpen }) {
@@ -71,6 +71,8 @@ export function createStepView(section, { paint, onOpen }) {
       q(".lab-step-math").innerHTML = `<figure>${grid(k, "win")}<figcaption>window</figcaption></figure><span class="op">×</span>`
         + `<figure>${grid(k, "ker")}<figcaption>kernel</figcaption></figure><span class="op">=</span>`
         + `<figure>${grid(k, "prod")}<figcaption>products</figcaption></figure>`;
+      // k columns set through CSSOM, not style="" markup: the page's CSP forbids inline styles.
+      for (const g of q(".lab-step-math").querySelectorAll(".lab-mini")) g.style.gridTemplateColumns = `repeat(${k}, auto)`;
     }
     const cells = (cls) => q(`.lab-mini.${cls}`).children;
     const win = cells("win"), ker = cells("ker"), prod = cells("prod");

@@ -37,10 +37,10 @@ function template() {
       </div>
       <div class="learn-figures">
         <table id="learn-table" class="learn-table" aria-label="Before and after the steps"></table>
-        <figure><canvas id="learn-bars"></canvas><figcaption>Output probabilities: <span class="sw" style="background:${BEFORE}"></span> served model, <span class="sw" style="background:${AFTER}"></span> after the steps; dashed box = target vector (1 for the target, 0 elsewhere)</figcaption></figure>
+        <figure><canvas id="learn-bars"></canvas><figcaption>Output probabilities: <span class="sw" data-swatch="before"></span> served model, <span class="sw" data-swatch="after"></span> after the steps; dashed box = target vector (1 for the target, 0 elsewhere)</figcaption></figure>
         <figure><canvas id="learn-progress"></canvas><figcaption>Each step: probability of the target and total error Σ½(target − output)²</figcaption></figure>
       </div>
-      <p class="learn-note">The loss descended is the <strong>cross-entropy</strong> −log p(target); the article's <strong>total error</strong> Σ½(target − output)² is shown beside it. Gradients below are d(cross-entropy)/d(…) for the served model: <span class="sw" style="background:${GRADIENT}"></span> negative (descent raises this value), <span class="sw" style="background:${AFTER}"></span> positive (descent lowers it).</p>
+      <p class="learn-note">The loss descended is the <strong>cross-entropy</strong> −log p(target); the article's <strong>total error</strong> Σ½(target − output)² is shown beside it. Gradients below are d(cross-entropy)/d(…) for the served model: <span class="sw" data-swatch="gradient"></span> negative (descent raises this value), <span class="sw" data-swatch="after"></span> positive (descent lowers it).</p>
       <h3>Gradient at every stage</h3>
       <canvas id="learn-stages" class="learn-stages" aria-label="Gradient of the loss with respect to every stage"></canvas>
       <p id="learn-stage-scales" class="learn-hint"></p>
@@ -64,6 +64,9 @@ function template() {
 
 export function mount(el, { store, api }) {
   el.innerHTML = template();
+  // Swatch colours through CSSOM, not style="" markup: the page's CSP forbids inline styles.
+  const swatches = { before: BEFORE, after: AFTER, gradient: GRADIENT };
+  for (const sw of el.querySelectorAll(".sw[data-swatch]")) sw.style.background = swatches[sw.dataset.swatch];
   if (!document.querySelector('link[href$="/static/css/learn.css"]')) {
     const link = document.createElement("link");
     link.rel = "stylesheet";
