@@ -1,4 +1,5 @@
-"""JSON responses written by orjson straight from NumPy, gzip-compressed when accepted.
+"""JSON responses written by orjson straight from NumPy, gzip-compressed when accepted (and
+the binary forward answer of app/wire.py, negotiated by `Accept`).
 
 orjson writes a float32 array as shortest round-trip float32 digits (e.g. 0.33333334, not
 0.3333333432674408), ~0.1 ms for a whole trace; the stdlib json module needs a .tolist() and
@@ -38,20 +39,44 @@ def dumps(payload) -> bytes:
     return orjson.dumps(payload, default=_default, option=_OPTIONS)
 
 
+def _quality(params: str) -> float:
+    """The q of one Accept(-Encoding) item's parameters (`;q=0.5`): 1 when absent, 0 if bad."""
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
 def accepts_gzip(request: Request) -> bool:
     """True when Accept-Encoding lists gzip (or *) without q=0."""
     header = request.headers.get("accept-encoding", "")
     for item in header.split(","):
         token, _, params = item.strip().partition(";")
         if token.strip().lower() in ("gzip", "*"):
-            q = params.replace(" ", "").lower()
-            if not q.startswith("q="):
-                return True
-            try:
-                return float(q[2:]) > 0
-            except ValueError:
-                return False
+            return _quality(params) > 0
     return False
+
+
+def prefers(request: Request, media_type: str, default: str = "application/json") -> bool:
+    """True when Accept names `media_type` itself (not just */*) with q > 0 and at least the q
+    it gives `default`: the page's `Accept: application/octet-stream` picks the binary forward;
+    a browser's or a script's usual `*/*` (or no Accept) keeps the JSON of the contract."""
+    header = request.headers.get("accept")
+    if not header or media_type not in header.lower():
+        return False
+    wanted = other = None
+    for item in header.split(","):
+        token, _, params = item.strip().partition(";")
+        token = token.strip().lower()
+        if token == media_type:
+            wanted = _quality(params)
+        elif token == default:
+            other = _quality(params)
+    return wanted is not None and wanted > 0 and (other is None or wanted >= other)
 
 
 class Encoded:
@@ -70,11 +95,12 @@ class Encoded:
         return _response(self.body, 200, gzipped=False)
 
 
-def _response(body: bytes, status: int, gzipped: bool) -> Response:
-    headers = {"vary": "Accept-Encoding"}
+def _response(body: bytes, status: int, gzipped: bool, media_type: str = "application/json",
+              vary: str = "Accept-Encoding") -> Response:
+    headers = {"vary": vary}
     if gzipped:
         headers["content-encoding"] = "gzip"
-    return Response(body, status_code=status, media_type="application/json", headers=headers)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
 def compress(body: bytes, level: int) -> bytes:
@@ -84,8 +110,18 @@ def compress(body: bytes, level: int) -> bytes:
 
 
 def json_response(request: Request, payload, level: int, min_bytes: int = 1024,
-                  status: int = 200) -> Response:
+                  status: int = 200, vary: str = "Accept-Encoding") -> Response:
     body = dumps(payload)
     if len(body) >= min_bytes and accepts_gzip(request):
-        return _response(compress(body, level), status, True)
-    return _response(body, status, False)
+        return _response(compress(body, level), status, True, vary=vary)
+    return _response(body, status, False, vary=vary)
+
+
+def binary_response(request: Request, body: bytes, media_type: str, level: int,
+                    min_bytes: int = 1024, vary: str = "Accept, Accept-Encoding") -> Response:
+    """Dense binary (app/wire.py), gzipped like JSON when accepted: for the forward answer's
+    float32 that is measured worth it (bench/api.py: ~27 -> ~17 KB in ~0.06 ms at ISA-L level
+    1), because conv stages repeat their bias wherever a window sees no ink."""
+    if len(body) >= min_bytes and accepts_gzip(request):
+        return _response(compress(body, level), 200, True, media_type, vary)
+    return _response(body, 200, False, media_type, vary)

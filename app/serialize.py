@@ -61,16 +61,21 @@ def trace_layers(trace) -> list[dict]:
     return layers
 
 
-def preprocessing(pre: Preprocessed) -> dict:
+def preprocessing_info(pre: Preprocessed) -> dict:
+    """The preprocessing answer without its steps: the ink's box and the centre of mass."""
     if pre.bbox is None:
         crop_box = None
     else:
         y0, y1, x0, x1 = pre.bbox
         crop_box = [int(x0), int(y0), int(x1), int(y1)]
     com = None if pre.centre_of_mass is None else [float(v) for v in pre.centre_of_mass]
+    return {"crop_box": crop_box, "centre_of_mass": com}
+
+
+def preprocessing(pre: Preprocessed) -> dict:
     steps = [{"name": n, "shape": list(pre.steps[n].shape), "values": flat(pre.steps[n])}
              for n in STEP_NAMES if n in pre.steps]    # resize-and-crop has no `centred`
-    return {"crop_box": crop_box, "centre_of_mass": com, "steps": steps}
+    return {**preprocessing_info(pre), "steps": steps}
 
 
 def forward_payload(trace, pre: Preprocessed | None) -> dict:

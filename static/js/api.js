@@ -2,6 +2,8 @@
 // Every value array of a response is turned into a Float32Array here, once, so views index
 // typed arrays and never re-parse.
 
+import { decodeForward, MEDIA_TYPE as WIRE_TYPE } from "./wire.js";
+
 export class ApiError extends Error {
   constructor(status, detail) {
     super(`${status}: ${detail}`);
@@ -19,11 +21,14 @@ export function withModel(path, search = globalThis.location?.search ?? "") {
   return `${path}${path.includes("?") ? "&" : "?"}model=${encodeURIComponent(model)}`;
 }
 
-async function request(path, { body, signal, method = body ? "POST" : "GET" } = {}) {
+async function send(path, { body, signal, method = body ? "POST" : "GET", accept } = {}) {
+  const headers = {};
+  if (body) headers["Content-Type"] = "application/json";
+  if (accept) headers.Accept = accept;
   const response = await fetch(withModel(path), {
     method,
     signal,
-    headers: body ? { "Content-Type": "application/json" } : undefined,
+    headers,
     body: body ? JSON.stringify(body) : undefined,
   });
   if (!response.ok) {
@@ -31,8 +36,10 @@ async function request(path, { body, signal, method = body ? "POST" : "GET" } = 
     try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
     throw new ApiError(response.status, typeof detail === "string" ? detail : JSON.stringify(detail));
   }
-  return response.json();
+  return response;
 }
+
+const request = async (path, opts) => (await send(path, opts)).json();
 
 const typed = (values) => (values instanceof Float32Array ? values : Float32Array.from(values));
 
@@ -43,7 +50,8 @@ export function toTrace(response, body) {
   const preprocessing = response.preprocessing
     ? { ...response.preprocessing, steps: (response.preprocessing.steps ?? []).map((s) => ({ ...s, values: typed(s.values) })) }
     : null;
-  return { ...response, layers, preprocessing, byName: new Map(layers.map((l) => [l.name, l])), body };
+  const probabilities = typed(response.probabilities);
+  return { ...response, layers, probabilities, preprocessing, byName: new Map(layers.map((l) => [l.name, l])), body };
 }
 
 export const health = (opts) => request("/api/health", opts);
@@ -53,8 +61,16 @@ export const weights = (opts) => request("/api/model/weights", opts);
 export const join = (opts) => request("/api/join", opts);
 
 // body: {image: dataURL} or {pixels, width, height}, optional preprocess.
+// The page's forward goes over the binary wire (wire.js: the same float32 values, ~18 KB
+// instead of ~35 KB gzipped JSON per stroke); ?wire=json in the page's URL asks for the JSON
+// answer instead (to compare, or against a server without the binary answer). A server that
+// answers JSON anyway is read as JSON.
+const WIRE = new URLSearchParams(globalThis.location?.search ?? "").get("wire") === "json" ? "json" : "binary";
 export async function forward(body, { signal } = {}) {
-  return toTrace(await request("/api/forward", { body, signal }), body);
+  if (WIRE === "json") return toTrace(await request("/api/forward", { body, signal }), body);
+  const response = await send("/api/forward", { body, signal, accept: WIRE_TYPE });
+  const binary = (response.headers.get("Content-Type") ?? "").startsWith(WIRE_TYPE);
+  return toTrace(binary ? decodeForward(await response.arrayBuffer()) : await response.json(), body);
 }
 
 // Where one unit's value comes from; `source.values` typed like a record's.
