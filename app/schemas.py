@@ -308,6 +308,9 @@ class SeedRun(BaseModel):
     seed: int
     epochs: int
     label: str
+    differs: list[str] = Field(default_factory=list, description=(
+        "What this run does differently from the model's own run besides its seed, in words "
+        "(e.g. '5 epochs instead of 60'); empty when network, data and recipe are the same."))
     shape: list[int]
     init: list[float] = Field(description="conv1 weights at random init.")
     final: list[float] = Field(description="conv1 weights at the end of that run.")

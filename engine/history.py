@@ -6,7 +6,10 @@ pickles; K snapshots, E epochs, T optimisation steps):
   meta                  JSON string: {"format": "convscope-history", "version": 1,
                         "spec": [...stage entries...], "layers": ["conv1", ...],
                         "steps_per_epoch": int, "config": {...training settings...},
-                        "probe": "what snapshot_test_accuracy is measured on"}
+                        "probe": "what snapshot_test_accuracy is measured on",
+                        "data": {"digest": sha256 of the IDX files, "train_count": int,
+                                 "test_count": int}}   (optional: runs recorded since
+                        issue 16; says which data trained it, so two runs can be compared)
   epoch                 (E,) int32, 1..E
   train_loss            (E,) float32  mean cross-entropy over the epoch's (augmented) batches
   train_total_error     (E,) float32  mean Σ½(target − softmax)² over the same batches
@@ -65,6 +68,7 @@ class History:
     step_total_error: list = field(default_factory=list)
     snapshots: list = field(default_factory=list)    # [(info dict, {layer: {weight, bias}})]
     probe: str = "the first 1,000 test digits"
+    data: dict = field(default_factory=dict)           # {digest, train_count, test_count}
 
     def add_epoch(self, **values) -> None:
         for name in CURVES:
@@ -91,7 +95,7 @@ class History:
     def save(self, path) -> None:
         meta = {"format": FORMAT, "version": VERSION, "spec": self.spec, "layers": self.layers,
                 "steps_per_epoch": self.steps_per_epoch, "config": self.config,
-                "probe": self.probe}
+                "probe": self.probe, **({"data": self.data} if self.data else {})}
         arrays = {"meta": np.array(json.dumps(meta)),
                   "epoch": np.arange(1, len(self.curves["lr"]) + 1, dtype=np.int32),
                   "step_loss": np.asarray(self.step_loss, np.float32),
@@ -118,7 +122,8 @@ class History:
         if meta.get("format") != FORMAT or meta.get("version") != VERSION:
             raise ModelFileError(f"history file {str(path)!r} is not a {FORMAT} version "
                                  f"{VERSION} file")
-        h = cls(meta["spec"], meta["steps_per_epoch"], meta["config"], probe=meta["probe"])
+        h = cls(meta["spec"], meta["steps_per_epoch"], meta["config"], probe=meta["probe"],
+                data=meta.get("data") or {})
         h.curves = {name: arrays[name].tolist() for name in CURVES}
         h.step_loss = arrays["step_loss"].tolist()
         h.step_total_error = arrays["step_total_error"].tolist()

@@ -170,7 +170,9 @@ def _train(spec, data, cfg: TrainConfig, progress) -> tuple[Network, History]:
     warmup = int(cfg.warmup_epochs * steps_per_epoch)
     snap_at = set(snapshot_steps(total, cfg.snapshots))
     optimizer = SGD(network, cfg.momentum, cfg.nesterov, cfg.weight_decay)
-    history = History(network.spec, steps_per_epoch, asdict(cfg))
+    history = History(network.spec, steps_per_epoch, asdict(cfg),
+                      data={"digest": getattr(data, "digest", ""), "train_count": n,
+                            "test_count": len(test_x)})
     bar = Progress(progress, cfg.epochs, steps_per_epoch)
 
     def snapshot(step):

@@ -1,11 +1,12 @@
 """A tiny real training run for tests that need a model with a history beside it.
 
 engine.train on the 200 shipped sample digits (a few steps, a second of CPU) writes
-`<name>.npz`, `<name>.history.npz` (seed 0) and `<name>.seed1.history.npz` (conv1 only) into a
-folder, so the Learn/history tests never depend on the shipped training having happened.
+`<name>.npz`, `<name>.history.npz` (seed 0) and `<name>.seed1.history.npz` (conv1 only; one
+epoch, so it differs from the main run in its length as well as its seed) into a folder, so the Learn/history tests never depend on the shipped training having happened.
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,7 +25,8 @@ def write_tiny_run(folder: Path, name: str, epochs: int, snapshots: int) -> Path
     y = np.repeat(np.arange(10), images.shape[1])
     data = SimpleNamespace(train_x=images.reshape(-1, 28, 28), train_y=y,
                            test_x=images[:, :5].reshape(-1, 28, 28),
-                           test_y=np.repeat(np.arange(10), 5))
+                           test_y=np.repeat(np.arange(10), 5),
+                           digest=hashlib.sha256(images.tobytes()).hexdigest())
     net, hist = train(REFERENCE_SPEC, data, epochs=epochs, batch_size=50, snapshots=snapshots,
                       progress=None)
     net.save(folder / f"{name}.npz", {"name": name, "dataset": "mnist",

@@ -32,7 +32,7 @@ from engine.errors import ModelFileError
 from engine.history import History
 from engine.network import Network
 from engine.spec import names_of_kind
-from engine.seeds import seed_paths
+from engine.seeds import run_differences, seed_paths
 
 router = APIRouter(prefix="/api", tags=["learn"])
 MAX_CURVE_POINTS = 600      # the per-step curve, bucket-averaged: a plot is ~600 px wide
@@ -92,17 +92,26 @@ def _first_conv(history: History) -> str:
     return names_of_kind(history.spec, "conv")[0]
 
 
-def _seed_entry(history: History, label: str, conv: str) -> dict:
+def _seed_entry(history: History, label: str, conv: str, differs: list[str] | None = None) -> dict:
     first, last = history.snapshots[0], history.snapshots[-1]
     return {"seed": int(history.config.get("seed", 0)),
             "epochs": len(history.curves["test_accuracy"]), "label": label,
+            "differs": differs or [],
             "shape": list(first[1][conv]["weight"].shape),
             "init": flat(first[1][conv]["weight"]), "final": flat(last[1][conv]["weight"]),
             "test_accuracy": float(history.curves["test_accuracy"][-1])
             if history.curves["test_accuracy"] else None}
 
 
-def history_payload(history: History, seeds: list[tuple[History, str]], model: str) -> dict:
+def seed_label(history: History, differs: list[str]) -> str:
+    """The other run's caption, from what its recording says (engine.seeds.run_differences)."""
+    seed = history.config.get("seed")
+    if not differs:
+        return f"seed {seed} (same network, data and recipe)"
+    return f"seed {seed} (also differs: {'; '.join(differs)})"
+
+
+def history_payload(history: History, seeds: list[tuple[History, list[str]]], model: str) -> dict:
     infos = [info for info, _ in history.snapshots]
     conv = _first_conv(history)
     kernels = np.stack([w[conv]["weight"] for _, w in history.snapshots])
@@ -119,7 +128,7 @@ def history_payload(history: History, seeds: list[tuple[History, str]], model: s
                        "test_loss": float(i["snapshot_test_loss"])} for k, i in enumerate(infos)],
         "kernels": {"layer": conv, "shape": list(kernels.shape), "values": flat(kernels)},
         "seeds": [_seed_entry(history, f"seed {history.config.get('seed', 0)} (this model)", conv)]
-                 + [_seed_entry(h, label, conv) for h, label in seeds],
+                 + [_seed_entry(h, seed_label(h, differs), conv, differs) for h, differs in seeds],
     }
 
 
@@ -159,13 +168,12 @@ def load(res) -> Loaded:
         if hit and hit[0] == mtime:
             return hit[1]
         history = _read(path)
-        seeds = []
-        for p in seed_paths(res.settings.model_path):
-            h = _read(p)
-            seeds.append((h, f"seed {h.config.get('seed')} (same network, data and recipe)"))
+        others = [_read(p) for p in seed_paths(res.settings.model_path)]
+        digest = (res.network.metadata or {}).get("data_digest", "")
         try:
+            seeds = [(h, run_differences(history, h, digest)) for h in others]
             payload = history_payload(history, seeds, res.model_info["name"])
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
             raise ModelFileError(f"training history {path.name} is incomplete ({exc!r}); "
                                  "re-run `convscope train` to rewrite it") from None
         loaded = Loaded(history, Encoded(dumps(payload), res.settings.gzip_level))

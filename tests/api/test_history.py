@@ -75,6 +75,40 @@ def test_seed_runs_start_different_and_change(tiny_client):
         assert np.abs(f32(s["final"]) - f32(s["init"])).max() > 1e-4, s["label"]
 
 
+def test_run_differences_names_what_else_differs_in_words():
+    from engine.seeds import run_differences
+    from engine.spec import REFERENCE_SPEC
+    recipe = {"epochs": 60, "lr": 0.05, "weight_decay": 0.001, "seed": 0, "snapshots": 24,
+              "blas_threads": 1}
+    data = {"digest": "abc", "train_count": 10000, "test_count": 5000}
+    main = History(REFERENCE_SPEC, 157, recipe, data=data)
+    same = History(REFERENCE_SPEC, 157, {**recipe, "seed": 1, "snapshots": 16, "blas_threads": 2},
+                   data=dict(data))
+    assert run_differences(main, same) == []           # seed and recording are not the recipe
+    short = History(REFERENCE_SPEC, 157, {**recipe, "seed": 1, "epochs": 5, "weight_decay": 5e-4},
+                    data=dict(data))
+    assert run_differences(main, short) == ["5 epochs instead of 60",
+                                            "weight decay 0.0005 instead of 0.001"]
+    assert run_differences(main, History(REFERENCE_SPEC, 157, recipe, data={**data, "digest": "x"})) \
+        == ["different training data"]
+    undated = History(REFERENCE_SPEC, 157, recipe)     # recorded before histories named their data
+    assert run_differences(main, undated) == ["training data not recorded"]
+    assert run_differences(undated, same, main_digest="abc") == []   # the model file's digest
+    other_net = [dict(s, units=50) if s.get("name") == "fc2" else s for s in REFERENCE_SPEC]
+    assert run_differences(main, History(other_net, 157, recipe, data=data)) == ["a different network"]
+
+
+def test_the_seed_caption_says_what_the_recordings_say(tiny_client, tiny_run):
+    seeds = tiny_client.get("/api/history").json()["seeds"]
+    main, other = History.load(tiny_run / "run.history.npz"), History.load(tiny_run / "run.seed1.history.npz")
+    assert main.data["digest"] == other.data["digest"] != ""
+    assert (main.config["epochs"], other.config["epochs"]) == (2, 1)
+    assert seeds[0]["differs"] == [] and "this model" in seeds[0]["label"]
+    assert seeds[1]["differs"] == ["1 epoch instead of 2"]
+    assert seeds[1]["label"] == "seed 1 (also differs: 1 epoch instead of 2)"
+    assert "same network, data and recipe" not in seeds[1]["label"]
+
+
 def test_history_forward_equals_each_snapshots_network(tiny_client, tiny_run, digit):
     from engine.network import Network
     from engine.preprocess import preprocess
@@ -173,10 +207,32 @@ def test_shipped_seed_history_is_conv1_only_and_small(path):
         from engine.network import Network
         assert hist.spec == Network.load(main).spec
     main_history = path.with_name(path.name.split(".seed")[0] + ".history.npz")
-    if main_history.is_file():   # ... and the same recipe: only which run it is differs
-        from engine.seeds import NOT_RECIPE
-        recipe = {k: v for k, v in History.load(main_history).config.items() if k not in NOT_RECIPE}
+    if main_history.is_file():   # ... and the same recipe and length: only which run it is differs
+        recipe = {k: v for k, v in History.load(main_history).config.items()
+                  if k not in ("seed", "snapshots", "blas_threads")}
         assert {k: hist.config.get(k) for k in recipe} == recipe
+        assert len(hist.curves["test_accuracy"]) == recipe["epochs"]
+        assert len(hist.step_loss) == recipe["epochs"] * hist.steps_per_epoch
+    if main.is_file():           # ... on the same data as the model it sits beside
+        from engine.network import Network
+        assert hist.data["digest"] == Network.load(main).metadata["data_digest"]
+        assert hist.data["train_count"] == Network.load(main).metadata["train_count"]
+
+
+@pytest.mark.parametrize("path", SEED_HISTORIES or [None], ids=lambda p: p.name if p else "none")
+def test_shipped_seed_caption_claims_only_what_the_files_show(path, settings):
+    if path is None:
+        pytest.skip("no second-seed history recorded")
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    model = path.with_name(path.name.split(".seed")[0] + ".npz")
+    with TestClient(create_app(replace(settings, model_path=model, extra_models=()))) as c:
+        seeds = c.get("/api/history").json()["seeds"]
+    assert seeds[1]["seed"] == History.load(path).config["seed"]
+    assert seeds[1]["differs"] == [], seeds[1]["differs"]
+    assert seeds[1]["label"].endswith("(same network, data and recipe)")
+    assert seeds[1]["epochs"] == seeds[0]["epochs"]
 
 
 def test_default_stages_follow_the_models_own_names():

@@ -125,3 +125,29 @@ def test_history_slider_moves_the_filters_and_screenshot(learn_page):
     page.locator("#tab-learn").scroll_into_view_if_needed()   # the pad is sticky: show it on top
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "learn.png"), full_page=True)
+
+
+def test_the_seed_comparison_claims_only_what_the_recordings_show(learn_page, learn_url):
+    """The hint over the two seeds' filters is built from the server's comparison of the two
+    recordings: "only the random seed" when they agree (the shipped runs: both 60 epochs of one
+    recipe), else every difference named (the tiny stand-in's second run is shorter)."""
+    import httpx
+    page = learn_page
+    page.click("#tab-learn")
+    page.wait_for_function("() => window.convscope.learn && window.convscope.learn.history.ready",
+                           timeout=20_000)
+    seeds = httpx.get(f"{learn_url}/api/history", timeout=10).json()["seeds"]
+    assert len(seeds) == 2
+    hint = page.inner_text("#learn-h-seeds-hint")
+    labels = page.locator("#learn-h-seeds .learn-seed strong").all_inner_texts()
+    assert labels == [s["label"] for s in seeds]
+    shown_epochs = page.locator("#learn-h-seeds .learn-seed p").all_inner_texts()
+    for s, text in zip(seeds, shown_epochs):
+        assert f"{s['epochs']} epoch" in text
+    if not seeds[1]["differs"]:
+        assert seeds[1]["epochs"] == seeds[0]["epochs"]
+        assert "differing only in the random seed" in hint and "same recipe" in hint
+    else:
+        assert "differing only" not in hint and "same recipe" not in hint
+        for d in seeds[1]["differs"]:
+            assert d in hint

@@ -33,7 +33,7 @@ function template() {
       <figure><canvas id="learn-h-acc"></canvas></figure>
     </div>
     <h3>Filters differ because they start different</h3>
-    <p class="learn-hint">Runs of the same network on the same data with the same recipe, differing only in the random seed of their initial weights: each filter grows from its own random start, so different runs learn different (but equally useful) filters, in a different order.</p>
+    <p class="learn-hint" id="learn-h-seeds-hint"></p>
     <div id="learn-h-seeds" class="learn-seeds"></div>`;
 }
 
@@ -127,7 +127,18 @@ export function mountHistory(el, { store, api }) {
     ], { width: 340, height: 150, ylo: 0, yhi: 1, ...axis, title: "accuracy (∛ epochs)" });
   }
 
+  // What the runs share is read from the server's comparison of their recordings (each other
+  // run's `differs`), never assumed: a shortened run is called one.
+  function seedsHint(seeds) {
+    const differs = [...new Set(seeds.slice(1).flatMap((s) => s.differs ?? []))];
+    const why = "each filter grows from its own random start, so different runs learn different (but equally useful) filters, in a different order.";
+    if (seeds.length < 2) return "";
+    if (!differs.length) return `Runs of the same network on the same data with the same recipe, differing only in the random seed of their initial weights: ${why}`;
+    return `Runs differing in the random seed of their initial weights, and also in: ${differs.join("; ")}. The seed is why the filters differ: ${why}`;
+  }
+
   function paintSeeds(h) {
+    $("learn-h-seeds-hint").textContent = seedsHint(h.seeds);
     const box = $("learn-h-seeds");
     box.innerHTML = h.seeds.map((s, i) => `
       <div class="learn-seed"><p><strong>${s.label}</strong>${s.test_accuracy != null ? ` · ${s.epochs} epoch${s.epochs === 1 ? "" : "s"}, test accuracy ${(s.test_accuracy * 100).toFixed(1)}%` : ""}</p>
