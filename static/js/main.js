@@ -18,6 +18,7 @@ import { renderConnections } from "./views/connections.js";
 import { mountArithmetic } from "./views/arithmetic.js";
 import { foldLabel } from "./layout.js";
 import { renderModelInput, isPicture, pickPicture, imageOf } from "./views/modelinput.js";
+import { stageFloor } from "./ranges.js";
 
 const $ = (id) => document.getElementById(id);
 // The drawing goes as a gray + alpha PNG of the whole pad (white ink, alpha = ink; png.js): it
@@ -115,7 +116,7 @@ store.subscribe((s) => {
   const shown = f && net.view?.layout.columns[net.view.index.get(f.layer)?.column]?.shown;
   // Nothing focused: the first stage after the input (conv1, or relu1 when folded) keeps a legend.
   const col = shown ? net.view?.layout.columns.find((c) => c.shown === shown) : net.view?.layout.columns[1];
-  renderLegend($("legend"), net.scaleOf(col?.shown), col ? `${col.label} ${col.sublabel}`.trim() : "", col?.kind);
+  renderLegend($("legend"), net.scaleOf(col?.shown), col ? `${col.label} ${col.sublabel}`.trim() : "", col?.kind, { floor: stageFloor(s.trace?.layers, col?.shown) });
 }, ["hover", "pinned", "explanation", "trace", "foldActivations"]);
 store.subscribe((s) => {
   document.body.classList.toggle("projector", s.projector);

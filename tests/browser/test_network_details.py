@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ready
+from tests.browser.conftest import ready, settled
+from tests.browser.test_page import api_explain, draw_mouse, hover_unit, one_stroke, wait_panel
 
 
 def grid_cells(page, stage, count):
@@ -68,3 +69,68 @@ def test_map_k_keeps_its_cell_across_a_block_and_carries_its_number(open_page, f
     # Away from the numbers the maps hold no such ink: the count above is the numbers' own.
     at = page.evaluate("([s]) => window.convscope.net.unitBox(s, [9, 4, 4])", [conv])
     assert dark_text_pixels(page, {**at, "w": at["w"] * 4, "h": at["h"] * 4}) == 0
+
+
+def weakest_unit(page, layer):
+    """The unit of a 1-D `layer` with the most negative value in the trace on screen."""
+    return page.evaluate("""(name) => { const v = window.convscope.store.get().trace.byName.get(name).values;
+        let k = 0; for (let i = 1; i < v.length; i++) if (v[i] < v[k]) k = i; return [k]; }""", layer)
+
+
+def test_a_folded_dense_unit_shows_both_values_ending_on_what_its_node_shows(open_page, server_url):
+    page = open_page()
+    ready(page)
+    draw_mouse(page, one_stroke())
+    settled(page)
+    unit = weakest_unit(page, "fc1")
+    api = api_explain(server_url, page, "fc1", unit)
+    assert api["value"] < 0, "a unit ReLU silences, where the two values differ"
+    hover_unit(page, "fc1", unit)
+    wait_panel(page, "fc1", unit)
+    head = page.locator("#explain p.eq").first
+    text = head.inner_text()
+    pre = float(head.locator(".value").get_attribute("data-value"))
+    shown = float(head.locator(".activated").get_attribute("data-value"))
+    node = page.evaluate("(u) => window.convscope.store.get().trace.byName.get('relu3').values[u[0]]", unit)
+    assert pre == pytest.approx(api["value"], abs=1e-6)
+    assert shown == node == 0.0, "the header ends on the value the node is painted with"
+    assert text.startswith(f"fc1[{unit[0]}] (dense) + relu3 = relu(\u2212") and text.endswith(") = 0.000"), text
+    # Unfolded, fc1's node shows fc1 itself: one value, the pre-activation.
+    page.click("#fold-relu")
+    page.wait_for_function("() => window.convscope.net.view && window.convscope.net.view.fold === false")
+    hover_unit(page, "relu3", unit)
+    wait_panel(page, "relu3", unit)
+    hover_unit(page, "fc1", unit)
+    wait_panel(page, "fc1", unit)
+    head = page.locator("#explain p.eq").first
+    assert head.locator(".activated").count() == 0
+    assert head.inner_text().startswith(f"fc1[{unit[0]}] (dense) = \u2212")
+
+
+def legend_colours(page):
+    """The legend ramp's domain and the colours of its gradient stops."""
+    return page.evaluate("""() => { const r = document.querySelector('#legend .ramp');
+        const stops = [...r.style.background.matchAll(/rgb\\((\\d+), ?(\\d+), ?(\\d+)\\)/g)].map((m) => m.slice(1).map(Number));
+        return { domain: r.dataset.domain.split(',').map(Number), stops,
+                 ticks: [...document.querySelectorAll('#legend .ticks span')].map((s) => s.textContent) }; }""")
+
+
+def test_a_relu_columns_legend_shows_only_white_to_orange(open_page):
+    page = open_page()
+    ready(page)
+    draw_mouse(page, one_stroke())
+    settled(page)
+    for layer, unit in (("conv1", [0, 14, 14]), ("pool1", [0, 7, 7]), ("fc2", [0])):   # folded: relu shown
+        hover_unit(page, layer, unit)
+        page.wait_for_function("(l) => /^(\\S+)/.exec(document.querySelector('#legend > span')?.textContent ?? '')?.[1].replace(':', '') === l", arg=layer)
+        legend = legend_colours(page)
+        assert legend["domain"][0] == 0 and legend["domain"][1] > 0, (layer, legend)
+        assert float(legend["ticks"][0]) == 0 and "never negative" in page.inner_text("#legend")
+        assert len(legend["stops"]) == 5 and all(b <= r for r, g, b in legend["stops"]), f"{layer}: no blue {legend}"
+    page.click("#fold-relu")   # conv1 on its own is signed: its legend keeps blue
+    page.wait_for_function("() => window.convscope.net.view && window.convscope.net.view.fold === false")
+    hover_unit(page, "conv1", [0, 14, 14])
+    page.wait_for_function("() => document.querySelector('#legend > span')?.textContent.startsWith('conv1:')")
+    legend = legend_colours(page)
+    assert legend["domain"][0] == -legend["domain"][1] < 0
+    assert any(b > r for r, g, b in legend["stops"]), "blue for the negative half"

@@ -54,11 +54,19 @@ function heat(values, [rows, cols], scale) {
   return c;
 }
 
+// The unit and its value. Folded, the node shows the activation's value, so the header shows
+// both and ends on what the node shows: "fc1[3] (dense) + relu3 = relu(2.310) = 2.310".
 function header(e, options) {
-  return h("p", { class: "eq" },
-    h("strong", {}, unitName(e.layer, e.unit)), ` (${e.kind}) = `, num(e.value, "big value"),
+  const a = options.activation;
+  const value = a
+    ? [` (${e.kind}) + ${a.name} = ${fnName(a)}`, num(e.value, "value"), ") = ", num(a.value, "big activated")]
+    : [` (${e.kind}) = `, num(e.value, "big value")];
+  return h("p", { class: "eq" }, h("strong", {}, unitName(e.layer, e.unit)), ...value,
     options.pinned ? h("span", { class: "pinned" }, "  · pinned (Esc to release)") : null);
 }
+
+// The activation by name, for the header: "relu(", LeCun's "1.7159·tanh(0.6667·" in full.
+const fnName = (a) => (a.function === "relu" ? "relu(" : fnOpen(a));
 
 function roundingNote(terms, total) {
   const r = rounding(terms, total, D);
@@ -166,10 +174,14 @@ function renderSoftmax(el, e, state) {
   el.append(h("p", { class: "eq" }, "= ", num(t.exps[t.i], "", 4), " / ", num(t.total, "", 4), " = ", num(e.value, "big"), ` (${(e.value * 100).toFixed(1)}%)`));
 }
 
-// Shown at once on hover, before the numbers arrive: the unit and its value from the trace.
-export function renderPending(el, focus, value) {
-  el.replaceChildren(h("p", { class: "eq" }, h("strong", {}, unitName(focus.layer, focus.unit)), " = ",
-    value == null ? "…" : num(value, "big value"), h("span", { class: "note" }, "  computing where it comes from…")));
+// Shown at once on hover, before the numbers arrive: the unit and its value from the trace
+// (folded: both values, as the header will show them).
+export function renderPending(el, focus, value, activation = null) {
+  const shown = value == null ? ["…"] : activation
+    ? [`${activation.name} = ${fnName(activation)}`, num(value, "value"), ") = ", num(activation.value, "big activated")]
+    : [num(value, "big value")];
+  el.replaceChildren(h("p", { class: "eq" }, h("strong", {}, unitName(focus.layer, focus.unit)), activation && value != null ? " + " : " = ",
+    ...shown, h("span", { class: "note" }, "  computing where it comes from…")));
 }
 
 // The input stage has no source: say what a pixel is.

@@ -13,6 +13,7 @@ import { scaleForStage, lut, fillRGBA, LUT_SIZE, cssColor } from "../color.js";
 import { extent, size, sourceWindow } from "../tensor.js";
 import { sameUnit, focusUnit } from "../state.js";
 import { paintOverlay, windowInColumn } from "./overlay.js";
+import { stageFloor } from "../ranges.js";
 
 const font = (px, weight = "") => `${weight} ${px}px system-ui, sans-serif`.trim();
 
@@ -174,7 +175,9 @@ export function createNetworkView({ canvas, overlay }, store) {
     if (scale && col.type !== "bars") {
       ctx.textBaseline = "top";
       const [lo, hi] = scale.domain;
-      ctx.fillText(scale.kind === "diverging" ? `±${fmtScale(hi)}` : `${lo}–${hi}`, cx, col.footY + 3);
+      // After a ReLU (and its pooling) nothing is negative: say 0–5, not ±5 (ranges.js).
+      const signed = stageFloor(view.stages, col.shown) < 0;
+      ctx.fillText(scale.kind !== "diverging" ? `${lo}–${hi}` : signed ? `±${fmtScale(hi)}` : `0–${fmtScale(hi)}`, cx, col.footY + 3);
     }
   }
 

@@ -39,6 +39,7 @@ export function renderPanel(el, state, view, hint = HINTS.network) {
   const value = valueAt(state.trace, f.layer, f.unit);
   if (state.trace.byName.get(f.layer)?.kind === "input") return renderInputUnit(el, f, value);
   const e = state.explanation;
-  if (!e || !sameUnit(e, f)) return renderPending(el, f, value);
-  renderExplain(el, e, state, { activation: folded(view, state.trace, f), pinned: sameUnit(state.pinned, f) });
+  const activation = folded(view, state.trace, f);
+  if (!e || !sameUnit(e, f)) return renderPending(el, f, value, activation);
+  renderExplain(el, e, state, { activation, pinned: sameUnit(state.pinned, f) });
 }
