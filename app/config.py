@@ -10,7 +10,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+# Where static/, templates/ and models/ are: inside the package when it was installed from a
+# wheel or by `pip install .` (package data, setup.py), at the repository's top level in a
+# checkout and with `pip install -e .`.
+ROOT = PACKAGE if (PACKAGE / "templates").is_dir() else PACKAGE.parent
 MIB = 1024 * 1024
 
 
