@@ -1,4 +1,4 @@
-"""The `convscope` command: serve the app, train a model, evaluate a model.
+"""The `convscope` command: serve the app, train, evaluate or import a model.
 
 Each subcommand's options and work live beside the code they drive: `serve` in
 `app/server.py`, `train` and `evaluate` in `engine/commands.py` (the engine knows nothing of
@@ -15,14 +15,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="convscope",
         description="ConvScope: watch a trained ConvNet read your digit, stage by stage.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,train,evaluate}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,train,evaluate,import}")
 
     from app.server import add_serve_command
-    from engine.commands import add_evaluate_command, add_train_command
+    from engine.commands import add_evaluate_command, add_import_command, add_train_command
 
     add_serve_command(sub)
     add_train_command(sub)
     add_evaluate_command(sub)
+    add_import_command(sub)
     return parser
 
 

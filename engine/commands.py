@@ -181,3 +181,128 @@ def run_evaluate(args) -> int:
                                    f"; recorded at training: {100 * recorded:.2f}%"))
     print(format_confusion(confusion, classes))
     return 0
+
+
+def _csv_floats(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}")
+
+
+def _csv_ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+
+
+def add_import_command(subparsers) -> None:
+    p = subparsers.add_parser(
+        "import", help="turn an ONNX file or a PyTorch nn.Sequential into a ConvScope model, "
+                       "verified stage by stage against ONNX Runtime / PyTorch")
+    p.add_argument("source", type=Path, metavar="MODEL",
+                   help=".onnx file, or a PyTorch .pt/.pth (a whole nn.Sequential, or a "
+                        "state_dict with --spec). A whole PyTorch model is a pickle: import "
+                        "only files you trust")
+    p.add_argument("--out", type=Path, required=True, help="ConvScope model .npz to write")
+    p.add_argument("--classes", default=None,
+                   help="comma-separated class names, one per output (default 0..K-1)")
+    p.add_argument("--input-preprocess", choices=("mnist", "resize", "none"), default=None,
+                   help="how a drawing or picture becomes the input: mnist (crop, fit 20×20, "
+                        "centre by mass in 28×28, pad), resize (scale to the input side, "
+                        "normalise with --mean/--std), none (already the input's size). "
+                        "Default: mnist for 1×28×28 and 1×32×32 inputs, resize otherwise")
+    p.add_argument("--mean", type=_csv_floats, default=None,
+                   help="per-channel mean subtracted after scaling pixels to [0, 1]")
+    p.add_argument("--std", type=_csv_floats, default=None, help="per-channel std divided by")
+    p.add_argument("--input-pad", type=int, default=None,
+                   help="zeros around the preprocessed picture (28 -> 32 is 2; default: "
+                        "what makes mnist's 28×28 fit, else 0)")
+    p.add_argument("--subject", choices=("digit", "clothing", "image", "drawing"), default=None,
+                   help="what the input is a picture of (the page's words)")
+    p.add_argument("--input-shape", type=_csv_ints, default=None,
+                   help="C,H,W of one input (PyTorch files do not record it; ONNX files "
+                        "with a symbolic size)")
+    p.add_argument("--spec", type=Path, default=None,
+                   help="architecture for a PyTorch state_dict: a ConvScope JSON spec")
+    p.add_argument("--dataset", default="imported", help="dataset name for the model card")
+    p.set_defaults(run=run_import)
+
+
+def input_declaration(shape, preprocess=None, mean=None, std=None, pad=None, subject=None):
+    """The imported model's input declaration (engine.inputspec) from the command's options."""
+    from engine.inputspec import check_declaration
+    c, h, _ = shape
+    if preprocess is None:
+        preprocess = "mnist" if c == 1 and h in (28, 32) else "resize"
+    decl = {"preprocess": preprocess}
+    if pad is None:
+        pad = (h - 28) // 2 if preprocess == "mnist" else 0
+    decl["pad"] = pad
+    if preprocess != "mnist":
+        decl["crop"] = c == 1
+    for key, value in (("mean", mean), ("std", std), ("subject", subject)):
+        if value is not None:
+            decl[key] = value
+    return check_declaration(decl, shape)
+
+
+def import_model(source: Path, out: Path, classes=None, preprocess=None, mean=None, std=None,
+                 pad=None, subject=None, input_shape=None, spec_file=None,
+                 dataset="imported", log=print):
+    """Read, verify, and write only if every stage agrees. Returns (network, checks, seconds).
+    Raises ImportRefused (with the per-stage report when verification fails)."""
+    from engine.errors import ImportRefused
+    from engine.importers import common
+
+    start = time.perf_counter()
+    spec = load_spec(str(spec_file)) if spec_file is not None else None
+    if str(source).lower().endswith(".onnx"):
+        if spec is not None:
+            raise ImportRefused("--spec is for PyTorch state_dicts; an ONNX file carries its "
+                                "own architecture")
+        from engine.importers import onnx_import
+        imported = onnx_import.read(source, input_shape)
+    else:
+        from engine.importers import torch_import
+        imported = torch_import.read(source, spec, input_shape)
+    net, checks, _ = common.verify(imported)
+    table = common.report(checks)
+    reference = "ONNX Runtime" if imported.source == "onnx" else "PyTorch"
+    if not all(c.ok for c in checks):
+        bad = ", ".join(c.name for c in checks if not c.ok)
+        raise ImportRefused(f"{source}: stage(s) {bad} differ from {reference} beyond float32 "
+                            f"tolerance; nothing written.\n{table}")
+    shape = net.stages[0]["shape"]
+    decl = input_declaration(shape, preprocess, mean, std, pad, subject)
+    names = None if classes is None else [c.strip() for c in classes.split(",")]
+    meta = common.metadata(imported, net, checks, names, decl,
+                           out.name.removesuffix(".npz"), dataset)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    net.save(out, meta)
+    seconds = time.perf_counter() - start
+    log(f"every stage equals {reference} on {common.VERIFY_INPUTS} inputs:\n{table}")
+    for note in imported.notes:
+        log(f"note: {note}")
+    return net, checks, seconds
+
+
+def run_import(args) -> int:
+    from engine.errors import ImportRefused
+    if not str(args.out).endswith(".npz"):
+        return _fail("import", f"--out {args.out}: a ConvScope model is an .npz file")
+    try:
+        net, _, seconds = import_model(
+            args.source, args.out, args.classes, args.input_preprocess, args.mean, args.std,
+            args.input_pad, args.subject, args.input_shape, args.spec, args.dataset,
+            log=lambda text: print(text, file=sys.stderr))
+    except ImportRefused as exc:
+        return _fail("import", str(exc))
+    except EngineError as exc:
+        return _fail("import", str(exc))
+    except OSError as exc:
+        return _fail("import", f"cannot write {exc.filename or args.out}: {exc.strerror or exc}")
+    print(f"wrote {args.out}: {net!r}, verified in {seconds:.1f} s; serve it with "
+          f"`convscope serve --model {args.out}`")
+    return 0

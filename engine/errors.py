@@ -34,3 +34,9 @@ class UnitOutOfRange(EngineError, IndexError):
 
 class ModelFileError(EngineError, ValueError):
     """A saved model file is missing, corrupt or incompatible with the engine."""
+
+
+class ImportRefused(EngineError, ValueError):
+    """An ONNX / PyTorch file that cannot become a ConvScope model: an unsupported op or
+    structure (named, with its node and what is supported), a weights-only or corrupt file,
+    or stages that differ from the source framework beyond float32 tolerance."""

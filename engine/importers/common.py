@@ -1,0 +1,142 @@
+"""What both importers build, and the checks and writing they share.
+
+An importer turns a source graph into an `Imported`: a ConvScope spec, its parameters, notes
+for the model card (BatchNorm folded, Dropout dropped) and a `reference(x)` function running
+the *source framework* on a batch, returning the tensor each stage must equal. `verify` runs
+both and refuses a model whose stages differ beyond float32 tolerance.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from engine.errors import ImportRefused, SpecError
+from engine.network import Network
+
+# Relative to the stage's largest |value|: float32 rounding in a different summation order
+# stays near 1e-7; a wrong layout, a missed bias or a lost BatchNorm is 1e-2 and more.
+TOLERANCE = 1e-5
+VERIFY_INPUTS = 4
+
+
+@dataclass
+class Imported:
+    source: str                     # "onnx" or "torch"
+    path: str
+    spec: list[dict]
+    params: dict[str, dict[str, np.ndarray]]
+    reference: Callable[[np.ndarray], dict[str, np.ndarray]]   # (N, C, H, W) -> stage -> (N, ...)
+    notes: list[str] = field(default_factory=list)
+    origin: dict[str, str] = field(default_factory=dict)       # stage -> source node / module
+
+    def network(self) -> Network:
+        try:
+            net = Network(self.spec)
+        except SpecError as exc:
+            raise ImportRefused(f"{self.path}: the imported layers do not make a valid "
+                                f"ConvScope network: {exc}") from None
+        net.set_parameters(self.params)
+        return net
+
+
+class Namer:
+    """Stage names by kind, as the shipped models have them: conv1, relu1, pool1, fc1, ..."""
+
+    PREFIX = {"conv": "conv", "pool": "pool", "dense": "fc", "flatten": "flatten",
+              "softmax": "softmax"}
+
+    def __init__(self):
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, kind: str, function: str | None = None) -> str:
+        prefix = function.replace("leaky_relu", "lrelu") if function else self.PREFIX[kind]
+        n = self.counts[prefix] = self.counts.get(prefix, 0) + 1
+        if kind in ("flatten", "softmax") and n == 1:
+            return prefix
+        return f"{prefix}{n}"
+
+
+def fold_batchnorm(weight, bias, gamma, beta, mean, var, eps):
+    """W' = W·γ/√(σ²+ε) per output, b' = (b − μ)·γ/√(σ²+ε) + β: the conv/dense that, in
+    inference, computes exactly BatchNorm(conv(x)). Computed in float64, stored float32."""
+    s = np.asarray(gamma, np.float64) / np.sqrt(np.asarray(var, np.float64) + eps)
+    w = np.asarray(weight, np.float64) * s.reshape((-1,) + (1,) * (np.ndim(weight) - 1))
+    b = (np.asarray(bias, np.float64) - mean) * s + beta
+    return w.astype(np.float32), b.astype(np.float32)
+
+
+@dataclass
+class StageCheck:
+    name: str
+    kind: str
+    worst_abs: float
+    scale: float
+
+    @property
+    def relative(self) -> float:
+        return self.worst_abs / self.scale
+
+    @property
+    def ok(self) -> bool:
+        return self.relative <= TOLERANCE
+
+
+def sample_inputs(shape, count: int = VERIFY_INPUTS, seed: int = 0) -> np.ndarray:
+    """Inputs that exercise every unit: uniform [0, 1] noise, a smooth blob, all ones..."""
+    rng = np.random.default_rng(seed)
+    c, h, w = shape
+    xs = [rng.random((c, h, w), dtype=np.float32)]
+    yy, xx = np.mgrid[0:h, 0:w]
+    blob = np.exp(-((yy - h / 2) ** 2 + (xx - w / 3) ** 2) / (0.1 * h * w)).astype(np.float32)
+    xs.append(np.repeat(blob[None], c, axis=0))
+    xs.append(rng.standard_normal((c, h, w)).astype(np.float32))
+    xs.append(np.ones((c, h, w), np.float32))
+    return np.stack(xs[:count] + [rng.random((c, h, w), dtype=np.float32)
+                                  for _ in range(count - len(xs))])
+
+
+def verify(imported: Imported, inputs: np.ndarray | None = None):
+    """(network, [StageCheck per stage after the input], seconds): ConvScope against the
+    source framework on `inputs` (default `sample_inputs`), stage by stage."""
+    start = time.perf_counter()
+    net = imported.network()
+    if inputs is None:
+        inputs = sample_inputs(net.stages[0]["shape"])
+    want = imported.reference(inputs)
+    checks = []
+    for stage in net.stages[1:]:
+        got = np.stack([net.forward(x)[stage["name"]].values for x in inputs])
+        ref = np.asarray(want[stage["name"]], np.float32).reshape(got.shape)
+        scale = max(float(np.abs(ref).max()), 1e-6)
+        checks.append(StageCheck(stage["name"], stage["kind"],
+                                 float(np.abs(got.astype(np.float64) - ref).max()), scale))
+    return net, checks, time.perf_counter() - start
+
+
+def report(checks) -> str:
+    width = max(len(c.name) for c in checks)
+    lines = [f"  {'stage':<{width}}  kind        worst |Δ|    relative   (tolerance {TOLERANCE:g})"]
+    for c in checks:
+        lines.append(f"  {c.name:<{width}}  {c.kind:<10}  {c.worst_abs:9.2e}  {c.relative:9.2e}"
+                     f"  {'ok' if c.ok else 'DIFFERS'}")
+    return "\n".join(lines)
+
+
+def metadata(imported: Imported, net: Network, checks, classes, declaration: dict,
+             name: str, dataset: str) -> dict:
+    outputs = net.stages[-1]["shape"][0]
+    if classes is None:
+        classes = [str(i) for i in range(outputs)]
+    if len(classes) != outputs:
+        raise ImportRefused(f"--classes lists {len(classes)} names but the model has "
+                            f"{outputs} outputs")
+    return {
+        "name": name, "dataset": dataset, "classes": list(classes), "accuracy": {},
+        "input": declaration, "notes": list(imported.notes),
+        "imported": {"source": imported.source, "file": imported.path,
+                     "origin": dict(imported.origin),
+                     "verified": {c.name: c.relative for c in checks}},
+    }

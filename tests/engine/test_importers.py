@@ -1,0 +1,273 @@
+"""convscope import: ONNX (against ONNX Runtime) and PyTorch (against PyTorch) on real small
+architectures, every op mapping, BatchNorm folding, and every refusal worded (unsupported op
+with its node, weights-only file, corrupt file, a stage that differs)."""
+import json
+import time
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from app.cli import main  # noqa: E402
+from engine.commands import import_model  # noqa: E402
+from engine.errors import ImportRefused  # noqa: E402
+from engine.importers import common, onnx_import, torch_import  # noqa: E402
+from engine.network import Network  # noqa: E402
+from tests import import_nets as nets  # noqa: E402
+
+KINDS = {
+    "lenet5": ["input", "conv", "activation", "pool", "conv", "activation", "pool", "conv",
+               "activation", "flatten", "dense", "activation", "dense", "softmax"],
+    "convnetjs": ["input", "conv", "activation", "pool", "conv", "activation", "pool",
+                  "flatten", "dense", "softmax"],
+}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("onnx")
+    files = {}
+    for name in nets.SHAPES:
+        files[name] = folder / f"{name}.onnx"
+        nets.export_onnx(nets.build(name), name, files[name])
+    return files
+
+
+@pytest.mark.parametrize("name", list(nets.SHAPES))
+def test_onnx_import_equals_onnx_runtime_every_stage(name, exported, tmp_path):
+    start = time.perf_counter()
+    out = tmp_path / f"{name}.npz"
+    net, checks, _ = import_model(exported[name], out, log=lambda _: None)
+    seconds = time.perf_counter() - start
+    assert all(c.relative <= 1e-5 for c in checks), common.report(checks)
+    assert seconds < 30     # the figure (≤ 10 s) is reported by bench/import.py, not timed here
+    loaded = Network.load(out)
+    assert [s["shape"] for s in loaded.stages] == [s["shape"] for s in net.stages]
+    # Independently of the importer's own check: the written file against PyTorch itself.
+    x = nets.picture(name, seed=5)
+    want = nets.build(name)(torch.from_numpy(x[None])).detach().numpy()[0]
+    got = loaded.forward(x).records[-1].values
+    assert np.abs(got - want).max() <= 1e-5 * max(1e-6, np.abs(want).max())
+    if name in KINDS:
+        assert [s["kind"] for s in loaded.stages] == KINDS[name]
+    if name == "convnetjs":
+        assert loaded.stages[6]["shape"] == [16, 4, 4]      # pool 3 on 14: floored
+    if name == "lenet5":
+        assert loaded.stages[1]["padding"] == 2 and loaded.stages[3]["op"] == "avg"
+        assert loaded.metadata["input"]["preprocess"] == "mnist"
+        assert loaded.metadata["input"]["pad"] == 0         # 28×28: the conv pads instead
+    if name == "tinyvgg":
+        assert loaded.stages[0]["shape"] == [3, 64, 64]
+        assert loaded.metadata["input"]["preprocess"] == "resize"
+    if name == "bn_dropout":
+        notes = " ".join(loaded.metadata["notes"])
+        assert notes.count("folded into") == 3 and "fc1" in notes
+        assert loaded.stages[1]["stride"] == 2 and loaded.stages[-1]["kind"] == "dense"
+        assert loaded.stages[2]["function"] == "leaky_relu" and loaded.stages[2]["alpha"] == 0.1
+
+
+def test_batchnorm_fold_is_exact_against_pytorch():
+    rng = np.random.default_rng(0)
+    conv = torch.nn.Conv2d(3, 4, 3)
+    bn = torch.nn.BatchNorm2d(4, eps=1e-3).eval()
+    bn.running_mean.copy_(torch.randn(4))
+    bn.running_var.copy_(torch.rand(4) + 0.1)
+    bn.weight.data.copy_(torch.randn(4))
+    bn.bias.data.copy_(torch.randn(4))
+    w, b = common.fold_batchnorm(conv.weight.detach().numpy(), conv.bias.detach().numpy(),
+                                 bn.weight.detach().numpy(), bn.bias.detach().numpy(),
+                                 bn.running_mean.numpy(), bn.running_var.numpy(), 1e-3)
+    x = torch.from_numpy(rng.standard_normal((2, 3, 8, 8)).astype(np.float32))
+    want = bn(conv(x)).detach().numpy()
+    got = torch.nn.functional.conv2d(x, torch.from_numpy(w), torch.from_numpy(b)).numpy()
+    assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("name", ["lenet5", "bn_dropout", "tinyvgg"])
+def test_torch_whole_sequential_equals_pytorch(name, tmp_path):
+    path = tmp_path / f"{name}.pt"
+    torch.save(nets.build(name), path)
+    imported = torch_import.read(path, input_shape=nets.SHAPES[name])
+    _, checks, _ = common.verify(imported)
+    assert all(c.ok for c in checks), common.report(checks)
+    assert ("folded into" in " ".join(imported.notes)) == (name == "bn_dropout")
+
+
+def test_torch_state_dict_with_spec(tmp_path):
+    path = tmp_path / "bn.pth"
+    torch.save(nets.build("bn_dropout").state_dict(), path)
+    spec = [{"name": "input", "kind": "input", "shape": [1, 28, 28]},
+            {"name": "conv1", "kind": "conv", "filters": 8, "kernel": 3, "stride": 2,
+             "padding": 1},
+            {"name": "lrelu1", "kind": "activation", "function": "leaky_relu", "alpha": 0.1},
+            {"name": "conv2", "kind": "conv", "filters": 16, "kernel": 3, "padding": 1},
+            {"name": "relu1", "kind": "activation", "function": "relu"},
+            {"name": "pool1", "kind": "pool", "window": 2},
+            {"name": "flatten", "kind": "flatten"},
+            {"name": "fc1", "kind": "dense", "units": 32},
+            {"name": "relu2", "kind": "activation", "function": "relu"},
+            {"name": "fc2", "kind": "dense", "units": 10}]
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(spec))
+    out = tmp_path / "bn.npz"
+    net, checks, _ = import_model(path, out, spec_file=spec_file, log=lambda _: None)
+    assert all(c.ok for c in checks)
+    # The state_dict import equals the whole-module import of the same net.
+    x = nets.picture("bn_dropout", 2)
+    want = nets.build("bn_dropout")(torch.from_numpy(x[None])).detach().numpy()[0]
+    np.testing.assert_allclose(net.forward(x)["fc2"].values, want, rtol=1e-5, atol=1e-6)
+
+
+def test_weights_only_file_without_spec_says_what_to_give(tmp_path):
+    path = tmp_path / "weights.pth"
+    torch.save(nets.build("convnetjs").state_dict(), path)
+    with pytest.raises(ImportRefused, match=r"holds only weights \(a state_dict: 0.weight.*"
+                                            r"--spec FILE"):
+        torch_import.read(path)
+
+
+@pytest.mark.parametrize("suffix,words", [(".onnx", "not a valid ONNX model"),
+                                          (".pt", "not a readable PyTorch file")])
+def test_corrupt_files_are_refused_with_a_message(suffix, words, tmp_path):
+    path = tmp_path / f"broken{suffix}"
+    path.write_bytes(b"\x08\x07 this is not a model \xff\x00" * 10)
+    out = tmp_path / "never.npz"
+    with pytest.raises(ImportRefused, match=words):
+        import_model(path, out, log=lambda _: None)
+    assert not out.exists()
+
+
+# ---- hand-made ONNX graphs: every op mapping, every refusal -------------------------------
+
+def _graph(nodes, inits, in_shape, out_rank=4, opset=17):
+    inits = [numpy_helper.from_array(np.asarray(v, np.int64 if k == "shape" else np.float32), k)
+             for k, v in inits.items()]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                     [1] + list(in_shape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                                         [None] * out_rank)],
+                          inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _save(model, tmp_path, name="m.onnx"):
+    path = tmp_path / name
+    onnx.save(model, path)
+    return path
+
+
+def test_every_onnx_op_mapping_against_onnx_runtime(tmp_path):
+    rng = np.random.default_rng(3)
+    inits = {"w1": rng.standard_normal((4, 2, 3, 3)), "b1": rng.standard_normal(4),
+             "g": rng.random(4) + 0.5, "be": rng.standard_normal(4), "mu": rng.standard_normal(4),
+             "var": rng.random(4) + 0.2, "shape": np.array([1, -1]),
+             "w2": rng.standard_normal((36, 5)), "b2": rng.standard_normal(5),
+             "w3": rng.standard_normal((5, 6)), "b3": rng.standard_normal(6),
+             "w4": rng.standard_normal((6, 3)), "b4": rng.standard_normal(3)}
+    inits["shape"] = np.array([1, -1])
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c"], name="conv", pads=[1, 1, 1, 1],
+                         strides=[2, 2]),
+        helper.make_node("BatchNormalization", ["c", "g", "be", "mu", "var"], ["bn"], name="bn",
+                         epsilon=1e-3),
+        helper.make_node("LeakyRelu", ["bn"], ["l"], name="leaky", alpha=0.2),
+        helper.make_node("AveragePool", ["l"], ["p"], name="avg", kernel_shape=[2, 2],
+                         strides=[1, 1]),
+        helper.make_node("Sigmoid", ["p"], ["s"], name="sig"),
+        helper.make_node("MaxPool", ["s"], ["mp"], name="max", kernel_shape=[2, 2],
+                         strides=[2, 2]),
+        helper.make_node("Dropout", ["mp"], ["d"], name="drop"),
+        helper.make_node("Reshape", ["d", "shape"], ["r"], name="reshape"),
+        helper.make_node("MatMul", ["r", "w2"], ["mm"], name="matmul"),
+        helper.make_node("Add", ["mm", "b2"], ["a"], name="add"),
+        helper.make_node("Tanh", ["a"], ["t"], name="tanh"),
+        helper.make_node("Gemm", ["t", "w3", "b3"], ["gm"], name="gemm", alpha=0.5, beta=2.0),
+        helper.make_node("Relu", ["gm"], ["rl"], name="relu"),
+        helper.make_node("Identity", ["rl"], ["id"], name="ident"),
+        helper.make_node("Gemm", ["id", "w4", "b4"], ["g2"], name="gemm2"),
+        helper.make_node("Softmax", ["g2"], ["y"], name="softmax", axis=1),
+    ]
+    # (x 2×13×13) conv s2 p1 -> 4×7×7, avg 2/1 -> 6×6, max 2/2 -> 3×3: 36 -> 5 -> 6 -> 3
+    path = _save(_graph(nodes, inits, [2, 13, 13], out_rank=2), tmp_path)
+    imported = onnx_import.read(path)
+    kinds = [(s["kind"], s.get("function") or s.get("op")) for s in imported.spec]
+    assert kinds == [("input", None), ("conv", None), ("activation", "leaky_relu"),
+                     ("pool", "avg"), ("activation", "sigmoid"), ("pool", "max"),
+                     ("flatten", None), ("dense", None), ("activation", "tanh"),
+                     ("dense", None), ("activation", "relu"), ("dense", None),
+                     ("softmax", None)]
+    _, checks, _ = common.verify(imported)
+    assert all(c.ok for c in checks), common.report(checks)
+    assert "bn" in " ".join(imported.notes) and "drop (Dropout)" in " ".join(imported.notes)
+    assert "matmul (MatMul) + add (Add)" in imported.origin.values()
+
+
+@pytest.mark.parametrize("node,inits,words", [
+    (helper.make_node("Conv", ["x", "w"], ["y"], name="grouped", group=2),
+     {"w": np.ones((2, 1, 3, 3))}, r"'grouped' \(Conv\): group=2"),
+    (helper.make_node("Conv", ["x", "w"], ["y"], name="lopsided", pads=[0, 0, 1, 1]),
+     {"w": np.ones((2, 2, 3, 3))}, r"'lopsided' \(Conv\): pads \[0, 0, 1, 1\].*asymmetric"),
+    (helper.make_node("Conv", ["x", "w"], ["y"], name="wide"),
+     {"w": np.ones((2, 2, 3, 1))}, r"'wide' \(Conv\): kernel \[3, 1\] is not square"),
+    (helper.make_node("MaxPool", ["x"], ["y"], name="ceil", kernel_shape=[2, 2], ceil_mode=1),
+     {}, r"'ceil' \(MaxPool\): ceil_mode=1"),
+    (helper.make_node("GlobalAveragePool", ["x"], ["y"], name="gap"), {},
+     r"'gap' \(GlobalAveragePool\): this op is not supported\. Supported: Conv, Relu"),
+    (helper.make_node("Upsample", ["x", "sc"], ["y"], name="up", mode="nearest"),
+     {"sc": np.array([1, 1, 2, 2])}, r"'up' \(Upsample\): this op is not supported"),
+])
+def test_unsupported_ops_are_named_with_their_node(node, inits, words, tmp_path):
+    opset = 9 if node.op_type == "Upsample" else 17
+    path = _save(_graph([node], inits, [2, 8, 8], opset=opset), tmp_path)
+    with pytest.raises(ImportRefused, match=words):
+        onnx_import.read(path)
+
+
+def test_a_branching_graph_is_refused_naming_the_nodes(tmp_path):
+    nodes = [helper.make_node("Relu", ["x"], ["a"], name="left"),
+             helper.make_node("Sigmoid", ["x"], ["b"], name="right"),
+             helper.make_node("Add", ["a", "b"], ["y"], name="join")]
+    path = _save(_graph(nodes, {}, [1, 4, 4]), tmp_path)
+    with pytest.raises(ImportRefused, match=r"feeds 2 nodes \(left \(Relu\), right \(Sigmoid\)\)"
+                                            r".*sequential graphs only"):
+        onnx_import.read(path)
+
+
+def test_unsupported_torch_module_is_named(tmp_path):
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.GELU())
+    path = tmp_path / "gelu.pt"
+    torch.save(net, path)
+    with pytest.raises(ImportRefused, match=r"module '1' \(GELU\) is not supported\. "
+                                            r"Supported: Conv2d"):
+        torch_import.read(path, input_shape=[1, 8, 8])
+
+
+def test_a_stage_that_differs_is_refused_with_the_worst_difference(exported, tmp_path,
+                                                                    monkeypatch):
+    # Break the folding: the conv keeps its unnormalised weights, so conv1 (and all after it)
+    # differ from ONNX Runtime; nothing is written and the table names each stage.
+    monkeypatch.setattr(onnx_import, "fold_batchnorm", lambda w, b, *_: (w, b))
+    out = tmp_path / "never.npz"
+    with pytest.raises(ImportRefused) as info:
+        import_model(exported["bn_dropout"], out, log=lambda _: None)
+    text = str(info.value)
+    assert "stage(s) conv1" in text and "DIFFERS" in text and "nothing written" in text
+    assert not out.exists()
+
+
+def test_cli_import_writes_a_model_and_prints_the_table(exported, tmp_path, capsys):
+    out = tmp_path / "lenet5.npz"
+    code = main(["import", str(exported["lenet5"]), "--out", str(out),
+                 "--classes", ",".join("zero one two three four five six seven eight nine"
+                                       .split())])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "every stage equals ONNX Runtime" in captured.err and "softmax" in captured.err
+    assert Network.load(out).metadata["classes"][3] == "three"
+    assert main(["import", str(exported["lenet5"]), "--out", str(out),
+                 "--classes", "a,b"]) == 2
+    assert "--classes lists 2 names but the model has 10 outputs" in capsys.readouterr().err
