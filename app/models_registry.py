@@ -34,6 +34,28 @@ LABELS = {
 }
 
 
+def model_files(given) -> list[Path]:
+    """`convscope serve --model` arguments -> model files, in order: a file as given; a folder
+    as its ConvScope models sorted by name (its .npz files but histories and sample sets).
+    Raises ModelFileError for a path that does not exist or a folder with no model."""
+    files: list[Path] = []
+    for path in map(Path, given):
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.npz") if not p.name.endswith(".history.npz")
+                           and not p.name.startswith("samples"))
+            if not found:
+                raise ModelFileError(f"folder {path} holds no model .npz (histories and "
+                                     f"samples*.npz are not models)")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ModelFileError(f"--model {path}: no such file or folder; expected a model "
+                                 f".npz (`convscope train` / `convscope import`) or a folder "
+                                 f"of them")
+    return list(dict.fromkeys(p.resolve() for p in files))
+
+
 def model_id(path: Path) -> str:
     return Path(path).name.removesuffix(".npz")
 

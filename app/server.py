@@ -24,9 +24,11 @@ def add_serve_command(subparsers) -> None:
     p.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1; "
                                                  "0.0.0.0 with --classroom)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
-    p.add_argument("--model", type=Path, default=DEFAULT_MODEL,
-                   help="model .npz written by `convscope train` (default: the shipped "
-                        "models/lenet-mnist.npz)")
+    p.add_argument("--model", type=Path, action="append", default=None,
+                   help="model .npz written by `convscope train` or `convscope import`, or a "
+                        "folder of them; repeat to serve several (the first is the default). "
+                        "Default: the shipped models/lenet-mnist.npz beside the other shipped "
+                        "models; given, exactly the models named")
     p.add_argument("--workers", type=int, default=None,
                    help="uvicorn worker processes (default 1; with --classroom, one per CPU)")
     p.add_argument("--classroom", action="store_true",
@@ -149,12 +151,17 @@ def run_serve(args) -> int:
         return _fail(f"--workers must be 1 or more, got {args.workers}", 2)
     if not 0 <= args.port <= 65535:
         return _fail(f"--port must be 0..65535, got {args.port}", 2)
-    model = Path(args.model).resolve()
+    from app.models_registry import model_files
     try:
-        load_network(model)
+        models = model_files(args.model or [DEFAULT_MODEL])
+        for path in models:
+            load_network(path)
         Settings.from_env().check_layout()    # static/ and templates/ are there
     except (EngineError, LayoutError) as exc:
         return _fail(str(exc), 2)
+    model = models[0]
+    if args.model:    # the models named, and only those (workers read the environment)
+        os.environ["CONVSCOPE_EXTRA_MODELS"] = ",".join(str(p) for p in models[1:])
     try:
         # With workers, this socket only reserves the port (and resolves port 0): it never
         # listens; each worker listens on its own SO_REUSEPORT socket (see _worker).
@@ -174,7 +181,7 @@ def run_serve(args) -> int:
         print("ConvScope classroom: students on this network open", file=sys.stderr)
         for url in lan or ["(no LAN IPv4 address found: is this machine on a network?)"]:
             print(f"  {url}", file=sys.stderr)
-    print(f"ConvScope serving {model.name} at {urls[0]}"
+    print(f"ConvScope serving {', '.join(p.name for p in models)} at {urls[0]}"
           f"{f' with {args.workers} workers' if args.workers > 1 else ''} (Ctrl+C stops)",
           file=sys.stderr, flush=True)
 

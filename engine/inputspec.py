@@ -31,6 +31,7 @@ PREPROCESS = ("mnist", "resize", "none")
 SUBJECTS = {"digit": "Draw a digit here", "clothing": "Draw a piece of clothing",
             "image": "Pick, drop or paste an image", "drawing": "Draw here"}
 _KEYS = {"preprocess", "pad", "crop", "mean", "std", "subject", "prompt"}
+_DERIVED = {"channels", "shape"}     # written by check_declaration, re-checked when read back
 
 
 def default_declaration(dataset: str | None, shape) -> dict:
@@ -51,11 +52,14 @@ def check_declaration(given: dict, shape) -> dict:
     """Validate and complete a declaration for an input of `shape` [C, H, W]."""
     if not isinstance(given, dict):
         raise SpecError(f"the model's input declaration must be an object, got {given!r}")
-    extra = set(given) - _KEYS
+    extra = set(given) - _KEYS - _DERIVED
     if extra:
         raise SpecError(f"input declaration: unknown field(s) {sorted(extra)}; accepted: "
                         f"{', '.join(sorted(_KEYS))}")
     c, h, w = shape
+    if given.get("shape", list(shape)) != list(shape) or given.get("channels", c) != c:
+        raise SpecError(f"input declaration says shape {given.get('shape')} / channels "
+                        f"{given.get('channels')} but the model reads {list(shape)}")
     out = copy.deepcopy(given)
     pre = out.setdefault("preprocess", "resize")
     if pre not in PREPROCESS:

@@ -55,8 +55,14 @@ class Trace:
 
     @property
     def probabilities(self) -> np.ndarray:
-        """The last stage's values: (K,) for one image, (N, K) for a batch."""
-        return self.records[-1].values
+        """The last stage's values when it is a softmax: (K,) for one image, (N, K) for a
+        batch. A model without a final softmax (an imported one may end on its logits) gets
+        the softmax of its last stage, so `probabilities` always means probabilities."""
+        last = self.records[-1]
+        if last.kind == "softmax":
+            return last.values
+        e = np.exp(last.values - last.values.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
 
     @property
     def prediction(self):

@@ -56,3 +56,15 @@ def live_server(app):
     from tests.serving import serve   # one copy, shared with the browser tests' own servers
     with serve(app) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def imported_models(tmp_path_factory) -> Path:
+    """A folder of the four test architectures (tests/import_nets.py) exported to ONNX and
+    imported, made once per session for the API and browser tests (needs torch + onnx)."""
+    for module in ("torch", "onnx", "onnxruntime"):
+        pytest.importorskip(module)
+    from tests import import_nets
+    folder = tmp_path_factory.mktemp("imported")
+    import_nets.import_all(folder)
+    return folder

@@ -77,3 +77,25 @@ def export_onnx(net, name: str, path) -> None:
 def picture(name: str, seed: int = 0) -> np.ndarray:
     """A test input of the net's own shape in [0, 1]."""
     return np.random.default_rng(seed).random(SHAPES[name], dtype=np.float32)
+
+
+def import_all(folder, names=None) -> dict:
+    """Export each net to ONNX and `convscope import` it into `folder`: name -> model .npz.
+    LeNet-5 and ConvNetJS read MNIST digits (classes 0-9); Tiny VGG has CNN Explainer's ten
+    classes and ImageNet's mean/std; the BatchNorm net draws (no softmax)."""
+    from pathlib import Path
+
+    from engine.commands import import_model
+    folder = Path(folder)
+    out = {}
+    for name in names or SHAPES:
+        onnx_path = folder / f"{name}.onnx"
+        export_onnx(build(name), name, onnx_path)
+        npz = folder / f"{name}.npz"
+        options = {"dataset": "mnist"} if name in ("lenet5", "convnetjs") else {}
+        if name == "tinyvgg":
+            options.update(classes=",".join(CLASSES[name]), mean=[0.485, 0.456, 0.406],
+                           std=[0.229, 0.224, 0.225], subject="image")
+        import_model(onnx_path, npz, log=lambda _: None, **options)
+        out[name] = npz
+    return out
