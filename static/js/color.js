@@ -88,6 +88,8 @@ export function niceCeil(x) {
 // The scale a stage is drawn with. One scale per stage (every map of a stage shares it, so maps
 // compare); the input and probabilities keep the fixed [0, 1] domain.
 export function scaleForStage(kind, lo, hi) {
+  // An input normalised by its model ((x − mean) / std) leaves [0, 1]: its own range then.
+  if (kind === "input" && (lo < 0 || hi > 1)) return sequential(lo < 0 ? -niceCeil(-lo) : 0, niceCeil(Math.max(hi, 1)));
   if (kind === "input" || kind === "softmax") return sequential(0, 1);
   return diverging(niceCeil(Math.max(Math.abs(lo), Math.abs(hi))));
 }

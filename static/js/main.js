@@ -101,7 +101,7 @@ $("projector").onchange = (e) => store.set({ projector: e.target.checked });
 
 store.subscribe(() => net.render(), ["trace", "model", "foldActivations"]);
 store.subscribe((s) => {
-  renderPrep($("prep-strip"), s.trace, { canvas: pad.canvas, ...imageSize(s.trace?.body) });
+  renderPrep($("prep-strip"), s.trace, { canvas: pad.canvas, model: s.model, ...imageSize(s.trace?.body) });
   const p = s.trace ? s.trace.prediction : null;
   $("prediction").innerHTML = p == null ? "" : `Prediction <strong data-prediction="${p}">${s.model?.classes?.[p] ?? p}</strong> ${(s.trace.probabilities[p] * 100).toFixed(1)}%`;
 }, ["trace", "model"]);

@@ -26,9 +26,11 @@ export function renderModelInput(model, { hint, pad, sampleLabel, sampleGroup, p
   hint.textContent = words.hint;
   pad.setAttribute("aria-label", words.padLabel);
   sampleLabel.textContent = words.sampleLabel;
-  sampleGroup.hidden = model?.samples === false;
-  picker.hidden = !isPicture(model);
-  for (const el of drawTools) el.hidden = isPicture(model);
+  // style.display, not `hidden`: the toolbars' CSS display (flex) would override it.
+  const show = (el, on) => { el.hidden = !on; el.style.display = on ? "" : "none"; };
+  show(sampleGroup, model?.samples !== false);
+  show(picker, isPicture(model));
+  for (const el of drawTools) show(el, !isPicture(model));
 }
 
 // Draw an image (File/Blob) onto the canvas, covering it (centre crop, no transparent edge):
@@ -52,4 +54,36 @@ export function imageOf(dataTransfer) {
     if (item.kind === "file" && item.type.startsWith("image/")) return item.getAsFile();
   }
   return null;
+}
+
+// The preprocessing strip's captions for one model: what its own pipeline does.
+export function prepWords(model) {
+  const input = model?.input;
+  const [C, H, W] = input?.shape ?? [1, 32, 32];
+  const inner = `${W - 2 * (input?.pad ?? 2)}×${H - 2 * (input?.pad ?? 2)}`;
+  const pre = input?.preprocess ?? "mnist";
+  const normalised = input && (input.mean.some((m) => m !== 0) || input.std.some((s) => s !== 1));
+  const norm = normalised ? `, normalised per channel: (x − mean) / std with mean ${input.mean.map((m) => m.toFixed(3)).join(", ")}, std ${input.std.map((s) => s.toFixed(3)).join(", ")}` : "";
+  const asIs = pre === "resize" && !input?.crop
+    ? `Resized to ${W}×${H}${C === 3 ? " (colour)" : ""}${norm}; not cropped or centred.`
+    : pre === "none" ? `Used as is${norm}: the model reads ${W}×${H} pictures unchanged.`
+      : "Used as is: not a digit, so it is not cropped, scaled or centred.";
+  return {
+    fitted: pre === "mnist" ? "20×20" : `fitted ${inner}`,
+    centred: pre === "mnist" ? "28×28" : "centred",
+    input: `input ${H === W ? H : `${W}×${H}`}`,
+    inputTitle: input?.pad ? `Padded to ${W}×${H}: what the network reads` : `${W}×${H}: what the network reads`,
+    asIs,
+  };
+}
+
+// An RGB input record (3, H, W), normalised by the model, back to displayable pixels.
+export function rgbImage(values, [C, H, W], input) {
+  const img = new ImageData(W, H);
+  const mean = input?.mean ?? [0, 0, 0], std = input?.std ?? [1, 1, 1];
+  for (let i = 0; i < H * W; i++) {
+    for (let c = 0; c < 3; c++) img.data[i * 4 + c] = Math.max(0, Math.min(255, Math.round((values[c * H * W + i] * std[c] + mean[c]) * 255)));
+    img.data[i * 4 + 3] = 255;
+  }
+  return img;
 }

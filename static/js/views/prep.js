@@ -4,6 +4,7 @@
 // {canvas, width, height}: the pad canvas and the size of the image that was sent.
 
 import { sequential, lut, lutIndex } from "../color.js";
+import { prepWords, rgbImage } from "./modelinput.js";
 
 const SIDE = 48;
 const FOCUS = "#7b2cbf";
@@ -26,6 +27,16 @@ function step(label, title) {
   skip.hidden = true;
   wrap.append(c, skip, cap);
   return { wrap, c, skip, ctx: c.getContext("2d") };
+}
+
+function paintRGB(ctx, fed, input) {
+  const [, h, w] = fed.shape;
+  const tmp = document.createElement("canvas");
+  tmp.width = w;
+  tmp.height = h;
+  tmp.getContext("2d").putImageData(rgbImage(fed.values, fed.shape, input), 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(tmp, 0, 0, ctx.canvas.width, ctx.canvas.height);
 }
 
 function paintValues(ctx, values, [h, w]) {
@@ -60,6 +71,11 @@ export function renderPrep(el, trace, drawing) {
   }
   const pre = trace?.preprocessing;
   const S = SIDE * 2;
+  // The captions are the model's own pipeline (its input declaration), not always MNIST's.
+  const words = prepWords(drawing.model);
+  for (const name of ["fitted", "centred", "input"]) parts[name].wrap.querySelector("figcaption").textContent = words[name];
+  parts.input.c.setAttribute("aria-label", words.inputTitle);
+  parts.note.textContent = words.asIs;
   for (const p of Object.values(parts)) {
     if (!p.ctx) continue;
     p.ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -85,7 +101,7 @@ export function renderPrep(el, trace, drawing) {
   // 32×32 input thumbnail still shows what the network reads.
   const fed = trace?.byName?.get("input");
   const asIs = !steps.has("input") && !!fed;
-  if (asIs) steps.set("input", { name: "input", values: fed.values, shape: fed.shape.slice(-2) });
+  if (asIs) steps.set("input", { name: "input", values: fed.values, shape: fed.shape.slice(-2), rgb: fed.shape[0] === 3 ? fed : null });
   // ...and the steps it skipped say so instead of staying empty boxes.
   for (const name of ["cropped", "fitted", "centred"]) {
     parts[name].c.hidden = asIs;
@@ -96,9 +112,11 @@ export function renderPrep(el, trace, drawing) {
   parts.note.hidden = !asIs;
   for (const name of ["fitted", "centred", "input"]) {
     const s = steps.get(name);
-    if (s) paintValues(parts[name].ctx, s.values, s.shape);
+    if (s?.rgb) paintRGB(parts[name].ctx, s.rgb, drawing.model?.input);
+    else if (s) paintValues(parts[name].ctx, s.values, s.shape);
   }
   inputStep = steps.get("input") ?? null;
+  if (inputStep) inputStep.model = drawing.model;
   const com = pre?.centre_of_mass;
   const centred = steps.get("centred");
   if (com && centred && box) {
@@ -119,7 +137,8 @@ export function renderPrep(el, trace, drawing) {
 export function outlineInput(rf, inputSide = 32) {
   if (!parts || !inputStep) return;
   const ctx = parts.input.ctx;
-  paintValues(ctx, inputStep.values, inputStep.shape);
+  if (inputStep.rgb) paintRGB(ctx, inputStep.rgb, inputStep.model?.input);
+  else paintValues(ctx, inputStep.values, inputStep.shape);
   if (!rf) return;
   const k = ctx.canvas.width / inputSide;
   ctx.strokeStyle = FOCUS;

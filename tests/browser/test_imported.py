@@ -1,0 +1,122 @@
+"""Imported models in the page: Tiny VGG (64×64×3: the pad becomes an image picker, conv1's
+explanation shows all three colour channels and adds up) and LeNet-5 (28×28 input, pad 2, avg
+pooling: drawn and explained); each model's pad words are its own (Fashion: clothing).
+Screenshots go to /tmp/convscope-imported-*.png."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.config import ROOT, Settings
+from app.main import create_app
+from tests.browser.conftest import ready, settled
+from tests.browser.helpers import assert_no_errors, new_page, serve, strongest_unit
+from tests.browser.test_page import hover_unit
+
+
+@pytest.fixture(scope="module")
+def imported_url(imported_models):
+    fashion = ROOT / "models" / "lenet-fashion.npz"
+    extra = [imported_models / "lenet5.npz"] + ([fashion] if fashion.is_file() else [])
+    settings = Settings(model_path=imported_models / "tinyvgg.npz", extra_models=tuple(extra))
+    with serve(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture
+def open_imported(browser, imported_url):
+    opened = []
+
+    def _open(path):
+        ctx, page = new_page(browser, imported_url + path)
+        opened.append((ctx, page))
+        return page
+    yield _open
+    assert_no_errors([p for _, p in opened])
+    for ctx, _ in opened:
+        ctx.close()
+
+
+def _explained(page, layer, unit):
+    hover_unit(page, layer, unit)
+    page.wait_for_selector(f'#explain[data-layer="{layer}"][data-unit="{",".join(map(str, unit))}"]')
+    return page.evaluate("() => window.convscope.store.get().explanation")
+
+
+def _adds_up(page):
+    subtotals = [float(v) for v in page.eval_on_selector_all(
+        "#explain .channel .n", "ns => ns.map(n => n.dataset.value)")]
+    bias = page.evaluate("() => window.convscope.store.get().explanation.bias")
+    total = float(page.get_attribute("#explain .sum", "data-value"))
+    value = float(page.get_attribute("#explain .value", "data-value"))
+    assert sum(subtotals) + bias == pytest.approx(total, abs=1e-4)
+    assert total == pytest.approx(value, abs=1e-4)
+    return subtotals
+
+
+def test_tiny_vgg_picks_an_image_and_explains_three_channels(open_imported, tmp_path):
+    page = open_imported("/?model=tinyvgg")
+    ready(page)
+    assert page.text_content("#pad-hint") == "Pick, drop or paste an image"
+    assert page.is_visible("#pad-picker") and not page.is_visible("#pad-eraser")
+    assert not page.is_visible("#sample-group"), "an imported model has no test images"
+    yy, xx = np.mgrid[0:96, 0:128]
+    picture = np.stack([xx * 2 % 256, yy * 2 % 256, (255 - xx) % 256], -1).astype(np.uint8)
+    path = tmp_path / "picture.png"
+    Image.fromarray(picture).save(path)
+    page.set_input_files("#pad-file", str(path))
+    page.wait_for_function("() => { const s = window.convscope.store.get();"
+                           " return s.trace && s.trace.body.image && !window.convscope.pad.blank; }")
+    settled(page)
+    shape = page.evaluate("() => window.convscope.store.get().trace.byName.get('input').shape")
+    assert shape == [3, 64, 64]
+    # The picture reached the network in colour: the three channels differ.
+    spread = page.evaluate("""() => { const l = window.convscope.store.get().trace.byName.get('input');
+        const n = 64 * 64; let d = 0; for (let i = 0; i < n; i++) d += Math.abs(l.values[i] - l.values[n + i]);
+        return d / n; }""")
+    assert spread > 0.1
+    unit = strongest_unit(page, "conv1")
+    e = _explained(page, "conv1", unit)
+    assert e["channels"] == [0, 1, 2] and e["source"]["shape"] == [3, 3, 3]
+    chans = page.eval_on_selector_all("#explain .channel", "bs => bs.map(b => +b.dataset.channel)")
+    assert chans == [0, 1, 2]
+    assert len(_adds_up(page)) == 3
+    prediction = page.text_content("#prediction")
+    classes = page.evaluate("() => window.convscope.store.get().model.classes")
+    assert any(c in prediction for c in classes) and "lifeboat" in classes
+    page.screenshot(path="/tmp/convscope-imported-tinyvgg.png")
+
+
+def test_lenet5_is_drawn_and_explained_at_28x28(open_imported):
+    page = open_imported("/?model=lenet5")
+    ready(page)
+    assert page.text_content("#pad-hint") == "Draw a digit here"
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(box["x"] + 90, box["y"] + 60)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 190, box["y"] + 60, steps=6)
+    page.mouse.move(box["x"] + 120, box["y"] + 230, steps=8)
+    page.mouse.up()
+    settled(page)
+    layers = page.evaluate("() => window.convscope.store.get().trace.layers.map(l => [l.name, l.shape])")
+    assert layers[0] == ["input", [1, 28, 28]] and layers[1] == ["conv1", [6, 28, 28]]
+    assert page.text_content("#prep-strip").count("input 28") == 1
+    # A border unit of conv1: its 5×5 window hangs over the 28×28 input (padding 2) and is
+    # clipped to it; the explanation still adds up.
+    e = _explained(page, "conv1", [2, 0, 13])
+    assert e["source"]["window"][1] == [0, 3]
+    _adds_up(page)
+    pool = _explained(page, "pool1", strongest_unit(page, "pool1"))
+    assert pool["op"] == "avg" and pool["count"] == 4
+    assert pool["sum"] / 4 == pytest.approx(pool["value"], rel=1e-5, abs=1e-6)
+    page.mouse.move(5, 5)
+    page.screenshot(path="/tmp/convscope-imported-lenet5.png")
+
+
+def test_fashion_pad_asks_for_clothing(open_imported):
+    if not (ROOT / "models" / "lenet-fashion.npz").is_file():
+        pytest.skip("models/lenet-fashion.npz is not shipped in this checkout")
+    page = open_imported("/?model=lenet-fashion")
+    ready(page)
+    assert page.text_content("#pad-hint") == "Draw a piece of clothing"
+    assert "clothing" in page.get_attribute("#pad", "aria-label")
+    assert page.text_content("#sample-label") == "Test image"
