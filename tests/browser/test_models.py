@@ -183,9 +183,11 @@ def test_fashion_shows_its_class_names_and_a_screenshot(open_zoo, zoo):
     assert lit > 100, "the 'input 32' thumbnail shows the image fed as it is"
     skipped = page.eval_on_selector_all("#prep-strip .prep-step[data-skipped]",
                                         "fs => fs.map(f => f.querySelector('figcaption').textContent)")
-    assert skipped == ["cropped", "20×20", "28×28"], "the steps it skipped say so, not blank boxes"
+    # Fashion's own pipeline (crop to the ink, fit the 28×28 frame; no centre of mass): its
+    # steps, each saying it was skipped for a test image fed as it is.
+    assert skipped == ["cropped", "fitted 28×28"], "the steps it skipped say so, not blank boxes"
     assert page.is_visible("#prep-strip .prep-note") and "not a digit" in page.text_content("#prep-strip .prep-note")
-    assert page.locator("#prep-strip .prep-skip:visible").count() == 3
+    assert page.locator("#prep-strip .prep-skip:visible").count() == 2
     assert page.evaluate("() => window.convscope.store.get().hover") is None
     assert "conv1" in page.text_content("#legend"), "with nothing hovered the legend reads conv1's column"
     shown = page.text_content("#prediction strong")

@@ -70,7 +70,7 @@ export function prepWords(model) {
       : "Used as is: not a digit, so it is not cropped, scaled or centred.";
   return {
     fitted: pre === "mnist" ? "20×20" : `fitted ${inner}`,
-    centred: pre === "mnist" ? "28×28" : "centred",
+    centred: pre === "mnist" ? "28×28" : null,   // only MNIST's recipe centres by mass
     input: `input ${H === W ? H : `${W}×${H}`}`,
     inputTitle: input?.pad ? `Padded to ${W}×${H}: what the network reads` : `${W}×${H}: what the network reads`,
     asIs,

@@ -73,7 +73,11 @@ export function renderPrep(el, trace, drawing) {
   const S = SIDE * 2;
   // The captions are the model's own pipeline (its input declaration), not always MNIST's.
   const words = prepWords(drawing.model);
-  for (const name of ["fitted", "centred", "input"]) parts[name].wrap.querySelector("figcaption").textContent = words[name];
+  for (const name of ["fitted", "centred", "input"]) {
+    parts[name].wrap.hidden = words[name] === null;
+    parts[name].wrap.style.display = words[name] === null ? "none" : "";
+    if (words[name] !== null) parts[name].wrap.querySelector("figcaption").textContent = words[name];
+  }
   parts.input.c.setAttribute("aria-label", words.inputTitle);
   parts.note.textContent = words.asIs;
   for (const p of Object.values(parts)) {
@@ -106,7 +110,7 @@ export function renderPrep(el, trace, drawing) {
   for (const name of ["cropped", "fitted", "centred"]) {
     parts[name].c.hidden = asIs;
     parts[name].skip.hidden = !asIs;
-    parts[name].wrap.toggleAttribute("data-skipped", asIs);
+    parts[name].wrap.toggleAttribute("data-skipped", asIs && words[name] !== null);
     parts[name].wrap.title = asIs ? "Skipped: used as is, not a digit" : "";
   }
   parts.note.hidden = !asIs;
