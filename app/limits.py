@@ -49,7 +49,11 @@ class CostGate:
     def admitted(self) -> int:
         return self._admitted
 
-    def _busy(self, what: str, why: str) -> Busy:
+    @property
+    def full(self) -> bool:
+        return self._admitted >= self.slots + self.queue
+
+    def busy(self, what: str, why: str) -> Busy:
         return Busy(f"the server is busy with other {what} requests ({why}; this worker runs "
                     f"{self.slots} at a time and queues {self.queue}); retry in "
                     f"{self.retry_after} s", self.retry_after)
@@ -59,7 +63,7 @@ class CostGate:
         no slot frees within wait_s."""
         with self._lock:
             if self._admitted >= self.slots + self.queue:
-                raise self._busy(what, f"{self._admitted} running or waiting")
+                raise self.busy(what, f"{self._admitted} running or waiting")
             self._admitted += 1
         try:
             return await run_in_threadpool(self._run, what, work, args)
@@ -69,11 +73,38 @@ class CostGate:
 
     def _run(self, what, work, args):
         if not self._running.acquire(timeout=self.wait_s):
-            raise self._busy(what, f"no slot freed within {self.wait_s:g} s")
+            raise self.busy(what, f"no slot freed within {self.wait_s:g} s")
         try:
             return work(*args)
         finally:
             self._running.release()
+
+
+class GateFront:
+    """Refuses a request to an always-gated path at once while the gate is full, before its
+    body is parsed: an attacker retrying a 20-step gradient hundreds of times a second then
+    costs the worker a header check and a read of the bytes, not a JSON parse and validation.
+    The route's own `gate.run` still decides admission; this only answers the sure refusals
+    early (the gate can only be fuller by the time the route would have asked). The body is
+    read (up to `limit` bytes) and dropped, so the connection stays usable and the client,
+    still sending, sees the 503 rather than a reset."""
+
+    def __init__(self, app, gate: CostGate, paths: tuple[str, ...], limit: int):
+        self.app, self.gate, self.paths, self.limit = app, gate, frozenset(paths), limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] not in self.paths or not self.gate.full:
+            return await self.app(scope, receive, send)
+        size, more = 0, True
+        while more and size <= self.limit:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            size += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        busy = self.gate.busy(scope["path"].rsplit("/", 1)[-1], "the queue is full")
+        await _send_error(send, 503, busy.detail,
+                          [(b"retry-after", str(busy.retry_after).encode())], close=more)
 
 
 def cost_gate(settings) -> CostGate:
@@ -137,12 +168,12 @@ class BodyLimit:
             "array up to 512×512, plus JSON)"))
 
 
-async def _send_error(send, status: int, detail: str):
+async def _send_error(send, status: int, detail: str, extra=(), close: bool = True):
     body = orjson.dumps({"detail": detail})
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+                            *([(b"connection", b"close")] if close else []), *extra]})
     await send({"type": "http.response.body", "body": body})
 
 

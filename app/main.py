@@ -17,7 +17,7 @@ from app import docs, errors
 from app.config import Settings
 from app.deps import load_resources
 from app.inputs import configure_pillow
-from app.limits import BodyLimit, cost_gate
+from app.limits import BodyLimit, GateFront, cost_gate
 from app.models_registry import load_registry
 from app.routes import (explain, forward, gradient, health, history, join, lab, model, models,
                         samples)
@@ -51,6 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     docs.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # the always-gated routes (a large /api/convolve is only known once parsed)
+    app.add_middleware(GateFront, gate=app.state.cost_gate,
+                       paths=("/api/gradient", "/api/history/forward"),
+                       limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)         # outermost: on every response, 413s included
     app.mount("/static", SafeStaticFiles(directory=settings.static_dir, check_dir=False),
               name="static")

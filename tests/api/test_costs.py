@@ -189,3 +189,59 @@ def test_an_unreadable_history_file_is_a_503_naming_it(settings, run_dir, tmp_pa
             assert r.status_code == 503, (path, r.status_code, r.text)
             detail = r.json()["detail"]
             assert target.name in detail and "convscope train" in detail, detail
+
+
+def test_only_large_convolutions_pass_through_the_gate(settings):
+    """With the gate's one slot taken, a 64×64 step-mode convolution is refused (503) while
+    the page's 32×32 one still runs on the event loop."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    app = create_app(replace(settings, extra_models=(), costly_slots=1, costly_queue=0,
+                             costly_wait_s=0.05))
+    gate = app.state.cost_gate
+    large = {"input": {"values": [0.5] * 64 * 64, "shape": [64, 64]}, "padding": 3,
+             "kernel": [[0.1] * 7] * 7, "products": True}
+    small = {"input": {"pixels": [7] * 32 * 32, "shape": [1, 32, 32]}, "padding": 2,
+             "kernel_name": "edge_all", "products": True}
+    with TestClient(app) as c:
+        assert c.post("/api/convolve", json=large).status_code == 200
+        gate._running.acquire()          # someone's 20-step gradient holds the slot
+        try:
+            r = c.post("/api/convolve", json=large)
+            assert r.status_code == 503 and r.headers["retry-after"] == "1", r.text
+            assert "convolve" in r.json()["detail"]
+            assert c.post("/api/convolve", json=small).status_code == 200
+            r = c.post("/api/gradient", json={"pixels": [0] * 784, "width": 28, "height": 28,
+                                              "target": 1, "learning_rate": 0.1})
+            assert r.status_code == 503 and "gradient" in r.json()["detail"], r.text
+            assert c.get("/api/health").status_code == 200
+        finally:
+            gate._running.release()
+        assert c.post("/api/convolve", json=large).status_code == 200
+
+
+def test_a_full_gate_refuses_before_the_body_is_parsed(settings):
+    """While the gate is full, a gradient is refused without its body being read as JSON (an
+    unparseable body gets the 503 too, not a 400), and the connection stays usable."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    app = create_app(replace(settings, extra_models=(), costly_slots=1, costly_queue=0))
+    gate = app.state.cost_gate
+    with TestClient(app) as c:
+        with gate._lock:
+            gate._admitted += 1          # the one slot is taken
+        try:
+            for path in ("/api/gradient", "/api/history/forward"):
+                r = c.post(path, content=b"{not json", headers={"content-type": "application/json"})
+                assert r.status_code == 503, (path, r.text)
+                assert r.headers["retry-after"] == "1" and "queue is full" in r.json()["detail"]
+                assert "connection" not in r.headers      # body drained: keep-alive intact
+            assert c.post("/api/forward", content=b"{not json",
+                          headers={"content-type": "application/json"}).status_code == 400
+        finally:
+            with gate._lock:
+                gate._admitted -= 1
+        assert c.post("/api/gradient", content=b"{not json",
+                      headers={"content-type": "application/json"}).status_code == 400
