@@ -28,6 +28,16 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
 def _env_path(name: str, default: Path | None) -> Path | None:
     raw = os.environ.get(name)
     return Path(raw) if raw else default
@@ -102,6 +112,31 @@ class Settings:
     history_max_values: int = 200_000
     # Set by `convscope serve --classroom`: the LAN URLs students can open (for /api/join).
     join_urls: tuple[str, ...] = field(default_factory=tuple)
+    # Connections (app/protocol.py), per worker process. A request head (request line and
+    # headers) is a few hundred bytes from the page; 32 KiB leaves room for cookies other
+    # apps on the same host set, 8 KiB of URL for any query. The head must arrive within
+    # `header_timeout_s` of the connection opening (or of the previous response), a body may
+    # pause at most `body_timeout_s`, a response may wait at most `send_timeout_s` on a client
+    # that does not read. Beyond `max_connections` the longest-idle connection is closed,
+    # or, when none is idle, the new one gets a 503. An early answer (413, 431, 408...) is
+    # followed by reading and discarding what the client still sends, up to `linger_bytes`
+    # for `linger_s`, so the client reads the answer rather than a reset.
+    max_head_bytes: int = 32 * 1024
+    max_url_bytes: int = 8 * 1024
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
+    send_timeout_s: float = 30.0
+    max_connections: int = 1000
+    linger_s: float = 2.0
+    linger_bytes: int = 16 * MIB
+    # SIGTERM: in-flight requests get this long, then their connections are closed.
+    shutdown_timeout_s: float = 5.0
+    # `--workers N` (app/supervisor.py): a worker that dies is restarted at once; one that
+    # dies again within `restart_window_s` of starting is restarted after a back-off
+    # (`restart_backoff_s`, doubling, at most 8 s), and given up after `restart_attempts`.
+    restart_backoff_s: float = 0.5
+    restart_attempts: int = 5
+    restart_window_s: float = 10.0
 
     def check_layout(self) -> None:
         """Refuse to start (LayoutError naming the directory) when static/ or templates/ is
@@ -131,4 +166,17 @@ class Settings:
             join_urls=tuple(u for u in urls.split(",") if u),
             costly_slots=_env_int("CONVSCOPE_COSTLY_SLOTS", d.costly_slots),
             costly_queue=_env_int("CONVSCOPE_COSTLY_QUEUE", d.costly_queue),
+            **_connection_env(d),
         )
+
+
+def _connection_env(d: Settings) -> dict:
+    """The connection and supervision settings from CONVSCOPE_* (tests shorten the timeouts)."""
+    ints = ("max_head_bytes", "max_url_bytes", "max_connections", "linger_bytes",
+            "restart_attempts")
+    floats = ("header_timeout_s", "body_timeout_s", "send_timeout_s", "linger_s",
+              "shutdown_timeout_s", "restart_backoff_s", "restart_window_s")
+    out = {n: _env_int(f"CONVSCOPE_{n.upper()}", getattr(d, n)) for n in ints}
+    out.update({n: _env_float(f"CONVSCOPE_{n.removesuffix('_s').upper()}", getattr(d, n))
+                for n in floats})
+    return out

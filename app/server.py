@@ -1,9 +1,12 @@
 """`convscope serve`: run the app with uvicorn, one process or N workers.
 
-The socket is bound here, before uvicorn starts, so "port in use" is one clear line and a
-non-zero exit rather than a uvicorn traceback; the model is loaded once here too, so a missing
-or corrupt file is reported before anything listens. Workers get their settings through the
-environment (CONVSCOPE_*), because uvicorn starts them from the `app.main:create_app` factory.
+The port is claimed here, before uvicorn starts, so "port in use" is one clear line and a
+non-zero exit rather than a uvicorn traceback (and a second server on a held port is refused,
+workers or not: `claim_port`); the model is loaded once here too, so a missing or corrupt
+file is reported before anything listens. With `--workers N` this process becomes the
+supervisor (app/supervisor.py) of N worker processes forked from it, which read their
+settings from the environment (CONVSCOPE_*) as every server does. Every server runs uvicorn through
+`uvicorn_config`: bounded connections (app/protocol.py) and a bounded stop.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import sys
 from pathlib import Path
 
 from app.config import ROOT
+from app.hosts import lan_ipv4
 
 DEFAULT_MODEL = ROOT / "models" / "lenet-mnist.npz"
 
@@ -34,37 +38,6 @@ def add_serve_command(subparsers) -> None:
     p.add_argument("--classroom", action="store_true",
                    help="bind all interfaces and print the address students on this network open")
     p.set_defaults(run=run_serve)
-
-
-def lan_ipv4() -> list[str]:
-    """Every non-loopback IPv4 address of this machine, in interface order."""
-    addrs: list[str] = []
-    try:
-        import fcntl
-        import struct
-        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            for _, name in socket.if_nameindex():
-                try:
-                    # SIOCGIFADDR: the interface's IPv4 address (Linux; stdlib only).
-                    raw = fcntl.ioctl(probe.fileno(), 0x8915,
-                                      struct.pack("256s", name[:15].encode()))
-                except OSError:
-                    continue
-                addrs.append(socket.inet_ntoa(raw[20:24]))
-        finally:
-            probe.close()
-    except (ImportError, OSError):
-        pass
-    if not [a for a in addrs if not a.startswith("127.")]:
-        # Elsewhere: the source address of the default route (connect() on UDP sends nothing).
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                s.connect(("10.255.255.255", 1))
-                addrs.append(s.getsockname()[0])
-            except OSError:
-                pass
-    return list(dict.fromkeys(a for a in addrs if not a.startswith("127.")))
 
 
 def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
@@ -87,45 +60,88 @@ def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int) -> None:
-    """One worker process: its own SO_REUSEPORT listener on the shared port.
+def _worker_socket(host: str, port: int) -> socket.socket:
+    """A worker's own SO_REUSEPORT listener on the shared port.
 
-    Why not uvicorn's Multiprocess with one shared listener: a class opens its keep-alive
-    connections at once, and whichever worker wakes first accepts nearly all of them, so two
-    workers served 40 students with one core (bench/api.py: 96% of one core, p50 194 ms).
-    With a listener per worker the kernel spreads connections over the workers by hash.
+    Why not one shared listener for all workers: a class opens its keep-alive connections at
+    once, and whichever worker wakes first accepts nearly all of them, so two workers served
+    40 students with one core (bench/api.py: 96% of one core, p50 194 ms). With a listener
+    per worker the kernel spreads connections over the workers by hash.
     """
+    return bind(host, port, reuse_port=True)
+
+
+def claim_port(host: str, port: int, workers: int):
+    """Refuse a port another server holds, before anything listens; returns the claim to keep.
+
+    SO_REUSEPORT, which the workers need, lets any later socket of the same user join the
+    port's group: a second `--workers` server used to start silently and share the traffic.
+    So two checks come first. A lock named after the port in Linux's abstract socket
+    namespace (no file to clean up; the kernel drops it when this process dies, even by
+    kill -9) refuses a second ConvScope, however it is started and even while the first one's
+    workers restart. A plain bind, without SO_REUSEPORT, refuses any other program's
+    listener on the port. Then the returned socket holds the port (SO_REUSEPORT, never
+    listening) for as long as this process runs, so a restarting worker always gets it back.
+    Raises OSError(EADDRINUSE) when the port is taken.
+    """
+    lock = None
+    if port and sys.platform.startswith("linux"):
+        lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            lock.bind(f"\0convscope-port-{port}")
+        except OSError as exc:
+            lock.close()
+            if exc.errno == errno.EADDRINUSE:
+                raise OSError(errno.EADDRINUSE, "another ConvScope server holds it") from None
+            lock = None     # no abstract namespace here: the bind probe below still refuses
+    try:
+        if port and workers > 1:
+            bind(host, port).close()     # plain bind: fails if anything else holds the port
+        sock = bind(host, port, reuse_port=workers > 1)
+    except OSError:
+        if lock is not None:
+            lock.close()
+        raise
+    return sock, lock
+
+
+def uvicorn_config(app, settings):
+    """uvicorn with ConvScope's bounded connections (app/protocol.py) and a bounded stop."""
     import uvicorn
 
-    from app.config import Settings
-    from app.main import create_app
+    from app.protocol import protocol_class
+    return uvicorn.Config(app, http=protocol_class(settings), log_level="warning",
+                          access_log=False,
+                          # A backstop: app/protocol.py closes in-flight connections after
+                          # shutdown_timeout_s; anything still running 1 s later is cancelled.
+                          timeout_graceful_shutdown=settings.shutdown_timeout_s + 1)
 
-    sock = bind(host, port, reuse_port=True)
-    config = uvicorn.Config(create_app(Settings.from_env()), log_level="warning",
-                            access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
 
-
-def _run_workers(host: str, port: int, count: int) -> None:
-    """Start `count` worker processes and stop them all on SIGTERM/SIGINT."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_worker, args=(host, port), daemon=False) for _ in range(count)]
-    stop = []
+def _quiet_signals() -> None:
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
+    # handlers that were there before it: make those no-ops, so a stop asked for is a clean
+    # exit 0, not death by signal (or a KeyboardInterrupt traceback).
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.append(True))
-    for proc in procs:
-        proc.start()
-    while not stop and all(proc.is_alive() for proc in procs):
-        procs[0].join(0.5)            # wakes for signals; a dead worker stops the rest
-    for proc in procs:
-        if proc.is_alive():
-            proc.terminate()          # SIGTERM: uvicorn finishes in-flight requests, then exits
-    for proc in procs:
-        proc.join(10)
-        if proc.is_alive():
-            proc.kill()
+        signal.signal(sig, lambda *_: None)
+
+
+def run_worker(host: str, port: int) -> int:
+    """The body of one `--workers N` worker process (forked by app/supervisor.py)."""
+    import uvicorn
+
+    from app.config import LayoutError, Settings
+    from app.main import create_app
+    from engine.errors import EngineError
+
+    settings = Settings.from_env()
+    try:
+        app = create_app(settings)
+    except (EngineError, LayoutError) as exc:     # e.g. the model file changed since start
+        return _fail(str(exc), 2)
+    sock = _worker_socket(host, port)
+    _quiet_signals()
+    uvicorn.Server(uvicorn_config(app, settings)).run(sockets=[sock])
+    return 0
 
 
 def _fail(message: str, code: int) -> int:
@@ -134,13 +150,6 @@ def _fail(message: str, code: int) -> int:
 
 
 def run_serve(args) -> int:
-    import uvicorn
-
-    from app.config import LayoutError, Settings
-    from app.deps import load_network
-    from app.main import create_app
-    from engine.errors import EngineError
-
     host = args.host or ("0.0.0.0" if args.classroom else "127.0.0.1")
     if args.workers is None:
         # A class is ~10 forwards a second per student at ~1.2-1.5 ms of CPU each for the page's
@@ -151,7 +160,29 @@ def run_serve(args) -> int:
         return _fail(f"--workers must be 1 or more, got {args.workers}", 2)
     if not 0 <= args.port <= 65535:
         return _fail(f"--port must be 0..65535, got {args.port}", 2)
+    try:
+        # With workers, this socket only holds the port (and resolves port 0): it never
+        # listens; each worker listens on its own SO_REUSEPORT socket (see _worker_socket).
+        sock, _claim = claim_port(host, args.port, args.workers)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return _fail(f"port {args.port} on {host} is already in use; stop the other server "
+                         "or choose another port with --port", 1)
+        return _fail(f"cannot listen on {host}:{args.port} ({exc.strerror or exc})", 1)
+    port = sock.getsockname()[1]
+
+    # The port first, then the imports (seconds on a loaded machine): a second server on a
+    # held port is refused at once.
+    import uvicorn
+
+    from app.config import LayoutError, Settings
+    from app.deps import load_network
+    from app.main import create_app
     from app.models_registry import model_files
+    from app.protocol import raise_fd_limit
+    from app.supervisor import Supervisor
+    from engine.errors import EngineError
+
     try:
         models = model_files(args.model or [DEFAULT_MODEL])
         for path in models:
@@ -162,16 +193,6 @@ def run_serve(args) -> int:
     model = models[0]
     if args.model:    # the models named, and only those (workers read the environment)
         os.environ["CONVSCOPE_EXTRA_MODELS"] = ",".join(str(p) for p in models[1:])
-    try:
-        # With workers, this socket only reserves the port (and resolves port 0): it never
-        # listens; each worker listens on its own SO_REUSEPORT socket (see _worker).
-        sock = bind(host, args.port, reuse_port=args.workers > 1)
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            return _fail(f"port {args.port} on {host} is already in use; stop the other server "
-                         "or choose another port with --port", 1)
-        return _fail(f"cannot listen on {host}:{args.port} ({exc.strerror or exc})", 1)
-    port = sock.getsockname()[1]
 
     os.environ["CONVSCOPE_MODEL"] = str(model)
     urls = [f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}/"]
@@ -185,17 +206,15 @@ def run_serve(args) -> int:
           f"{f' with {args.workers} workers' if args.workers > 1 else ''} (Ctrl+C stops)",
           file=sys.stderr, flush=True)
 
+    settings = Settings.from_env()
+    # Every connection is a descriptor: 1,100 idle ones used to exhaust a soft limit of 1,024.
+    raise_fd_limit(settings.max_connections)
     if args.workers > 1:
-        _run_workers(host, port, args.workers)
+        code = Supervisor(host, port, args.workers, settings).run()
         print("ConvScope stopped", file=sys.stderr)
-    else:
-        config = uvicorn.Config(create_app(Settings.from_env()), log_level="warning",
-                                access_log=False)
-        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
-        # handlers that were there before it: make those no-ops, so a stop asked for is a
-        # clean exit 0, not death by signal (or a KeyboardInterrupt traceback).
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: None)
-        uvicorn.Server(config).run(sockets=[sock])
-        print("ConvScope stopped", file=sys.stderr)
+        return code
+    app = create_app(settings)
+    _quiet_signals()
+    uvicorn.Server(uvicorn_config(app, settings)).run(sockets=[sock])
+    print("ConvScope stopped", file=sys.stderr)
     return 0
