@@ -39,7 +39,6 @@ class Resources:
     input: dict = field(default_factory=dict)
     samples: Samples | None = None
     samples_problem: str = ""
-    qr_cache: dict = field(default_factory=dict)
 
 
 def load_network(path) -> Network:

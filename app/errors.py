@@ -134,3 +134,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(EngineError, _engine)
     app.add_exception_handler(StarletteHTTPException, _http)
+
+
+def refused(status: int, detail: str) -> StarletteHTTPException:
+    """A request refused for what it is (a Host naming another server...): `detail` says why."""
+    return StarletteHTTPException(status, detail)
