@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from app import docs, errors
 from app.config import Settings
 from app.deps import load_resources
+from app.head import HeadAsGet
 from app.inputs import configure_pillow
 from app.limits import BodyLimit, GateFront, cost_gate
 from app.models_registry import load_registry
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GateFront, gate=app.state.cost_gate,
                        paths=("/api/gradient", "/api/history/forward"),
                        limit=settings.max_body_bytes)
+    app.add_middleware(HeadAsGet)               # HEAD is a GET to everything inside
     app.add_middleware(SecurityHeaders)         # outermost: on every response, 413s included
     app.mount("/static", SafeStaticFiles(directory=settings.static_dir, check_dir=False),
               name="static")
