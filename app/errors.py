@@ -30,8 +30,12 @@ STATUS = {BadInput: 422, UnknownLayer: 422, UnitOutOfRange: 422, SpecError: 422,
 
 # Declared on every POST route so /openapi.json tells clients what they may get back.
 ERROR_RESPONSES = {
-    400: {"model": ErrorBody, "description": "Malformed JSON (not parseable)."},
+    400: {"model": ErrorBody, "description": (
+        "Malformed JSON (not parseable), not UTF-8, an integer of more than 4,300 digits or "
+        "nesting too deep; `detail` says which.")},
     413: {"model": ErrorBody, "description": "Body over the limit, or an image over 2 MB."},
+    415: {"model": ErrorBody, "description": (
+        "A compressed body (Content-Encoding other than identity): send it uncompressed.")},
     422: {"model": ErrorBody,
           "description": "Valid JSON but a wrong field; `detail` says which and what is accepted."},
 }

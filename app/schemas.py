@@ -273,8 +273,8 @@ class HistoryForwardBody(ForwardBody):
     snapshots: list[Annotated[int, Field(strict=True)]] | None = Field(
         None, max_length=256, description="Snapshot indices from GET /api/history; omitted = all.")
     stages: list[str] | None = Field(None, min_length=0, max_length=16, description=(
-        "Distinct stage names whose values to return; the answer holds at most 200,000 "
-        "values (snapshots × the stages' sizes), else 422."))
+        "Distinct stage names whose values to return; the answer holds at most "
+        f"{_LIMITS.history_max_values:,} values (snapshots × the stages' sizes), else 422."))
 
 
 class SnapshotForward(BaseModel):

@@ -3,6 +3,7 @@
 // typed arrays and never re-parse.
 
 import { decodeForward, MEDIA_TYPE as WIRE_TYPE } from "./wire.js";
+import { retryDelay, sleep } from "./retry.js";
 
 export class ApiError extends Error {
   constructor(status, detail) {
@@ -25,12 +26,15 @@ async function send(path, { body, signal, method = body ? "POST" : "GET", accept
   const headers = {};
   if (body) headers["Content-Type"] = "application/json";
   if (accept) headers.Accept = accept;
-  const response = await fetch(withModel(path), {
-    method,
-    signal,
-    headers,
-    body: body ? JSON.stringify(body) : undefined,
-  });
+  const payload = body ? JSON.stringify(body) : undefined;
+  let response;
+  for (let attempt = 0; ; attempt++) {
+    response = await fetch(withModel(path), { method, signal, headers, body: payload });
+    const wait = retryDelay(response.status, response.headers.get("Retry-After"), attempt);
+    if (wait == null) break;
+    await response.body?.cancel();     // the refusal's detail is not needed: ask again
+    await sleep(wait, signal);         // busy server (retry.js)
+  }
   if (!response.ok) {
     let detail = response.statusText;
     try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
