@@ -23,6 +23,7 @@ from app.models_registry import load_registry
 from app.routes import (explain, forward, gradient, health, history, join, lab, model, models,
                         samples)
 from app.security import SecurityHeaders
+from engine import parallel
 from app.static import SafeStaticFiles
 
 
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     settings.check_layout()
     configure_pillow()
+    # One image per request: OpenBLAS's second thread only contends (engine.parallel says the
+    # figures); the batch split and --workers use the cores.
+    parallel.pin_blas_threads(1)
     resources = load_resources(settings)
     app = FastAPI(title="ConvScope", version="0.1.0", lifespan=_lifespan,
                   summary="Every stage of a trained ConvNet, and where each unit's value comes from.",

@@ -105,7 +105,7 @@ def model_path(args) -> tuple[Path, str]:
 
 # ---------------------------------------------------------------- the server
 class Server:
-    def __init__(self, model: Path, workers: int):
+    def __init__(self, model: Path, workers: int, more: list[str] = ()):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -113,7 +113,7 @@ class Server:
         env = {**os.environ, "PYTHONPATH": path, "CONVSCOPE_EXTRA_MODELS": ""}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--model",
-             str(model), "--workers", str(workers)], cwd=ROOT, env=env,
+             str(model), "--workers", str(workers), *more], cwd=ROOT, env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -15,7 +15,7 @@ declaration their dataset implies, so their records are unchanged. Fields:
   prompt      the pad's hint ("Draw a digit here"); derived from `subject` when absent
 
 `prepare(picture, declaration, shape)` turns one picture — ink (H, W) in [0, 1] for a one-channel
-model, RGB (H, W, 3) in [0, 1] for three — into the network's (C, H, W) input.
+model, RGB (H, W, 3) in [0, 1] or uint8 for three — into the network's (C, H, W) input.
 """
 from __future__ import annotations
 
@@ -110,8 +110,14 @@ def _normalise(x: np.ndarray, decl: dict) -> np.ndarray:
 
 
 def _resize(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """(h, w[, 3]) float in [0, 1] -> (H, W[, 3]) with Pillow's antialiased bilinear filter
-    (what torchvision's Resize does to PIL images)."""
+    """(h, w[, 3]) float in [0, 1], or uint8 RGB -> (H, W[, 3]) float32 in [0, 1] with Pillow's
+    antialiased bilinear filter. An 8-bit RGB picture is resized as 8 bits, then scaled, as
+    torchvision's Resize + ToTensor do to a PIL image."""
+    if picture.dtype == np.uint8:
+        if picture.shape[:2] != size:
+            picture = np.asarray(Image.fromarray(picture).resize((size[1], size[0]),
+                                                                 Image.BILINEAR))
+        return picture.astype(np.float32) * np.float32(1 / 255)
     if picture.shape[:2] == size:
         return picture.astype(np.float32, copy=True)
     planes = picture[..., None] if picture.ndim == 2 else picture
@@ -147,13 +153,15 @@ def prepare(picture: np.ndarray, decl: dict, preprocess: bool = True):
         return pre.input, pre
     pre = None
     if not preprocess or decl["preprocess"] == "none" or decl["preprocess"] == "mnist":
+        if picture.dtype == np.uint8:
+            picture = picture.astype(np.float32) * np.float32(1 / 255)
         if picture.shape[:2] not in (inner, (h, w)):
             raise BadInput(f"with preprocess=false (or a model whose input preprocessing is "
                            f"'none') the image must be {inner[1]}×{inner[0]}" +
                            (f" or {w}×{h}" if pad else "") + f" (width×height), got "
                            f"{picture.shape[1]}×{picture.shape[0]}")
         fitted = picture.astype(np.float32)
-    elif decl["crop"] and picture.ndim == 2:
+    elif decl["crop"] and picture.ndim == 2 and picture.dtype != np.uint8:
         fitted, pre = _crop_fit(picture, inner)
     else:
         fitted = _resize(picture, inner)

@@ -40,7 +40,7 @@ export function displayColumns(stages, { foldActivations = true } = {}) {
 
 // The fold checkbox's label from the record's own activation stages: "Fold ReLU" for a ReLU
 // net, "Fold tanh" for Harley's scaled tanh, "Fold activations" when they differ or are absent.
-const ACTIVATION_NAMES = { relu: "ReLU", tanh: "tanh", sigmoid: "sigmoid" };
+const ACTIVATION_NAMES = { relu: "ReLU", tanh: "tanh", sigmoid: "sigmoid", leaky_relu: "LeakyReLU" };
 export function foldLabel(stages) {
   const fns = new Set((stages ?? []).filter((s) => s.kind === "activation").map((s) => s.function ?? s.name));
   if (fns.size !== 1) return "Fold activations";

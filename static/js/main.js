@@ -31,8 +31,8 @@ const SEND = ((asked) => (["pixels", "rgba"].includes(asked) ? asked : "png"))(n
 // so it always matches the record it annotates, whatever was sent since.
 const imageSize = (body) => (body?.pixels ? { width: body.width, height: body.height } : { width: pad.canvas.width, height: pad.canvas.height });
 
-// A colour model reads the pad's RGB (an opaque picture), not its ink alone.
-const bodyMode = () => (isPicture(store.get().model) ? "rgba" : SEND);
+// A colour model reads the pad's RGB (an opaque picture, sent as JPEG), not its ink alone.
+const bodyMode = () => (isPicture(store.get().model) ? "jpeg" : SEND);
 const store = createStore({ foldActivations: true, projector: false, tab: "network", explanation: null, latency: null, error: null });
 const live = startLive(store, api);
 

@@ -85,9 +85,10 @@ def test_colour_model_resizes_and_normalises_rgb(client, data_url):
     r = client.post("/api/forward?model=tiny-rgb", json={"image": data_url(photo, "RGB")})
     assert r.status_code == 200, r.text
     got = _input(r)
-    small = np.stack([np.asarray(Image.fromarray(photo[..., c].astype(np.float32) / 255).resize(
-        (16, 16), Image.BILINEAR)) for c in range(3)])
-    want = (np.clip(small, 0, 1) - np.float32([0.5, 0.4, 0.3])[:, None, None]) / \
+    # torchvision's PIL pipeline: resize the 8-bit image, then /255, then (x − mean) / std.
+    small = np.asarray(Image.fromarray(photo).resize((16, 16), Image.BILINEAR), np.float32)
+    small = np.moveaxis(small, -1, 0) * np.float32(1 / 255)
+    want = (small - np.float32([0.5, 0.4, 0.3])[:, None, None]) / \
         np.float32([0.2, 0.25, 0.3])[:, None, None]
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     e = client.post("/api/explain?model=tiny-rgb",

@@ -77,6 +77,8 @@ function roundingNote(terms, total) {
 // 1.7159·tanh(0.6667·x) for the Harley model, plain tanh(x) otherwise.
 function fnOpen(a) {
   if (a.function === "relu") return "max(0, ";
+  // LeakyReLU (imported models): x above 0, α·x below; written with its own α.
+  if (a.function === "leaky_relu") return `leaky_relu[α = ${+(a.alpha ?? 0.01).toFixed(4)}](`;
   const k = (v) => String(+v.toFixed(4));
   return `${a.scale != null && a.scale !== 1 ? `${k(a.scale)}·` : ""}${a.function}(${a.slope != null && a.slope !== 1 ? `${k(a.slope)}·` : ""}`;
 }
@@ -139,6 +141,7 @@ function renderPool(el, e, options) {
 function renderActivation(el, e) {
   el.append(h("p", { class: "eq" }, `${e.layer} = ${fnOpen(e)}x) with x = ${e.source.layer}: `,
     [fnOpen(e), num(e.input), ") = "], num(e.value, "big")));
+  if (e.function === "leaky_relu") el.append(h("p", { class: "note" }, `x > 0 passes unchanged; otherwise it is multiplied by α = ${e.alpha}.`));
 }
 
 function renderDense(el, e, state, options) {

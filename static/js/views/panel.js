@@ -23,7 +23,7 @@ function folded(view, trace, f) {
   if (!col || col.shown === f.layer) return null;
   const stage = trace.byName.get(col.shown);
   if (stage?.kind !== "activation") return null;
-  return { name: stage.name, function: stage.function, scale: stage.scale, slope: stage.slope, value: valueAt(trace, stage.name, f.unit) };
+  return { name: stage.name, function: stage.function, scale: stage.scale, slope: stage.slope, alpha: stage.alpha, value: valueAt(trace, stage.name, f.unit) };
 }
 
 export function renderPanel(el, state, view, hint = HINTS.network) {
