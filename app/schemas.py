@@ -14,6 +14,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.config import Settings
+from engine import lab    # the lab's accepted ranges: defined once there, checked here too
+from engine.gradient import MAX_STEPS
 from engine.kinds import ACTIVATIONS, KIND_NAMES
 
 _LIMITS = Settings()
@@ -205,7 +207,7 @@ class GradientBody(ForwardBody):
     target: int = Field(strict=True, ge=0, description="Class index the digit should be.")
     learning_rate: float = Field(gt=0, le=1, allow_inf_nan=False, strict=True,  # "1", true: 422
                                  description="SGD step size, 0 < learning_rate ≤ 1.")
-    steps: int = Field(1, strict=True, ge=1, le=20,
+    steps: int = Field(1, strict=True, ge=1, le=MAX_STEPS,
                        description="SGD steps from the served model (1..20); send n to see n "
                                    "steps: the server keeps no state between calls.")
     dense_weights: Literal["full", "outer"] = Field(
@@ -421,13 +423,14 @@ class PoolChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     op: Literal["max", "avg", "sum"] = "max"
-    window: int = Field(2, ge=1, le=4, description="1..4")
-    stride: int | None = Field(None, ge=1, le=4, description="1..4; default: the window")
+    window: int = Field(2, ge=1, le=lab.POOL_WINDOWS[-1], description="1..4")
+    stride: int | None = Field(None, ge=1, le=lab.POOL_WINDOWS[-1],
+                               description="1..4; default: the window")
 
     @field_validator("window", "stride", mode="before")
     @classmethod
     def _range(cls, v, info):
-        return v if v is None else _int_choice(f"pool.{info.field_name}", v, (1, 2, 3, 4))
+        return v if v is None else _int_choice(f"pool.{info.field_name}", v, lab.POOL_WINDOWS)
 
 
 class ConvolveBody(BaseModel):
@@ -447,8 +450,8 @@ class ConvolveBody(BaseModel):
     learned: LearnedFilter | None = None
     bias: float = Field(0.0, description="Added to every output cell (learned filters use "
                                          "their own bias).")
-    stride: int = Field(1, ge=1, le=3, description="1..3")
-    padding: int = Field(0, ge=0, le=3, description="0..3 rings of zeros")
+    stride: int = Field(1, ge=1, le=lab.STRIDES[-1], description="1..3")
+    padding: int = Field(0, ge=0, le=lab.PADDINGS[-1], description="0..3 rings of zeros")
     pool: PoolChoice = Field(default_factory=PoolChoice)
     products: bool = Field(False, strict=True, description=(
         "Step mode: also return window × kernel at every output position."))
@@ -469,17 +472,17 @@ class ConvolveBody(BaseModel):
     @field_validator("stride", mode="before")
     @classmethod
     def _stride(cls, v):
-        return _int_choice("stride", v, (1, 2, 3))
+        return _int_choice("stride", v, lab.STRIDES)
 
     @field_validator("padding", mode="before")
     @classmethod
     def _padding(cls, v):
-        return _int_choice("padding", v, (0, 1, 2, 3))
+        return _int_choice("padding", v, lab.PADDINGS)
 
     @field_validator("activation", mode="before")
     @classmethod
     def _activation(cls, v):
-        accepted = ("relu", "tanh", "sigmoid", "none")
+        accepted = lab.ACTIVATIONS
         if v not in accepted or not isinstance(v, str):
             raise ValueError(f"`activation` is {v!r}; accepted: {', '.join(accepted)}")
         return v
@@ -498,7 +501,7 @@ class ConvolveBody(BaseModel):
         if not isinstance(v, list) or not all(isinstance(r, list) for r in v):
             raise ValueError(f"`kernel` must be a list of rows: {sizes}")
         k = len(v)
-        if k not in (1, 3, 5, 7) or any(len(r) != k for r in v):
+        if k not in lab.KERNEL_SIZES or any(len(r) != k for r in v):
             raise ValueError(f"`kernel` is {k}×{'/'.join(sorted({str(len(r)) for r in v})) or 0};"
                              f" accepted: {sizes}")
         for row in v:
