@@ -267,7 +267,9 @@ def import_model(source: Path, out: Path, classes=None, preprocess=None, mean=No
     else:
         from engine.importers import torch_import
         imported = torch_import.read(source, spec, input_shape)
-    net, checks, _ = common.verify(imported)
+    from engine.parallel import blas_threads
+    with blas_threads(1):    # one image at a time: a second OpenBLAS thread only contends
+        net, checks, _ = common.verify(imported)
     table = common.report(checks)
     reference = "ONNX Runtime" if imported.source == "onnx" else "PyTorch"
     if not all(c.ok for c in checks):
