@@ -75,10 +75,17 @@ def test_edge_kernel_stride_2_padding_1(open_page, server_url):
     ring[1:-1, 1:-1] = False
     assert (padded[ring][:, 2] > padded[ring][:, 0]).all(), "the zero ring is drawn blue-tinted"
 
-    # Step mode: 21st position = output cell (1, 4); window rows 2–4, cols 8–10 of the padded map.
+    # Step mode starts at the first window that reads ink (rows above the 7 are all zeros).
     page.click(".lab-step-toggle")
     page.wait_for_function("() => { const s = document.querySelector('.lab-mini.prod span');"
                             " return !!s && !s.textContent.includes('…'); }")
+    pad = np.asarray(api["padded"]["values"]).reshape(34, 34)
+    inked = [y * 16 + x for y in range(16) for x in range(16) if pad[2 * y:2 * y + 3, 2 * x:2 * x + 3].any()]
+    assert inked[0] > 16, "the 7 starts below the first rows of windows"
+    assert page.inner_text(".lab-step-where").startswith(f"position {inked[0] + 1} of 256 ")
+    # 21st position = output cell (1, 4); window rows 2–4, cols 8–10 of the padded map.
+    page.evaluate("() => { const s = document.querySelector('.lab-scrub'); s.value = 0;"
+                  " s.dispatchEvent(new Event('input')); }")
     for _ in range(20):
         page.click("[data-act=fwd]")
     where = page.inner_text(".lab-step-where")
@@ -87,7 +94,6 @@ def test_edge_kernel_stride_2_padding_1(open_page, server_url):
     shown = [float(s.replace("−", "-")) for s in page.locator(".lab-mini.prod span").all_inner_texts()]
     np.testing.assert_allclose(shown, prods.ravel(), atol=0.006)
     window = [float(s.replace("−", "-")) for s in page.locator(".lab-mini.win span").all_inner_texts()]
-    pad = np.asarray(api["padded"]["values"]).reshape(34, 34)
     np.testing.assert_allclose(window, pad[2:5, 8:11].ravel(), atol=0.006)
     assert f"= {out[1, 4]:.3f}".replace("-", "−") in page.inner_text(".lab-step-sum")
     page.click("[data-act=play]")
@@ -105,6 +111,32 @@ def test_edge_kernel_stride_2_padding_1(open_page, server_url):
     assert (round(shown, 2) != round(out.flat[best], 2)) == ("rounded products add to" in summed)
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "lab.png"), full_page=True)
+
+
+def test_a_click_on_an_output_or_input_cell_jumps_step_mode_there(open_page):
+    page = open_lab_on_a_seven(open_page)          # 3×3 edge kernel, stride 1, no padding: 30×30
+    page.click(".lab-step-toggle")
+    page.wait_for_function("() => { const s = document.querySelector('.lab-mini.prod span');"
+                            " return !!s && !s.textContent.includes('…'); }")
+    start = page.inner_text(".lab-step-where")
+    assert not start.startswith("position 1 of 900 "), "starts where the ink is, not at (0, 0)"
+
+    def click_cell(canvas, y, x):
+        box = page.locator(canvas).bounding_box()
+        page.mouse.click(box["x"] + (x + 0.5) * CELL, box["y"] + (y + 0.5) * CELL)
+
+    click_cell("#lab-output", 12, 7)
+    assert page.inner_text(".lab-step-where").startswith(
+        f"position {12 * 30 + 7 + 1} of 900 · output cell (row 12, col 7) · window rows 12–14, cols 7–9")
+    click_cell("#lab-padded", 20, 3)             # the window centred on it: output (19, 2)
+    assert page.inner_text(".lab-step-where").startswith(
+        f"position {19 * 30 + 2 + 1} of 900 · output cell (row 19, col 2) · window rows 19–21, cols 2–4")
+    click_cell("#lab-padded", 0, 31)             # a corner: the nearest window, output (0, 29)
+    assert "output cell (row 0, col 29)" in page.inner_text(".lab-step-where")
+    # The window shown is the input's own cells there.
+    window = [float(t.replace("−", "-")) for t in page.locator(".lab-mini.win span").all_inner_texts()]
+    values = np.asarray(page.evaluate("Array.from(window.convscope.store.get().trace.byName.get('input').values)")).reshape(32, 32)
+    np.testing.assert_allclose(window, values[0:3, 29:32].ravel(), atol=0.006)
 
 
 def test_typing_a_cell_makes_a_custom_kernel(open_page):

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { count, cellOf, windowOf, frame, tick, step, seek } from "../../static/js/lab/step.js";
+import { count, cellOf, windowOf, frame, tick, step, seek, firstInk, positionOfOutput, positionOfPadded } from "../../static/js/lab/step.js";
 
 // A made-up answer with distinct values everywhere, so any wrong slice shows: a 4×5 map padded
 // by 1 (6×7), 3×3 kernel, stride 2 -> output 2×3; products[y, x] numbered 1000·(y·3+x) + cell.
@@ -63,4 +63,46 @@ test("the clock advances rate positions per second, wraps, and stands still when
   assert.equal(step({ index: 0, playing: true }, -1, 6).index, 5);
   assert.equal(step({ index: 5, playing: true }, 1, 6).playing, false);
   assert.equal(seek({ index: 0 }, 42, 6).index, 5);
+});
+
+test("step mode starts at the first window that reads ink, not on the blank rows above it", () => {
+  // 8×8 map, no padding, 3×3 kernel, stride 1 -> 6×6 output; one ink pixel at (4, 5).
+  const ink = (cells, stride = 1, padding = 0) => {
+    const n = 8 + 2 * padding, out = Math.floor((n - 3) / stride) + 1;
+    const padded = new Float32Array(n * n);
+    for (const [y, x, v] of cells) padded[(y + padding) * n + x + padding] = v;
+    return { stride, padding, padded: { shape: [n, n], values: padded }, output: { shape: [out, out], values: new Float32Array(out * out) }, kernel: { shape: [3, 3], values: new Float32Array(9), bias: 0 } };
+  };
+  // Windows at rows 2..4 and cols 3..5 cover (4, 5); the first in row-major order is (2, 3).
+  assert.equal(firstInk(ink([[4, 5, 0.3]])), 2 * 6 + 3);
+  assert.equal(firstInk(ink([[4, 5, -0.3]])), 2 * 6 + 3, "negative values are ink too");
+  assert.equal(firstInk(ink([[4, 5, 0.3], [7, 0, 1]])), 2 * 6 + 3, "the earliest window wins");
+  assert.equal(firstInk(ink([])), 0, "a blank map starts at 0");
+  // Padding 1 moves everything one cell: padded (5, 6); stride 2: windows at padded rows 4..6.
+  assert.equal(firstInk(ink([[4, 5, 1]], 2, 1)), 2 * 4 + 2);
+  assert.equal(firstInk(ink([[0, 0, 1]], 1, 1)), 0, "ink in the corner: the first window reads it");
+  // Cross-check against the windows frame() shows: the start reads ink, every earlier one not.
+  const r = ink([[3, 6, 0.5], [6, 1, 0.2]]);
+  const start = firstInk(r);
+  assert.ok(frame(r, start).window.some((v) => v !== 0));
+  for (let i = 0; i < start; i++) assert.ok(frame(r, i).window.every((v) => v === 0), `window ${i} is blank`);
+});
+
+test("a click on an output cell or a padded cell jumps to the position that covers it", () => {
+  const r = answer();                            // 6×7 padded, 3×3 kernel, stride 2, output 2×3
+  assert.equal(positionOfOutput([1, 2], r.output.shape), 5);
+  assert.equal(positionOfOutput([9, -1], r.output.shape), 3, "clamped to the map");
+  for (let py = 0; py < 6; py++) {
+    for (let px = 0; px < 7; px++) {
+      const covers = (f) => py >= f.rect.y0 && py < f.rect.y1 && px >= f.rect.x0 && px < f.rect.x1;
+      const some = Array.from({ length: 6 }, (_, i) => frame(r, i)).some(covers);
+      const f = frame(r, positionOfPadded([py, px], r));
+      // Row 5 lies below the last window (floor((6 − 3) / 2) + 1 = 2 rows of windows): the
+      // nearest one, the last row's, is taken.
+      if (some) assert.ok(covers(f), `padded (${py}, ${px}) lies in the window it jumps to`);
+      else assert.equal(f.y, 1, `padded (${py}, ${px}): the nearest window row`);
+    }
+  }
+  assert.equal(positionOfPadded([1, 1], r), 0, "the centre of window 0");
+  assert.equal(positionOfPadded([3, 5], r), 5, "the centre of window (1, 2)");
 });

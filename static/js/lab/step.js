@@ -20,6 +20,38 @@ export function windowOf([y, x], stride, k, padding = 0) {
   return { y0, y1: y0 + k, x0, x1: x0 + k, image: { y0: y0 - padding, y1: y0 + k - padding, x0: x0 - padding, x1: x0 + k - padding } };
 }
 
+// Where a student starts: the first position (row-major) whose window reads any ink (a non-zero
+// value of the map, not a padding zero), instead of the rows of all-zero windows above a digit
+// (900 positions at 5/s is three minutes). 0 when the map is blank.
+export function firstInk(result) {
+  const [oh, ow] = result.output.shape;
+  const [, pw] = result.padded.shape;
+  const k = result.kernel.shape[0], s = result.stride, v = result.padded.values;
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      for (let i = 0; i < k; i++) {
+        const row = (y * s + i) * pw + x * s;
+        for (let j = 0; j < k; j++) if (v[row + j] !== 0) return y * ow + x;
+      }
+    }
+  }
+  return 0;
+}
+
+// A click on output cell [y, x]: that position.
+export function positionOfOutput([y, x], outShape) {
+  const cy = Math.min(Math.max(0, y), outShape[0] - 1), cx = Math.min(Math.max(0, x), outShape[1] - 1);
+  return cy * outShape[1] + cx;
+}
+
+// A click on cell [py, px] of the padded map: the position whose window is centred nearest to
+// it (so the window covers the cell whenever some window does: stride ≤ kernel size).
+export function positionOfPadded([py, px], result) {
+  const k = result.kernel.shape[0], s = result.stride;
+  const near = (p) => Math.round((p - (k - 1) / 2) / s);
+  return positionOfOutput([near(py), near(px)], result.output.shape);
+}
+
 // Everything step mode shows for position `index`.
 export function frame(result, index) {
   const out = result.output.shape;

@@ -1,10 +1,12 @@
 // Step mode of the Lab tab: the window slides one output position at a time (play, pause,
 // step, scrub) showing the window values, the kernel, their element-wise products and the sum
-// written into the output cell. Values are slices of the server's answer (lab/step.js).
+// written into the output cell. Values are slices of the server's answer (lab/step.js). It
+// starts at the first window that reads ink (until the student moves it), and a click on an
+// output cell or a padded-input cell jumps there.
 //
 // createStepView(section, {paint: {padded, output, cell}, onOpen}) -> {open, update(r), pause()}
 
-import { count, frame, tick, step, seek } from "../lab/step.js";
+import { count, frame, tick, step, seek, firstInk, positionOfOutput, positionOfPadded } from "../lab/step.js";
 import { fixed, rounding } from "../numbers.js";
 
 const RATES = [1, 2, 5, 15, 30, 60];      // positions per second
@@ -24,7 +26,7 @@ export function createStepView(section, { paint, onOpen }) {
         <input type="range" class="lab-scrub" min="0" max="0" value="0" aria-label="Window position">
         <label>speed <select class="lab-rate">${RATES.map((r) => `<option value="${r}"${r === 5 ? " selected" : ""}>${r}/s</option>`).join("")}</select></label>
       </div>
-      <p class="lab-step-hint">The purple window slides over the padded input; each position writes one output cell (cells not yet written are veiled).</p>
+      <p class="lab-step-hint">The purple window slides over the padded input; each position writes one output cell (cells not yet written are veiled). It starts where the ink is; click any output or input cell to jump there.</p>
       <p class="lab-step-where" aria-live="off"></p>
       <div class="lab-step-math"></div>
       <p class="lab-step-sum"></p>
@@ -32,6 +34,7 @@ export function createStepView(section, { paint, onOpen }) {
   const q = (s) => section.querySelector(s);
   const body = q(".lab-step-body"), toggle = q(".lab-step-toggle"), scrub = q(".lab-scrub");
   let player = { index: 0, playing: false, rate: 5, last: null };
+  let moved = false;   // the student has stepped, scrubbed, played or clicked since opening
   let r = null, base = null, k = 0, raf = 0, shown = -1;
   const view = { open: false };
 
@@ -111,6 +114,8 @@ export function createStepView(section, { paint, onOpen }) {
 
   toggle.onclick = () => {
     view.open = !view.open;
+    moved = false;
+    for (const c of [paint.padded, paint.output]) c.style.cursor = view.open ? "pointer" : "";
     toggle.setAttribute("aria-expanded", String(view.open));
     body.hidden = !view.open;
     if (!view.open) { setPlaying(false); if (base) { paint.padded.getContext("2d").drawImage(base.padded, 0, 0); paint.output.getContext("2d").drawImage(base.output, 0, 0); } }
@@ -120,10 +125,26 @@ export function createStepView(section, { paint, onOpen }) {
     const act = e.target.closest("[data-act]")?.dataset.act;
     if (!act || !r) return;
     const n = count(r.output.shape);
+    moved = true;
     if (act === "play") setPlaying(!player.playing);
     else { player = step(player, act === "fwd" ? 1 : -1, n); setPlaying(false); draw(); }
   });
-  scrub.oninput = () => { if (!r) return; player = seek(player, Number(scrub.value), count(r.output.shape)); setPlaying(false); draw(); };
+  scrub.oninput = () => { if (!r) return; moved = true; player = seek(player, Number(scrub.value), count(r.output.shape)); setPlaying(false); draw(); };
+  // A click on a map cell jumps there: the output cell itself, or the window over an input cell.
+  const cellAt = (canvas, e) => {
+    const b = canvas.getBoundingClientRect();
+    const sx = canvas.width / (b.width || 1), sy = canvas.height / (b.height || 1);
+    return [Math.floor(((e.clientY - b.top) * sy) / paint.cell), Math.floor(((e.clientX - b.left) * sx) / paint.cell)];
+  };
+  const jump = (toPosition) => (e) => {
+    if (!r || !view.open) return;
+    moved = true;
+    player = seek(player, toPosition(cellAt(e.currentTarget, e)), count(r.output.shape));
+    setPlaying(false);
+    draw();
+  };
+  paint.output.addEventListener("click", jump((cell) => positionOfOutput(cell, r.output.shape)));
+  paint.padded.addEventListener("click", jump((cell) => positionOfPadded(cell, r)));
   q(".lab-rate").onchange = (e) => { player = { ...player, rate: Number(e.target.value), last: null }; };
 
   return {
@@ -133,7 +154,7 @@ export function createStepView(section, { paint, onOpen }) {
       snapshot();
       const n = count(r.output.shape);
       scrub.max = String(n - 1);
-      player = seek(player, player.index, n);
+      player = seek(player, moved ? player.index : firstInk(r), n);
       shown = -1;
       draw();
     },
