@@ -385,3 +385,70 @@ def test_labels_do_not_touch_and_class_names_show_all_or_none(open_page):
     page.wait_for_function("() => window.convscope.store.get().hover === null")
     legend = page.text_content("#view-3d .legend")
     assert "conv1 + relu" in legend, legend
+
+
+def stack_fraction(page):
+    """Share of the canvas's pixels that are not the clear colour: how much of the stack shows."""
+    return float(np.mean(np.abs(pixels(page) - BACKGROUND).sum(axis=2) > 30))
+
+
+def test_a_long_pan_drag_cannot_push_the_stack_out_of_view(open_page):
+    page = open_page()
+    open_3d(page)
+    shown = stack_fraction(page)
+    assert shown > 0.1
+    box = page.locator(CANVAS).bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    bounds = page.evaluate(f"() => {VIEW}.bounds()")
+    for dx, dy in ((600, 0), (-600, 0), (0, 300), (500, -300)):
+        page.click("button:text-is('Reset view')")
+        wait_frames(page, 30)
+        page.keyboard.down("Shift")                      # shift-drag pans, several times over
+        for _ in range(4):
+            page.mouse.move(cx - dx / 2, cy - dy / 2)
+            page.mouse.down()
+            page.mouse.move(cx + dx / 2, cy + dy / 2, steps=6)
+            page.mouse.up()
+        page.keyboard.up("Shift")
+        page.mouse.move(cx, cy)                          # then turn it half round
+        page.mouse.down()
+        page.mouse.move(cx - 300, cy, steps=6)
+        page.mouse.up()
+        wait_frames(page)
+        target = camera(page)["target"]
+        for a in range(3):
+            pad = 0.1 * (bounds["max"][a] - bounds["min"][a]) + 1e-6
+            assert bounds["min"][a] - pad <= target[a] <= bounds["max"][a] + pad, (dx, dy, target, bounds)
+        assert stack_fraction(page) > 0.02, f"pan {dx},{dy}: the stack left the view"
+
+
+def label_boxes(page):
+    return page.eval_on_selector_all(".view3d-label", """ls => ls
+        .filter(l => l.style.display !== 'none')
+        .map(l => { const r = l.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, l.textContent]; })""")
+
+
+def test_overview_names_every_plane_and_front_piles_no_names_on_the_input(open_page):
+    page = open_page()
+    open_3d(page)
+    planes = page.evaluate("() => window.convscope.net.layout.columns.map((c) => c.label)")
+    page.get_by_role("button", name="Camera: overview view").click()
+    wait_frames(page, 30)
+    shown = [b[4].split()[0] for b in label_boxes(page)]
+    assert sorted(shown) == sorted(planes), f"overview names {shown}, planes {planes}"
+    canvas = page.locator(CANVAS).bounding_box()
+    for b in label_boxes(page):   # whole, inside the canvas: a cut name reads as another word
+        assert canvas["x"] - 1 <= b[0] and b[2] <= canvas["x"] + canvas["width"] + 1, b
+        assert canvas["y"] - 1 <= b[1] and b[3] <= canvas["y"] + canvas["height"] + 1, b
+    page.get_by_role("button", name="Camera: front view").click()
+    wait_frames(page, 30)
+    # The input faces the viewer and hides every plane behind it: no name but its own on it.
+    corners = [page.evaluate(f"(u) => {VIEW}.screenOf('input', u)", u) for u in ([0, 0, 0], [0, 31, 31])]
+    x0, x1 = sorted(canvas["x"] + c["x"] for c in corners)
+    y0, y1 = sorted(canvas["y"] + c["y"] for c in corners)
+    on_input = [b[4] for b in label_boxes(page) if b[0] < x1 and x0 < b[2] and b[1] < y1 and y0 < b[3]]
+    assert on_input == [], f"names drawn over the input plane: {on_input}"
+    names = [b[4].split()[0] for b in label_boxes(page)]
+    assert "input" in names and len(names) >= 2, names
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "3d-front.png"))

@@ -69,3 +69,31 @@ test("transitions interpolate smoothly, the short way round, and end exactly on 
   assert.ok(end.done);
   assert.equal(end.camera, b);
 });
+
+test("no drag pushes the stack out of view: the orbit target stays in the stack's box", async () => {
+  const { clampTarget } = await import("../../static/js/3d/camera.js");
+  const { layout3D, planeCorners } = await import("../../static/js/3d/layout3d.js");
+  const { STAGES } = await import("./reference_stages.mjs");
+  const layout = layout3D(STAGES, { foldActivations: true, classes: null });
+  const { bounds } = layout;
+  const aspect = 1280 / 335, W = 1280, H = 335;
+  const views = presets(bounds, aspect, planeCorners(layout));
+  for (const [name, cam] of Object.entries(views)) {
+    assert.equal(clampTarget(cam, bounds), cam, `${name}: a preset's own target is kept as is`);
+    // One long drag each way (pan), then a half turn (orbit): the stack stays on screen.
+    for (const [dx, dy] of [[5000, 0], [-5000, 0], [0, 4000], [0, -4000], [3000, 3000]]) {
+      const free = orbit(pan(cam, dx, dy, H), 400, 0);
+      const held = orbit(clampTarget(pan(cam, dx, dy, H), bounds), 400, 0);
+      const visible = (c) => planeCorners(layout).some((p) => {
+        const s = project(viewProjection(c, aspect), p, W, H);
+        return s && s.depth < 1 && s.x >= 0 && s.x <= W && s.y >= 0 && s.y <= H;
+      });
+      assert.ok(!visible(free), `${name} ${dx},${dy}: without the clamp the stack leaves the view (the test can fail)`);
+      assert.ok(visible(held), `${name} ${dx},${dy}: with it some of the stack stays in view`);
+      held.target.forEach((v, a) => {
+        const pad = 0.1 * (bounds.max[a] - bounds.min[a]);
+        assert.ok(v >= bounds.min[a] - pad - 1e-9 && v <= bounds.max[a] + pad + 1e-9, `${name} axis ${a}: ${v}`);
+      });
+    }
+  }
+});

@@ -120,6 +120,19 @@ export function pan(cam, dxPx, dyPx, viewportHeight) {
   return { ...cam, target: add(cam.target, move) };
 }
 
+// The camera with its target moved into the box `bounds` ({min, max}), grown by `margin` of
+// its size on each axis (the presets slide their target a little off-centre to frame the
+// planes' projection): panning slides the target, and a target far outside the stack turns
+// every orbit into a swing that throws the stack off screen. Inside, the point the camera
+// turns about is always on or beside the stack.
+export function clampTarget(cam, bounds, margin = 0.1) {
+  const target = cam.target.map((v, a) => {
+    const pad = margin * (bounds.max[a] - bounds.min[a]);
+    return clamp(v, bounds.min[a] - pad, bounds.max[a] + pad);
+  });
+  return target.every((v, a) => v === cam.target[a]) ? cam : { ...cam, target };
+}
+
 // Camera between a (t = 0) and b (t = 1): distance in log space so zooming feels even,
 // yaw the short way round.
 export function interpolate(a, b, t) {

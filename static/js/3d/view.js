@@ -7,6 +7,7 @@
 // same pad element, so the drawing survives switching and the planes update live as you draw.
 import { focusUnit } from "../state.js";
 import { renderLegend } from "../views/legend.js";
+import { stageFloor } from "../ranges.js";
 import { renderPanel, HINTS } from "../views/panel.js";
 import { mount3D } from "./view3d.js";
 
@@ -50,7 +51,8 @@ export function mount(el, { store }) {
     const first = s.model?.layers?.find((l) => l.kind === "conv")?.name;
     const p = plane ?? (first ? view.planeOf(first) : null);
     // named as the 2D legend names the column: "conv1 + relu" when the activation is folded in
-    renderLegend(legend, view.scaleOf(p?.shown ?? first), p ? `${p.label} ${p.sublabel ?? ""}`.trim() : first ?? "");
+    const shown = p?.shown ?? first;
+    renderLegend(legend, view.scaleOf(shown), p ? `${p.label} ${p.sublabel ?? ""}`.trim() : first ?? "", p?.kind, { floor: stageFloor(s.trace?.layers, shown) });
   }
   const offs = [
     store.subscribe(renderInfo, ["hover", "pinned", "explanation", "trace", "foldActivations"]),

@@ -11,7 +11,7 @@ import { focusUnit, sameUnit } from "../state.js";
 import { fixed } from "../numbers.js";
 import { offset, sourceWindow } from "../tensor.js";
 import { attachControls } from "./controls3d.js";
-import { FOVY, orbit, pan, presets, startTransition, transitionAt, viewProjection, zoom } from "./camera.js";
+import { FOVY, clampTarget, eyeOf, orbit, pan, presets, startTransition, transitionAt, viewProjection, zoom } from "./camera.js";
 import { layout3D, planeCorners, resolve, STAGE_SPACING, unitCenter, unitIndex } from "./layout3d.js";
 import { createLabels } from "./labels3d.js";
 import { project } from "./math.js";
@@ -66,7 +66,7 @@ export function mount3D(el, store, { mode = "atlas" } = {}) {
     const t0 = performance.now();
     const painted = paintUnits(layout, state.trace);
     renderer.setColors(painted.colors);
-    labels.setScales(painted.scales);
+    labels.setScales(painted.scales, state.trace?.layers);
     scales = new Map([...painted.scales.values()].map((v) => [v.stage, v.scale]));
     stats.paintMs = performance.now() - t0;
     updateTip(state); // a pinned unit's value changes as the student draws
@@ -132,7 +132,7 @@ export function mount3D(el, store, { mode = "atlas" } = {}) {
     const t0 = performance.now();
     const vp = viewProjection(camera, w / h);
     renderer.draw(vp, canvas.height / 2 / Math.tan(FOVY / 2));
-    labels.place(vp, w, h);
+    labels.place(vp, w, h, eyeOf(camera));
     stats.lastDrawMs = performance.now() - t0;
     stats.drawCalls = renderer.stats.drawCalls;
     stats.frames++;
@@ -145,6 +145,8 @@ export function mount3D(el, store, { mode = "atlas" } = {}) {
   function setCamera(next, animate = false) {
     if (!camera) return;
     moved = true;
+    // The orbit target stays inside the stack's box: no drag can swing the stack out of view.
+    if (layout) next = clampTarget(next, layout.bounds);
     // students who ask their system for reduced motion get the preset at once
     const still = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
     transition = animate && !still ? startTransition(camera, next, performance.now()) : null;
@@ -233,6 +235,7 @@ export function mount3D(el, store, { mode = "atlas" } = {}) {
     get camera() { return camera; },
     set camera(c) { setCamera(c); },
     views: () => views,
+    bounds: () => layout?.bounds ?? null,
     // CSS-pixel position of a unit's centre within the canvas (tests and the bench hover it).
     screenOf(layer, unit) {
       const c = layout && unitCenter(layout, layer, unit);
