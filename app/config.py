@@ -137,6 +137,12 @@ class Settings:
     restart_backoff_s: float = 0.5
     restart_attempts: int = 5
     restart_window_s: float = 10.0
+    # The class session (app/classroom/, issue 13): mounted only when `classroom` is set.
+    # `session_db` None: $XDG_DATA_HOME/convscope/class.sqlite3 (app/classroom/store.py).
+    classroom: bool = False
+    session_db: Path | None = None
+    max_students: int = 200
+    submits_per_minute: int = 12
 
     def check_layout(self) -> None:
         """Refuse to start (LayoutError naming the directory) when static/ or templates/ is
@@ -167,6 +173,10 @@ class Settings:
             costly_slots=_env_int("CONVSCOPE_COSTLY_SLOTS", d.costly_slots),
             costly_queue=_env_int("CONVSCOPE_COSTLY_QUEUE", d.costly_queue),
             **_connection_env(d),
+            classroom=os.environ.get("CONVSCOPE_CLASSROOM", "") == "1",
+            session_db=_env_path("CONVSCOPE_SESSION_DB", d.session_db),
+            max_students=_env_int("CONVSCOPE_MAX_STUDENTS", d.max_students),
+            submits_per_minute=_env_int("CONVSCOPE_SUBMITS_PER_MINUTE", d.submits_per_minute),
         )
 
 

@@ -53,6 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = load_registry(settings, resources)   # ?model= picks one
     for area in (health, model, models, forward, explain, samples, join, lab, gradient, history):
         app.include_router(area.router)
+    templates = Jinja2Templates(directory=str(settings.templates_dir))
+    if settings.classroom:   # without --classroom no /api/class path or /teacher page exists
+        from app import classroom
+        classroom.install(app, settings, resources, templates)
     errors.install(app)
     docs.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
@@ -64,11 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)         # outermost: on every response, 413s included
     app.mount("/static", SafeStaticFiles(directory=settings.static_dir, check_dir=False),
               name="static")
-    templates = Jinja2Templates(directory=str(settings.templates_dir))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index(request: Request):
         return templates.TemplateResponse(request, "index.html",
-                                          {"model": resources.model_info})
+                                          {"model": resources.model_info,
+                                           "classroom": settings.classroom})
 
     return app

@@ -37,6 +37,19 @@ def add_serve_command(subparsers) -> None:
                    help="uvicorn worker processes (default 1; with --classroom, one per CPU)")
     p.add_argument("--classroom", action="store_true",
                    help="bind all interfaces and print the address students on this network open")
+    c = p.add_argument_group("class session (with --classroom; app/classroom/)")
+    c.add_argument("--session-db", type=Path, default=None,
+                   help="SQLite file holding the session (default "
+                        "$XDG_DATA_HOME/convscope/class.sqlite3); a restart continues it")
+    c.add_argument("--max-students", type=int, default=200,
+                   help="students who may join (default 200)")
+    c.add_argument("--submits-per-minute", type=int, default=12,
+                   help="digits one student may send to the class per minute (default 12)")
+    c.add_argument("--new-session", action="store_true",
+                   help="delete the stored session and start an empty one")
+    c.add_argument("--new-teacher-token", action="store_true",
+                   help="keep the stored session but print a new teacher address (the old "
+                        "one stops working)")
     p.set_defaults(run=run_serve)
 
 
@@ -144,6 +157,53 @@ def run_worker(host: str, port: int) -> int:
     return 0
 
 
+def _open_class(args, port: int) -> str | None:
+    """Open (or continue) the class session before any worker starts, and print the teacher's
+    address once. The token is in the URL's #fragment: browsers never send a fragment, so no
+    server log, proxy or Referer header ever sees it; the page trades it for a cookie."""
+    from app.classroom.store import ClassError, Store, default_path
+
+    for name, value in (("--max-students", args.max_students),
+                        ("--submits-per-minute", args.submits_per_minute)):
+        if value < 1:
+            return f"{name} must be 1 or more, got {value}"
+    path = (args.session_db or default_path()).resolve()
+    try:
+        store = Store(path)
+    except Exception as exc:   # sqlite3.Error, OSError: a clear line, not a traceback
+        return f"cannot open the session file {path} ({exc}); choose another with --session-db"
+    try:
+        session = store.session()
+        token = None
+        if args.new_session or session is None:
+            token, _ = store.start_session()
+        elif args.new_teacher_token:
+            token = store.reissue_token()
+        session = store.session()
+        counts = len(store.students()), len(store.all_submissions())
+    except ClassError as exc:
+        return exc.detail
+    finally:
+        store.close()
+    os.environ.update(CONVSCOPE_CLASSROOM="1", CONVSCOPE_SESSION_DB=str(path),
+                      CONVSCOPE_MAX_STUDENTS=str(args.max_students),
+                      CONVSCOPE_SUBMITS_PER_MINUTE=str(args.submits_per_minute))
+    hosts = [u.split("//", 1)[1].rstrip("/") for u in
+             os.environ.get("CONVSCOPE_JOIN_URLS", "").split(",") if u] or [f"127.0.0.1:{port}"]
+    print(f"  join code {session['code'] or '(session ended)'} (shown big on the teacher's "
+          "screen)", file=sys.stderr)
+    if token:
+        print("Teacher (keep this private; it is printed only now):", file=sys.stderr)
+        print(f"  http://127.0.0.1:{port}/teacher#token={token}", file=sys.stderr)
+        print(f"  or from another device  http://{hosts[0]}/teacher#token={token}",
+              file=sys.stderr)
+    else:
+        print(f"Teacher: continuing the session in {path} ({counts[0]} students, {counts[1]} "
+              "digits); use the teacher address printed when it began, or restart with "
+              "--new-teacher-token for a new one", file=sys.stderr)
+    return None
+
+
 def _fail(message: str, code: int) -> int:
     print(f"convscope serve: {message}", file=sys.stderr)
     return code
@@ -202,6 +262,11 @@ def run_serve(args) -> int:
         print("ConvScope classroom: students on this network open", file=sys.stderr)
         for url in lan or ["(no LAN IPv4 address found: is this machine on a network?)"]:
             print(f"  {url}", file=sys.stderr)
+    if args.classroom:
+        problem = _open_class(args, port)
+        if problem:
+            sock.close()
+            return _fail(problem, 2)
     print(f"ConvScope serving {', '.join(p.name for p in models)} at {urls[0]}"
           f"{f' with {args.workers} workers' if args.workers > 1 else ''} (Ctrl+C stops)",
           file=sys.stderr, flush=True)

@@ -163,5 +163,8 @@ api.models()
   }, () => null)   // a server without /api/models: its one model, no selector
   .then(loadModel);
 
+// The class session (only served with --classroom): the student's bar, spotlight and rounds.
+if (document.body.dataset.classroom === "on") import("./classroom/student.js").then((m) => { window.convscope.classroom = m.mountStudent({ store, live, pad, side: document.querySelector(".side") }); });
+
 // For tests and bench/page.py: the store and live link, read-only by convention.
 window.convscope = { store, live, pad, net };

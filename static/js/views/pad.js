@@ -115,6 +115,12 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
       state.blank = false;
       changed(performance.now());
     },
+    // The pad as it is, and back exactly (the class spotlight borrows the pad, then returns it).
+    save() { return { image: ctx.getImageData(0, 0, canvas.width, canvas.height), blank: state.blank }; },
+    restore(saved) {
+      ctx.putImageData(saved.image, 0, 0);
+      state.blank = saved.blank;
+    },
     // Put a grayscale image (255 = ink) on the pad, scaled up smoothly; no change event (the
     // caller sends the original pixels, which are exact).
     loadPixels(pixels, width, height) {

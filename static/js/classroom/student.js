@@ -1,0 +1,196 @@
+// The class session on a student's page (served with --classroom): join with the code, "Send
+// to class", my digits, and what the teacher does to every screen: spotlight (the teacher's
+// digit and unit on this page until released, then the student's own drawing back exactly as
+// it was), "eyes up" (the pad frozen), a predict-then-reveal card, the fool-the-network prompt;
+// and "reconnecting…" while the live link is cut.
+//
+// mountStudent({store, live, pad, side}) is called by main.js with the page's store, live link,
+// pad and the aside the bar goes in. State of its own: this module's `cls` object only.
+
+import * as classApi from "./classapi.js";
+import { openStream } from "./stream.js";
+import { decodeDigit, digitBody, formatFocus } from "./digit.js";
+import { drawDigit, el } from "./paint.js";
+import { renderRound } from "./roundcard.js";
+
+export function mountStudent({ store, live, pad, side }) {
+  document.head.append(el("link", { rel: "stylesheet", href: "/static/css/classroom.css" }));
+  const cls = { student: null, session: null, spotlight: null, round: null, submissions: [], status: "connecting", borrowed: null, stream: null, message: "" };
+  const bar = el("section", { class: "class-bar", "aria-label": "Class session" });
+  side.prepend(bar);
+  const banner = el("div", { class: "class-banner", role: "status", hidden: true });
+  const cardHost = el("section", { class: "class-round", role: "dialog", "aria-label": "Class round", hidden: true });
+  document.body.append(banner, cardHost);
+  const padWrap = pad.canvas.closest(".pad-wrap");
+  const classes = () => store.get().model?.classes ?? [...Array(10).keys()].map(String);
+  const params = new URLSearchParams(location.search);
+
+  // --- the teacher opening one digit in the full network view (/?submission=ID) ---------
+  if (params.has("submission")) {
+    classApi.submission(Number(params.get("submission"))).then((sub) => {
+      const bytes = decodeDigit(sub.image);
+      pad.loadPixels(bytes, 28, 28);
+      live.submit(digitBody(bytes));
+      bar.replaceChildren(el("p", { text: `Digit ${sub.id}: meant ${sub.label == null ? "?" : classes()[sub.label]}, read as ${classes()[sub.prediction]} (${(sub.confidence * 100).toFixed(0)}%)` }));
+    }, (err) => bar.replaceChildren(el("p", { class: "class-error", text: err.detail ?? err.message })));
+    return { cls };
+  }
+
+  function apply(state) {
+    cls.student = state.student;
+    cls.session = state.session;
+    cls.submissions = state.submissions;
+    cls.round = state.round;
+    applySpotlight(state.spotlight);
+    render();
+  }
+
+  function onEvent(kind, data) {
+    if (kind === "snapshot") return apply(data);
+    if (kind === "session") {
+      cls.session = { state: data.state, paused: data.paused };
+      if (data.state === "closed") { applySpotlight(null); cls.round = null; cls.submissions = []; cls.message = "The class session has ended."; }
+    } else if (kind === "spotlight") applySpotlight(data);
+    else if (kind === "round") {
+      // A new round starts without my answer; a reveal keeps it.
+      cls.round = data && { ...data, mine: data.id === cls.round?.id ? cls.round.mine : null };
+    } else if (kind === "submission") cls.submissions = [...cls.submissions.filter((s) => s.id !== data.id), data];
+    else if (kind === "removed") cls.submissions = cls.submissions.filter((s) => s.id !== data.id);
+    render();
+  }
+
+  function connect() {
+    cls.stream?.close();
+    cls.stream = openStream(classApi.eventsUrl("student"), {
+      onEvent,
+      onStatus: (status) => { cls.status = status; renderStatus(); },
+      // Refused: the session ended or this student is gone; find out which.
+      onRefused: () => classApi.me().then((state) => { if (!state.student) { cls.stream.close(); cls.stream = null; apply(state); } }, () => {}),
+    });
+  }
+
+  // --- spotlight: borrow the pad and the focus, give them back untouched ----------------
+  function applySpotlight(light) {
+    const s = store.get();
+    if (light) {
+      if (!cls.borrowed) cls.borrowed = { pad: pad.save(), drawing: s.drawing, tab: s.tab, pinned: s.pinned, hover: s.hover };
+      const bytes = decodeDigit(light.image);
+      pad.loadPixels(bytes, 28, 28);
+      live.submit(digitBody(bytes));
+      store.set({ tab: light.tab, hover: null, pinned: light.focus ? { layer: light.focus.layer, unit: light.focus.unit } : null });
+    } else if (cls.borrowed) {
+      const b = cls.borrowed;
+      cls.borrowed = null;
+      pad.restore(b.pad);
+      store.set({ tab: b.tab, pinned: b.pinned, hover: b.hover });
+      if (b.drawing) live.submit({ ...b.drawing });   // a fresh object: nothing stale matches it
+      else pad.body().then((body) => live.submit(body));
+    }
+    cls.spotlight = light;
+    document.body.dataset.spotlight = light ? "on" : "off";
+  }
+
+  // --- rendering -------------------------------------------------------------------------
+  function renderStatus() {
+    const node = bar.querySelector(".class-status");
+    if (!node) return;
+    node.textContent = cls.status === "live" ? "● live" : "reconnecting…";
+    node.dataset.status = cls.status;
+  }
+
+  function joinForm() {
+    const code = el("input", { name: "code", "aria-label": "Class code", placeholder: "CODE", maxlength: "8", autocomplete: "off", value: params.get("code") ?? "" });
+    const nick = el("input", { name: "nickname", "aria-label": "Nickname (optional)", placeholder: "nickname (optional)", maxlength: "24" });
+    const note = el("p", { class: "class-error", role: "alert", text: cls.message });
+    const form = el("form", { class: "class-join", onsubmit: (e) => { e.preventDefault(); doJoin(code.value, nick.value, note); } },
+      el("label", { text: "Class code " }, code), nick, el("button", { type: "submit", text: "Join class" }), note);
+    return form;
+  }
+
+  function doJoin(code, nickname, note) {
+    classApi.join(code.trim(), nickname.trim()).then((state) => { cls.message = ""; apply(state); connect(); },
+      (err) => { note.textContent = err.detail ?? err.message; });
+  }
+
+  function sendControls() {
+    const rnd = cls.round?.kind === "fool" && cls.round.state === "open" ? cls.round : null;
+    const select = el("select", { "aria-label": "The digit I meant", class: "class-label" },
+      el("option", { value: "", text: rnd ? "I meant…" : "I meant: not saying" }),
+      ...classes().map((c, i) => el("option", { value: String(i), text: `I meant ${c}` })));
+    if (rnd?.prompt.target != null) select.value = String(rnd.prompt.target);
+    const result = el("p", { class: "class-result", role: "status", text: cls.result ?? "" });
+    const button = el("button", { type: "button", class: "class-send", text: "Send to class", onclick: async () => {
+      if (pad.blank) { result.textContent = "Draw a digit first."; return; }
+      button.disabled = true;
+      try {
+        const body = await pad.body();
+        const label = select.value === "" ? null : Number(select.value);
+        const sub = await classApi.submit(body, label);
+        const read = `${classes()[sub.prediction]} (${(sub.confidence * 100).toFixed(0)}%)`;
+        cls.result = sub.round_id ? (sub.fooled ? `You fooled it! It reads your ${classes()[sub.label]} as ${read}.` : `Not fooled: it reads it as ${read}. Try again!`) : `Sent. The network reads it as ${read}.`;
+      } catch (err) {
+        cls.result = err.detail ?? err.message;
+      }
+      button.disabled = false;
+      result.textContent = cls.result;
+    } });
+    return [select, button, result];
+  }
+
+  function myDigits() {
+    const list = cls.submissions.slice().reverse().map((s) => el("li", {},
+      drawDigit(el("canvas", { class: "class-thumb", "aria-label": `digit ${s.id}` }), decodeDigit(s.image)),
+      el("span", { text: `${s.label == null ? "" : `meant ${classes()[s.label]}, `}read ${classes()[s.prediction]} ${(s.confidence * 100).toFixed(0)}%` }),
+      el("button", { type: "button", text: "Delete", "aria-label": `Delete digit ${s.id}`, onclick: () => classApi.removeSubmission(s.id).then(() => { cls.submissions = cls.submissions.filter((x) => x.id !== s.id); render(); }, (err) => { cls.result = err.detail; render(); }) })));
+    return el("details", { class: "class-mine" }, el("summary", { text: `My digits (${cls.submissions.length})` }), el("ul", {}, ...list));
+  }
+
+  function render() {
+    const s = cls.session;
+    if (!cls.student) {
+      bar.replaceChildren(el("h2", { text: "Class" }), joinForm());
+    } else {
+      const name = el("button", { type: "button", class: "class-name", title: "Change your nickname", text: cls.student.name, onclick: () => {
+        const next = prompt("Your nickname (24 characters at most)", cls.student.name);
+        if (next) classApi.rename(next).then((st) => { cls.student = st; render(); }, (err) => { cls.result = err.detail; render(); });
+      } });
+      bar.replaceChildren(el("div", { class: "class-head" }, el("span", { text: "In class as " }), name, el("span", { class: "class-status", role: "status" })),
+        ...(s?.state === "open" ? sendControls() : [el("p", { text: cls.message || "The class session has ended." })]), myDigits());
+      renderStatus();
+    }
+    // What the teacher does to every screen.
+    const frozen = Boolean(s?.paused || cls.spotlight);
+    padWrap.classList.toggle("class-frozen", frozen);
+    for (const b of document.querySelectorAll(".pad-tools button, .pad-tools input, .pad-tools select")) b.disabled = frozen;
+    bar.querySelector(".class-send")?.toggleAttribute("disabled", Boolean(s?.paused || cls.spotlight));
+    const lines = [];
+    if (s?.paused) lines.push(el("strong", { text: "Eyes up: look at the projector." }));
+    if (cls.spotlight) {
+      const f = cls.spotlight.focus;
+      lines.push(el("strong", { text: `Spotlight: ${cls.spotlight.title}` }),
+        el("span", { text: f ? ` · ${formatFocus(f)} is pinned: its numbers are in the panel under the network.` : " · the teacher is showing this digit." }));
+      if (cls.spotlight.note) lines.push(el("span", { class: "class-note", text: ` “${cls.spotlight.note}”` }));
+      lines.push(el("span", { class: "class-note", text: " Your drawing comes back when the teacher releases it." }));
+    }
+    if (cls.round?.kind === "fool" && cls.round.state === "open") {
+      const t = cls.round.prompt;
+      lines.push(el("strong", { text: t.target == null ? "Fool the network: draw any digit it gets wrong, say which you meant, and Send to class." : `Fool the network: draw a ${t.name} that it reads as anything else, and Send to class.` }));
+    }
+    banner.replaceChildren(...lines);
+    banner.hidden = lines.length === 0;
+    banner.dataset.paused = String(Boolean(s?.paused));
+    const predict = cls.round?.kind === "predict" ? cls.round : null;
+    cardHost.hidden = !predict;
+    if (predict) {
+      renderRound(cardHost, predict, { classes: classes(), onAnswer: (given) => classApi.answer(predict.id, given).then(() => { predict.mine = given; }) });
+    } else cardHost.replaceChildren();
+  }
+
+  classApi.me().then((state) => {
+    apply(state);
+    if (state.student) connect();
+    else if (params.get("code") && state.session.state === "open") doJoin(params.get("code"), "", bar.querySelector(".class-error"));
+  }, (err) => bar.replaceChildren(el("p", { class: "class-error", text: `class: ${err.detail ?? err.message}` })));
+
+  return { cls };
+}
