@@ -194,8 +194,9 @@ def _open_class(args, port: int) -> str | None:
           "screen)", file=sys.stderr)
     if token:
         print("Teacher (keep this private; it is printed only now):", file=sys.stderr)
-        print(f"  http://127.0.0.1:{port}/teacher#token={token}", file=sys.stderr)
-        print(f"  or from another device  http://{hosts[0]}/teacher#token={token}",
+        print(f"  on this computer: http://127.0.0.1:{port}/teacher#token={token}",
+              file=sys.stderr)
+        print(f"  from another device: http://{hosts[0]}/teacher#token={token}",
               file=sys.stderr)
     else:
         print(f"Teacher: continuing the session in {path} ({counts[0]} students, {counts[1]} "

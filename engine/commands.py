@@ -44,7 +44,7 @@ def add_train_command(subparsers) -> None:
     d = TrainConfig()
     p = subparsers.add_parser("train", help="train a model on MNIST-format data and save it")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                   help=f"directory with the four IDX files (default {DEFAULT_DATA})")
+                   help=f"directory with the IDX files; the test pair is enough (default {DEFAULT_DATA})")
     p.add_argument("--epochs", type=_positive_int, default=d.epochs,
                    help=f"passes over the training set (default {d.epochs})")
     p.add_argument("--out", type=Path, default=DEFAULT_MODEL,
@@ -69,7 +69,7 @@ def add_evaluate_command(subparsers) -> None:
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL,
                    help=f"model .npz written by `convscope train` (default {DEFAULT_MODEL})")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                   help=f"directory with the four IDX files (default {DEFAULT_DATA})")
+                   help=f"directory with the IDX files; the test pair is enough (default {DEFAULT_DATA})")
     p.set_defaults(run=run_evaluate)
 
 
@@ -159,7 +159,7 @@ def run_evaluate(args) -> int:
 
     try:
         network = Network.load(args.model)
-        data = load_mnist(args.data)
+        data = load_mnist(args.data, require_train=False)   # only the test pair is read
         classes = network.metadata.get("classes") or list(data.classes)
         outputs = network.stages[-1]["shape"][0]
         if outputs != len(data.classes):

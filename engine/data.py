@@ -142,8 +142,11 @@ def dataset_name(directory) -> str:
     return "fashion-mnist" if "fashion" in str(Path(directory).resolve()).lower() else "mnist"
 
 
-def load_mnist(directory) -> Dataset:
-    """Load the four MNIST-format files of `directory` (MNIST, full MNIST or Fashion-MNIST)."""
+def load_mnist(directory, require_train: bool = True) -> Dataset:
+    """Load the four MNIST-format files of `directory` (MNIST, full MNIST or Fashion-MNIST).
+
+    require_train=False (evaluation): a directory with only the test pair is accepted and the
+    train arrays are empty, e.g. a class's own digits exported by the classroom dashboard."""
     directory = Path(directory)
     if not directory.is_dir():
         raise DataError(f"{directory}: data directory not found (it should hold "
@@ -153,6 +156,12 @@ def load_mnist(directory) -> Dataset:
     classes = FASHION_MNIST_CLASSES if name == "fashion-mnist" else MNIST_CLASSES
     arrays, files = {}, []
     for split in ("train", "test"):
+        if split == "train" and not require_train:
+            try:
+                _find(directory, split, "images")
+            except DataError:
+                arrays[split] = (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+                continue
         ipath, lpath = _find(directory, split, "images"), _find(directory, split, "labels")
         x, y = read_idx(ipath), read_idx(lpath)
         _check_images(ipath, x)

@@ -18,7 +18,7 @@ from app.classroom.context import ClassContext, get_context
 from app.classroom.live import EventStream, frame
 from app.classroom.schemas import (AnswerBody, EndBody, JoinBody, PauseBody, RenameBody,
                                    RoundBody, SpotlightBody, SubmitBody, TeacherLogin)
-from app.classroom.store import ClassError, Store
+from app.classroom.store import EVENTS_KEPT, ClassError, Store
 from app.responses import json_response
 
 router = APIRouter(prefix="/api/class", tags=["classroom"])
@@ -136,7 +136,8 @@ async def submit(body: SubmitBody, request: Request, ctx: Ctx, student: StudentD
 @router.delete("/submissions/{sub_id}", status_code=204)
 async def delete_submission(sub_id: int, request: Request, ctx: Ctx) -> Response:
     """A student deletes their own; the teacher (token) removes anyone's."""
-    if ctx.store.is_teacher(_token(request)):
+    if _token(request) is not None:             # a teacher token, checked: wrong is a 403
+        await require_teacher(request, ctx)
         ctx.store.remove_submission(sub_id)
     else:
         student = await require_student(request, ctx)
@@ -170,16 +171,18 @@ async def events(request: Request, ctx: Ctx, role: str = "student"):
         raise ClassError(503, f"{ctx.hub.max_clients} live connections is this server's limit; "
                               "the page retries by itself", retry_after=5)
     client = ctx.hub.add(audiences)
+    # Registered first, then read: every later event reaches the queue; the ones up to `after`
+    # are in the replay or the snapshot instead (one committed in between may come twice, and
+    # the pages apply events idempotently).
+    client.after = ctx.store.latest_seq()
     last = request.headers.get("last-event-id", "")
     first: list[bytes] = []
-    if last.isdigit() and int(last) >= ctx.store.oldest_seq() - 1 and int(last) <= ctx.hub.seq:
+    if last.isdigit() and ctx.store.oldest_seq() - 1 <= int(last) <= client.after:
         # A reconnect the log still covers: replay what it missed, in order.
-        client.after = ctx.hub.seq
-        for e in ctx.store.events_after(int(last)):
+        for e in ctx.store.events_after(int(last), limit=EVENTS_KEPT):
             if e["seq"] <= client.after and e["audience"] in audiences:
                 first.append(frame(e["kind"], e["data"], e["seq"]))
     else:
-        client.after = ctx.hub.seq
         first.append(frame("snapshot", snapshot(), client.after))
     return EventStream(ctx.hub, client, first)
 

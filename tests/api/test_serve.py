@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -22,8 +23,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# `serve --classroom` keeps its session under $XDG_DATA_HOME: never the real user's here.
+DATA_HOME = tempfile.mkdtemp(prefix="convscope-serve-test-")
+
+
 def serve(*args, fd_limit: int | None = None) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": DATA_HOME}
     limit = None
     if fd_limit is not None:
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
