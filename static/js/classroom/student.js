@@ -118,21 +118,23 @@ export function mountStudent({ store, live, pad, side }) {
       el("option", { value: "", text: rnd ? "I meant…" : "I meant: not saying" }),
       ...classes().map((c, i) => el("option", { value: String(i), text: `I meant ${c}` })));
     if (rnd?.prompt.target != null) select.value = String(rnd.prompt.target);
-    const result = el("p", { class: "class-result", role: "status", text: cls.result ?? "" });
+    const result = el("p", { class: "class-result", role: "status", text: cls.result ?? "", "data-sent": String(cls.sent ?? "") });
     const button = el("button", { type: "button", class: "class-send", text: "Send to class", onclick: async () => {
       if (pad.blank) { result.textContent = "Draw a digit first."; return; }
       button.disabled = true;
+      cls.sent = null;
       try {
         const body = await pad.body();
         const label = select.value === "" ? null : Number(select.value);
         const sub = await classApi.submit(body, label);
         const read = `${classes()[sub.prediction]} (${(sub.confidence * 100).toFixed(0)}%)`;
+        cls.sent = sub.id;
+        cls.submissions = [...cls.submissions.filter((x) => x.id !== sub.id), sub];   // the event may come first
         cls.result = sub.round_id ? (sub.fooled ? `You fooled it! It reads your ${classes()[sub.label]} as ${read}.` : `Not fooled: it reads it as ${read}. Try again!`) : `Sent. The network reads it as ${read}.`;
       } catch (err) {
         cls.result = err.detail ?? err.message;
       }
-      button.disabled = false;
-      result.textContent = cls.result;
+      render();   // the bar may have been rebuilt meanwhile (an event): draw it afresh
     } });
     return [select, button, result];
   }
