@@ -190,8 +190,10 @@ def _open_class(args, port: int) -> str | None:
                       CONVSCOPE_SUBMITS_PER_MINUTE=str(args.submits_per_minute))
     hosts = [u.split("//", 1)[1].rstrip("/") for u in
              os.environ.get("CONVSCOPE_JOIN_URLS", "").split(",") if u] or [f"127.0.0.1:{port}"]
-    print(f"  join code {session['code'] or '(session ended)'} (shown big on the teacher's "
-          "screen)", file=sys.stderr)
+    if session["code"]:
+        print(f"  and type the join code {session['code']} (shown big on the teacher's screen), "
+              f"or open http://{hosts[0]}/?code={session['code']} to join at once",
+              file=sys.stderr)
     if token:
         print("Teacher (keep this private; it is printed only now):", file=sys.stderr)
         print(f"  on this computer: http://127.0.0.1:{port}/teacher#token={token}",

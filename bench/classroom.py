@@ -285,14 +285,17 @@ class Class:
         return tasks
 
 
-async def drawing(port, payloads, students, seconds):
+async def drawing(port, payloads, students, seconds, rate=10):
+    if rate <= 0:   # --rate 0: the class alone (to see its own latencies)
+        await asyncio.sleep(seconds)
+        return [], []
     requests = [(b"POST /api/forward HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json"
                  b"\r\nAccept-Encoding: gzip\r\nContent-Length: " + str(len(p)).encode() +
                  b"\r\n\r\n" + p) for p in payloads]
     lat, errors, skipped = [], [], []
     t0 = time.perf_counter() + 0.2
     rng = random.Random(0)
-    await asyncio.gather(*(drawing_student(port, requests, 10, seconds, t0, lat, errors,
+    await asyncio.gather(*(drawing_student(port, requests, rate, seconds, t0, lat, errors,
                                            skipped, rng) for _ in range(students)))
     return lat, errors
 
@@ -307,6 +310,7 @@ def main(argv=None) -> int:
     ap.add_argument("--students", type=int, default=40)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--rate", type=float, default=10, help="forwards a second per student")
     args = ap.parse_args(argv)
     random.seed(0)
     _, _, _, page_bodies = bodies()
@@ -324,7 +328,7 @@ def main(argv=None) -> int:
         cls = Class(server.port, server.token, args.students, page_bodies)
         await cls.join_all()
         # A: drawing only.
-        lat_a, err_a = await drawing(server.port, page_bodies, args.students, args.seconds)
+        lat_a, err_a = await drawing(server.port, page_bodies, args.students, args.seconds, args.rate)
         # B: drawing + the class.
         tasks = cls.start_streams()
         deadline = time.perf_counter() + 10
@@ -333,7 +337,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         class_tasks = [asyncio.create_task(cls.submitter(i, args.seconds, t0))
                        for i in range(args.students)] + [asyncio.create_task(cls.teacher(args.seconds, t0))]
-        lat_b, err_b = await drawing(server.port, page_bodies, args.students, args.seconds)
+        lat_b, err_b = await drawing(server.port, page_bodies, args.students, args.seconds, args.rate)
         await asyncio.gather(*class_tasks)
         await asyncio.sleep(1.0)
         return cls, tasks, lat_a, err_a, lat_b, err_b
@@ -357,9 +361,10 @@ def main(argv=None) -> int:
           f"  ({spots_complete}/{len(cls.spot_sent)} reached all {args.students})")
     print(f"  answers acknowledged {cls.answers_acked}; class errors {len(cls.errors)}"
           + (f": {cls.errors[:3]}" if cls.errors else ""))
-    ratio = pct(lat_b, 99) / pct(lat_a, 99)
-    print(f"  forward p99 with the session / without: {ratio:.2f}  (p50 "
-          f"{pct(lat_b, 50) / pct(lat_a, 50):.2f})")
+    ratio = pct(lat_b, 99) / pct(lat_a, 99) if lat_a else float("nan")
+    if lat_a:
+        print(f"  forward p99 with the session / without: {ratio:.2f}  (p50 "
+              f"{pct(lat_b, 50) / pct(lat_a, 50):.2f})")
 
     # C. restart mid-session.
     print("C. restart (SIGTERM, start again on the same port and file)")

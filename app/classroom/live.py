@@ -106,14 +106,16 @@ class Hub:
             return
         self._version = version
         while True:
-            events = self.store.events_after(self.seq)
+            events = self.store.events_after(self.seq, raw=True)
             if not events:
                 return
             for e in events:
                 self.seq = e["seq"]
+                wire = None                     # encoded once, however many pages get it
                 for c in list(self.clients):
                     if e["audience"] in c.audiences and e["seq"] > c.after:
-                        _put(c, e)
+                        wire = wire or frame_text(e["kind"], e["data"], e["seq"])
+                        _put(c, wire)
 
 
 def _put(client: Client, item) -> None:
@@ -127,8 +129,13 @@ def _put(client: Client, item) -> None:
 
 
 def frame(kind: str, data, seq: int | None = None) -> bytes:
+    return frame_text(kind, json.dumps(data, separators=(",", ":")), seq)
+
+
+def frame_text(kind: str, text: str, seq: int | None = None) -> bytes:
+    """One SSE event; `text` is JSON on one line (json.dumps never writes a raw newline)."""
     head = f"id: {seq}\n" if seq is not None else ""
-    return f"{head}event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+    return f"{head}event: {kind}\ndata: {text}\n\n".encode()
 
 
 class EventStream(Response):
@@ -161,8 +168,7 @@ class EventStream(Response):
                     continue
                 if item is CLOSE:
                     break
-                await send({"type": "http.response.body", "more_body": True,
-                            "body": frame(item["kind"], item["data"], item["seq"])})
+                await send({"type": "http.response.body", "body": item, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:
             pass                     # the peer went away mid-write

@@ -197,11 +197,13 @@ class Store:
         row = self._read("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
         return int(row[0][0]) if row else 0
 
-    def events_after(self, seq: int, limit: int = 1000) -> list[dict]:
+    def events_after(self, seq: int, limit: int = 1000, raw: bool = False) -> list[dict]:
+        """Events after `seq`, oldest first; raw=True leaves `data` as its JSON text (the live
+        hub sends it as it is)."""
         rows = self._read("SELECT seq, audience, kind, data FROM events WHERE seq > ? "
                           "ORDER BY seq LIMIT ?", (seq, limit))
         return [{"seq": r["seq"], "audience": r["audience"], "kind": r["kind"],
-                 "data": json.loads(r["data"])} for r in rows]
+                 "data": r["data"] if raw else json.loads(r["data"])} for r in rows]
 
     def oldest_seq(self) -> int:
         row = self._read("SELECT min(seq) FROM events")

@@ -51,7 +51,7 @@ def join(base, code, nickname=None):
 def test_snapshot_then_live_submission_then_replay(url, cls, sample_body):
     student = join(url, cls.code, "Ana")
     with httpx.stream("GET", f"{url}/api/class/events?role=teacher", headers=teacher_headers(cls),
-                      timeout=5) as r:
+                      timeout=15) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         stream = events(r)
         first = next(stream)
@@ -65,7 +65,7 @@ def test_snapshot_then_live_submission_then_replay(url, cls, sample_body):
     missed = [student.post("/api/class/submissions", json=sample_body(d)).json()["id"]
               for d in (5, 6)]
     with httpx.stream("GET", f"{url}/api/class/events?role=teacher",
-                      headers=teacher_headers(cls, last), timeout=5) as r:
+                      headers=teacher_headers(cls, last), timeout=15) as r:
         stream = events(r)
         replayed = [next(stream) for _ in range(2)]
     assert [e["event"] for e in replayed] == ["submission", "submission"]
@@ -73,14 +73,14 @@ def test_snapshot_then_live_submission_then_replay(url, cls, sample_body):
     assert all(int(e["id"]) > last for e in replayed)
     # An id from before the log (or from nowhere): a fresh snapshot instead.
     with httpx.stream("GET", f"{url}/api/class/events?role=teacher",
-                      headers=teacher_headers(cls, 10**9), timeout=5) as r:
+                      headers=teacher_headers(cls, 10**9), timeout=15) as r:
         assert next(events(r))["event"] == "snapshot"
 
 
 def test_students_get_only_their_own_and_everyones_events(url, cls, sample_body):
     a, b = join(url, cls.code), join(url, cls.code)
     teacher = httpx.Client(base_url=url, headers=teacher_headers(cls), timeout=10)
-    with httpx.stream("GET", f"{url}/api/class/events", cookies=a.cookies, timeout=5) as r:
+    with httpx.stream("GET", f"{url}/api/class/events", cookies=a.cookies, timeout=15) as r:
         stream = events(r)
         snap = next(stream)
         assert snap["event"] == "snapshot" and "gallery" not in snap["data"]
@@ -103,7 +103,7 @@ def test_two_servers_on_one_session_file_see_each_other(url, cls, class_app, mod
     with serve(other) as url2:
         student = join(url, cls.code)                       # joins through server 1
         with httpx.stream("GET", f"{url2}/api/class/events?role=teacher",
-                          headers=teacher_headers(cls), timeout=5) as r:   # watches server 2
+                          headers=teacher_headers(cls), timeout=15) as r:   # watches server 2
             stream = events(r)
             assert len(next(stream)["data"]["students"]) == 1
             t0 = time.perf_counter()
@@ -121,7 +121,7 @@ def test_connections_are_bounded(url, cls, class_app):
     hub.max_clients = len(hub.clients)
     try:
         r = httpx.get(f"{url}/api/class/events?role=teacher", headers=teacher_headers(cls),
-                      timeout=5)
+                      timeout=15)
         assert r.status_code == 503 and "limit" in r.json()["detail"]
         assert r.headers["retry-after"] == "5"
     finally:
