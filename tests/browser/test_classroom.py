@@ -73,9 +73,12 @@ def student_page(browser, server, nickname=None):
     ctx, page = new_page(browser, f"{server.url}/?code={server.code}")
     page.wait_for_selector(".class-send", timeout=15_000)
     ready(page)
-    if nickname:
-        page.evaluate("""(n) => fetch('/api/class/me', {method: 'PATCH', headers: {'Content-Type':
-            'application/json'}, body: JSON.stringify({nickname: n})})""", nickname)
+    if nickname:                     # the nickname form under the name button
+        page.click(".class-name")
+        page.fill("input[aria-label='New nickname']", nickname)
+        page.click("form.class-join button[type=submit]")
+        page.wait_for_function("(n) => document.querySelector('.class-name').textContent === n",
+                               arg=nickname)
     return ctx, page
 
 

@@ -152,11 +152,13 @@ export function mountStudent({ store, live, pad, side }) {
     if (!cls.student) {
       bar.replaceChildren(el("h2", { text: "Class" }), joinForm());
     } else {
-      const name = el("button", { type: "button", class: "class-name", title: "Change your nickname", text: cls.student.name, onclick: () => {
-        const next = prompt("Your nickname (24 characters at most)", cls.student.name);
-        if (next) classApi.rename(next).then((st) => { cls.student = st; render(); }, (err) => { cls.result = err.detail; render(); });
-      } });
-      bar.replaceChildren(el("div", { class: "class-head" }, el("span", { text: "In class as " }), name, el("span", { class: "class-status", role: "status" })),
+      const name = el("button", { type: "button", class: "class-name", title: "Change your nickname", "aria-expanded": String(Boolean(cls.renaming)), text: cls.student.name, onclick: () => { cls.renaming = !cls.renaming; render(); } });
+      const input = el("input", { "aria-label": "New nickname", maxlength: "24", value: cls.student.name });
+      const rename = cls.renaming && el("form", { class: "class-join", onsubmit: (e) => {
+        e.preventDefault();
+        classApi.rename(input.value.trim()).then((st) => { cls.student = st; cls.renaming = false; cls.result = ""; render(); }, (err) => { cls.result = err.detail ?? err.message; render(); });
+      } }, input, el("button", { type: "submit", text: "Save" }));
+      bar.replaceChildren(el("div", { class: "class-head" }, el("span", { text: "In class as " }), name, el("span", { class: "class-status", role: "status" })), ...(rename ? [rename] : []),
         ...(s?.state === "open" ? sendControls() : [el("p", { text: cls.message || "The class session has ended." })]), myDigits());
       renderStatus();
     }
