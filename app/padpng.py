@@ -3,7 +3,7 @@
 static/js/png.js writes the pad as 8-bit gray + alpha (colour type 4), white everywhere with
 alpha = ink, every row PNG filter 2 ("Up"). That is light ink on transparency, whose ink by the
 contract is brightness × alpha = alpha. Pillow decodes it in ~0.2 ms and the ink rules take
-~0.13 ms more; here one inflate (ISA-L when installed) and one running sum down the columns give
+~0.13 ms more; here one inflate (ISA-L when installed) and a running sum down the columns give
 the same ink in ~0.1 ms, which is what lets two cores hold 120 students (bench/api.py).
 
 `white_ink(data, max_side)` returns the ink (H, W) uint8, or None for anything that is not
@@ -69,16 +69,32 @@ def white_ink(data: bytes, max_side: int) -> np.ndarray | None:
     if len(raw) != row * height:
         return None
     rows = np.frombuffer(raw, np.uint8).reshape(height, row)
-    pixels = rows[:, 1:].reshape(height, width, 2)
-    # Up filter: each byte is stored minus the byte above. White gray is 255 in the first row
-    # and 0 in every row after it.
-    if not ((rows[:, 0] == _UP).all() and (pixels[0, :, 0] == 255).all()
-            and not pixels[1:, :, 0].any()):
+    if not (rows[:, 0] == _UP).all():
         return None
-    ink = np.cumsum(pixels[:, :, 1], axis=0, dtype=np.uint8)   # undoes Up, mod 256
+    # Up filter: each byte is stored minus the byte above. White gray is 255 in the first row
+    # and 0 in every row after it. Read as little-endian uint16 (gray, alpha) pairs, the gray
+    # byte is the low one: one contiguous pass instead of a strided one (~3x faster).
+    gray = np.ascontiguousarray(rows[:, 1:]).view("<u2") & np.uint16(0xFF)
+    if not ((gray[0] == 255).all() and not gray[1:].any()):
+        return None
+    ink = _prefix_sum_rows(np.ascontiguousarray(rows[:, 2::2]))   # the alpha bytes
     if ink.min() == 255:
         return None   # fully opaque: not "ink on transparency"; Pillow's path has the rule
     return ink
+
+
+def _prefix_sum_rows(a: np.ndarray) -> np.ndarray:
+    """Undo the Up filter in place: row y becomes the sum (mod 256) of rows 0..y.
+
+    By doubling (row y += row y - s for s = 1, 2, 4, ...): log2(H) whole-array uint8 adds,
+    which NumPy vectorises, ~3x faster than np.cumsum(axis=0) (bench/api.py's in-process rows:
+    0.23 -> 0.08 ms for the 280×280 pad on a loaded machine). NumPy copies an overlapping
+    operand first, so each step reads the rows as they were before it."""
+    step = 1
+    while step < a.shape[0]:
+        a[step:] += a[:-step]
+        step *= 2
+    return a
 
 
 def white_ink_png(ink: np.ndarray, level: int = 6) -> bytes:

@@ -1,22 +1,28 @@
-"""Server figures on loopback, printed side by side in one run (issue 4).
+"""Server figures on loopback, printed side by side in one run (issues 4 and 12).
 
-    python bench/api.py                       # one client, payload, memory, a class of 40
-    python bench/api.py --students 40,120 --workers 1,2 --seconds 30    # the class matrix
+    python bench/api.py                  # everything below, ~2 min
+    python bench/api.py --classes 40@1,40@2,120@classroom --seconds 30     # a class matrix
 
 Starts `convscope serve` as a real process on a free port (the shipped model, else a seeded
 reference net), then measures:
-  1. one client on a keep-alive connection: GET /api/health, POST /api/forward with a 280×280
-     pad PNG (preprocessing on, gzip accepted): the RGBA one canvas.toDataURL makes (the
-     issue's figure) and the gray + alpha one the page sends (static/js/png.js); and with 28×28
-     and 112×112 pixel bodies; p50/p99 and the ratio to health;
-  2. the response: bytes raw and gzipped, each gzip level's size and time, and what each stage
-     costs compressed (the gzipped size with minus without it);
-  3. where the time goes in-process (decode, ink, preprocess, forward, serialise, gzip);
-  4. a class: S students, each on its own keep-alive connection sending R forwards a second
+  1. one client on a keep-alive connection, 1 worker: GET /api/health; POST /api/forward with
+     the page's drawing (280×280 gray + alpha PNG, static/js/png.js) answered as the page asks
+     (`Accept: application/octet-stream`, the binary wire of app/wire.py) and as JSON; the RGBA
+     PNG canvas.toDataURL makes; 28×28 and 112×112 pixel bodies. p50/p99, and the server's CPU
+     per request (from /proc, so a busy machine's scheduling delays do not inflate it) with its
+     ratio to health's, and the bytes on the wire;
+  2. the answer's size: JSON vs binary, raw and gzipped, over the ten shipped digits drawn;
+  3. where a forward's time goes, in-process: the whole ASGI request (the framework's share is
+     what the parts do not explain), body parsing and validation, decode, preprocessing, the
+     forward, serialisation, compression;
+  4. classes: S students, each on its own keep-alive connection sending R forwards a second
      for T seconds (open loop: latency counts from the scheduled send, so a late server is
-     not hidden by a client that waits); throughput, errors, p50/p90/p99/max;
-  5. the server's resident memory after 100 requests and after 10,000 or more.
-Figures on the shared 2-core machine are noisy while other work runs: read the ratios.
+     not hidden by a client that waits) to the default `convscope serve` (no flags) and to
+     `--classroom`; throughput, errors, p50/p90/p99/max;
+  5. the server's resident memory after 100 requests and after 10,000 or more;
+and ends with the issue's targets beside the figures measured.
+The machine is shared: figures are noisy while other work runs (the load average is printed
+at start and after each class); read the ratios to health, measured in the same run.
 """
 from __future__ import annotations
 
@@ -42,6 +48,8 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+BINARY = "application/octet-stream"     # the page's Accept for /api/forward (static/js/api.js)
 
 
 # ---------------------------------------------------------------- inputs
@@ -105,15 +113,21 @@ def model_path(args) -> tuple[Path, str]:
 
 # ---------------------------------------------------------------- the server
 class Server:
-    def __init__(self, model: Path, workers: int, more: list[str] = ()):
+    """`convscope serve` as students meet it: `workers` None = the default (no flag: 1 worker),
+    "classroom" = `--classroom` (one worker per CPU), else `--workers N`; `more`: other flags
+    (bench/import.py adds a second --model)."""
+
+    def __init__(self, model: Path, workers=None, more: list[str] = ()):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONPATH": path, "CONVSCOPE_EXTRA_MODELS": ""}
+        flags = ([] if workers is None else ["--classroom"] if workers == "classroom"
+                 else ["--workers", str(workers)])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--model",
-             str(model), "--workers", str(workers), *more], cwd=ROOT, env=env,
+            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port",
+             str(self.port), "--model", str(model), *flags, *more], cwd=ROOT, env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -130,7 +144,7 @@ class Server:
         else:
             self.stop()
             raise SystemExit("server did not start in 60 s")
-        time.sleep(0.5 if workers == 1 else 2.0)   # let every worker finish loading
+        time.sleep(0.5 if workers in (None, 1) else 2.0)   # let every worker finish loading
 
     def pids(self) -> list[int]:
         """The server process and its direct children (the workers, when there are several)."""
@@ -179,11 +193,15 @@ def pct(ms: list[float], q: float) -> float:
 
 
 def one_client(port: int, method: str, path: str, payloads: list[bytes], n: int,
-               gzip_ok: bool = True) -> tuple[list[float], int]:
+               gzip_ok: bool = True, accept: str | None = None) -> tuple[list[float], int]:
+    """n requests on one keep-alive connection: (latencies ms, bytes of the last answer as sent,
+    i.e. compressed when it was)."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
     headers = {"content-type": "application/json"}
     if gzip_ok:
         headers["accept-encoding"] = "gzip"
+    if accept:
+        headers["accept"] = accept
     times, size = [], 0
     for i in range(n):
         body = payloads[i % len(payloads)] if payloads else None
@@ -241,10 +259,11 @@ async def student(port, requests, rate, seconds, t0, lat, errors, skipped, rng):
         writer.close()
 
 
-def run_class(port, payloads, students, rate, seconds):
-    requests = [(b"POST /api/forward HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json"
-                 b"\r\nAccept-Encoding: gzip\r\nContent-Length: " + str(len(p)).encode() +
-                 b"\r\n\r\n" + p) for p in payloads]
+def run_class(port, payloads, students, rate, seconds, accept: str | None = None):
+    extra = b"" if not accept else b"Accept: " + accept.encode() + b"\r\n"
+    requests = [(b"POST /api/forward HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+                 b"\r\nAccept-Encoding: gzip\r\n" + extra + b"Content-Length: " +
+                 str(len(p)).encode() + b"\r\n\r\n" + p) for p in payloads]
     lat, errors, skipped = [], [], []
 
     async def main():
@@ -264,137 +283,224 @@ def run_class(port, payloads, students, rate, seconds):
 
 
 # ---------------------------------------------------------------- in-process figures
-def in_process(model: Path, png_body: bytes, digit, page_body: bytes):
+def _best(f, n=300):
+    """(min, median) ms of f over n calls, after one warm-up."""
+    f()
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter()
+        f()
+        ts.append(time.perf_counter() - t)
+    return min(ts) * 1e3, float(np.median(ts)) * 1e3
+
+
+def asgi_cpu(app, cases: list[tuple[str, str, bytes, str | None]], n: int) -> list[float]:
+    """Fastest time of one request through the whole app (middleware, routing, handler) called
+    in-process, without uvicorn or sockets (the minimum, like the parts below, so the two
+    compare on a busy machine): [(method, path, body, accept)] -> ms each."""
+    def scope(method, path, body, accept):
+        headers = [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                   (b"accept-encoding", b"gzip"), (b"content-length", str(len(body)).encode())]
+        if accept:
+            headers.append((b"accept", accept.encode()))
+        return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+                "query_string": b"", "root_path": "", "headers": headers, "state": {},
+                "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80)}
+
+    async def call(method, path, body, accept):
+        done = False
+
+        async def receive():
+            nonlocal done
+            if not done:
+                done = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.sleep(3600)
+
+        status = []
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+        await app(scope(method, path, body, accept), receive, send)
+        assert status == [200], (path, status)
+
+    async def main():
+        out = []
+        for method, path, body, accept in cases:
+            for _ in range(20):
+                await call(method, path, body, accept)
+            ts = []
+            for _ in range(n):
+                t = time.perf_counter()
+                await call(method, path, body, accept)
+                ts.append(time.perf_counter() - t)
+            out.append(min(ts) * 1e3)
+        return out
+    return asyncio.run(main())
+
+
+def in_process(model: Path, page_body: bytes, pixel_body: bytes, digits) -> dict:
     import warnings
     warnings.simplefilter("ignore")
-    from app import serialize
+    import orjson
+
+    from app import serialize, wire
     from app.config import Settings
     from app.deps import load_resources
-    from app.inputs import decode_data_url, ink_from_image
+    from app.inputs import configure_pillow, decode_data_url, model_input
+    from app.main import create_app
+    from app.padpng import white_ink
     from app.responses import _gzip, compress, dumps
-    from engine.preprocess import preprocess
+    from app.schemas import ForwardBody
 
-    from app.inputs import configure_pillow
     configure_pillow()     # as create_app does
-    res = load_resources(Settings(model_path=model))
-    url = json.loads(png_body)["image"]
-    page_url = json.loads(page_body)["image"]
+    settings = Settings(model_path=model, extra_models=())
+    res = load_resources(settings)
+    level = settings.gzip_level
+    coder = "ISA-L" if _gzip is not gzip else "zlib"
 
-    def best(f, n=200):
-        f()
-        ts = []
-        for _ in range(n):
-            t = time.perf_counter()
-            f()
-            ts.append(time.perf_counter() - t)
-        return min(ts) * 1e3, float(np.median(ts)) * 1e3
+    print("\n== where a forward's time goes, in-process (min / median ms; 1 thread) ==")
+    app = create_app(settings)
+    whole = asgi_cpu(app, [("GET", "/api/health", b"", None),
+                           ("POST", "/api/forward", page_body, BINARY),
+                           ("POST", "/api/forward", page_body, None),
+                           ("POST", "/api/forward", pixel_body, None)], 1000)
+    rows = []
+    for label, body in (("the page's PNG", page_body), ("28x28 pixels", pixel_body)):
+        parsed = ForwardBody.model_validate(orjson.loads(body))
+        x, pre = model_input(parsed, res)
+        trace = res.network.forward(x)
+        binary = wire.encode_forward(trace, pre)
+        text = dumps(serialize.forward_payload(trace, pre))
+        part = {"parse + validate (orjson, pydantic)":
+                _best(lambda: ForwardBody.model_validate(orjson.loads(body)))}
+        if parsed.image is not None:
+            data = decode_data_url(parsed.image, settings)
+            part["  base64"] = _best(lambda: decode_data_url(parsed.image, settings))
+            part["  PNG -> ink (app/padpng)"] = _best(lambda: white_ink(data, 1024))
+        part["body -> input (decode, ink, preprocess)"] = _best(lambda: model_input(parsed, res))
+        part["network.forward (every stage)"] = _best(lambda: res.network.forward(x))
+        part["binary wire encode (app/wire.py)"] = _best(lambda: wire.encode_forward(trace, pre))
+        part[f"  gzip {coder} level {level} of the binary"] = _best(lambda: compress(binary, level))
+        part["JSON: payload + orjson dumps"] = _best(
+            lambda: dumps(serialize.forward_payload(trace, pre)))
+        part[f"  gzip {coder} level {level} of the JSON"] = _best(lambda: compress(text, level), 100)
+        rows.append((label, part))
+    h, page_bin, page_json, px_json = whole
+    print(f"  {'whole request in the app (min ms)':40s} health {h:.3f}; page PNG binary "
+          f"{page_bin:.3f} ({page_bin / h:.1f}x), JSON {page_json:.3f} ({page_json / h:.1f}x); "
+          f"28x28 JSON {px_json:.3f} ({px_json / h:.1f}x)")
+    for label, part in rows:
+        print(f"  -- {label}")
+        for name, (lo, med) in part.items():
+            print(f"     {name:40s} {lo:7.3f} {med:7.3f}")
+    page = rows[0][1]
+    parts_bin = sum(page[k][0] for k in ("parse + validate (orjson, pydantic)",
+                                         "body -> input (decode, ink, preprocess)",
+                                         "network.forward (every stage)",
+                                         "binary wire encode (app/wire.py)"))
+    parts_bin += next(v[0] for k, v in page.items() if k.endswith("of the binary"))
+    print(f"  framework + middleware beyond the parts (page, binary): ~{page_bin - parts_bin:.3f} "
+          f"ms of {page_bin:.3f} (health's whole request: {h:.3f})")
 
-    data = decode_data_url(url, res.settings)
-    ink = ink_from_image(data, res.settings)
-    pre = preprocess(ink)
-    trace = res.network.forward(pre.input)
-    payload = serialize.forward_payload(trace, pre)
-    raw = dumps(payload)
-    rows = [("base64 + PNG decode + ink", best(lambda: ink_from_image(
-                decode_data_url(url, res.settings), res.settings))),
-            ("  (the page's gray+alpha PNG)", best(lambda: ink_from_image(
-                decode_data_url(page_url, res.settings), res.settings))),
-            ("preprocess (crop/fit/centre)", best(lambda: preprocess(ink))),
-            ("network.forward (14 stages)", best(lambda: res.network.forward(pre.input))),
-            ("orjson dumps (float32)", best(lambda: dumps(serialize.forward_payload(trace, pre)))),
-            (f"gzip level {res.settings.gzip_level} ({'ISA-L' if _gzip is not gzip else 'zlib'})",
-             best(lambda: compress(raw, res.settings.gzip_level), 100))]
-    print("\n== where a PNG forward's time goes, in-process (min / median ms) ==")
-    for name, (lo, med) in rows:
-        print(f"  {name:32s} {lo:7.3f} {med:7.3f}")
-    print(f"  {'sum of minima (RGBA PNG)':32s} {sum(r[1][0] for r in rows if r is not rows[1]):7.3f}")
-    import json as stdjson
-    t_std = best(lambda: stdjson.dumps(payload, default=lambda a: a.tolist()), 30)
-    print(f"  (stdlib json + tolist instead of orjson: {t_std[0]:.3f} ms, "
-          f"{t_std[0] / rows[4][1][0]:.0f}x)")
-
-    print("\n== response size: one 280×280 pad PNG, every stage + preprocessing ==")
-    print(f"  raw JSON {len(raw):,} B")
-    coders = [("zlib", gzip, (1, 4, 6, 9))]
-    if _gzip is not gzip:
-        coders.insert(0, ("ISA-L", _gzip, (0, 1, 2, 3)))
-    for name, coder, levels in coders:
-        for level in levels:
-            z = coder.compress(raw, level, mtime=0)
-            lo, _ = best(lambda: coder.compress(raw, level, mtime=0), 30)
-            print(f"  {name:5s} level {level}: {len(z):7,} B  {lo:6.2f} ms")
-
-    print("\n== what each part costs gzipped (size with it minus without it; mean of 10 digits) ==")
-    from engine.preprocess import preprocess as prep
-    with np.load(ROOT / "models" / "samples.npz") as f:
-        digits = f["images"][:, 0]
-    costs: dict[str, list] = {}
+    print("\n== the answer on the wire: ten shipped digits drawn at 280x280 (bytes) ==")
+    from engine.preprocess import preprocess
+    sizes: dict[str, list[int]] = {}
     for d in digits:
         big = np.asarray(Image.fromarray(d).resize((280, 280), Image.BILINEAR))
-        p = prep(big)
-        pl = serialize.forward_payload(res.network.forward(p.input), p)
-        full = dumps(pl)
-        for level in (1, 6):
-            costs.setdefault(f"total gzip {level}", []).append(len(gzip.compress(full, level)))
-        for i, layer in enumerate(pl["layers"]):
-            q = {**pl, "layers": pl["layers"][:i] + pl["layers"][i + 1:]}
-            for level in (1, 6):
-                costs.setdefault((layer["name"], level), []).append(
-                    len(gzip.compress(full, level)) - len(gzip.compress(dumps(q), level)))
-            costs.setdefault((layer["name"], "raw"), []).append(len(dumps(layer["values"])))
-        q = {k: v for k, v in pl.items() if k != "preprocessing"}
-        for level in (1, 6):
-            costs.setdefault(("preprocessing", level), []).append(
-                len(gzip.compress(full, level)) - len(gzip.compress(dumps(q), level)))
-        costs.setdefault(("preprocessing", "raw"), []).append(len(dumps(pl["preprocessing"])))
-    print(f"  {'part':14s} {'raw B':>8s} {'gzip1 B':>8s} {'gzip6 B':>8s}")
-    for name in [l["name"] for l in payload["layers"]] + ["preprocessing"]:
-        print(f"  {name:14s} {np.mean(costs[(name, 'raw')]):8.0f} "
-              f"{np.mean(costs[(name, 1)]):8.0f} {np.mean(costs[(name, 6)]):8.0f}")
-    print(f"  {'whole':14s} {'':8s} {np.mean(costs['total gzip 1']):8.0f} "
-          f"{np.mean(costs['total gzip 6']):8.0f}")
+        p = preprocess(big)
+        t = res.network.forward(p.input)
+        text = dumps(serialize.forward_payload(t, p))
+        binary = wire.encode_forward(t, p)
+        for k, v in (("JSON raw", len(text)), (f"JSON gzip {level}", len(compress(text, level))),
+                     ("binary raw", len(binary)),
+                     (f"binary gzip {coder} {level}", len(compress(binary, level))),
+                     ("binary zlib 6", len(gzip.compress(binary, 6, mtime=0)))):
+            sizes.setdefault(k, []).append(v)
+    for k, v in sizes.items():
+        print(f"  {k:24s} mean {np.mean(v):8,.0f}  max {max(v):8,}")
+    return {"page_bytes_mean": np.mean(sizes[f"binary gzip {coder} {level}"]),
+            "page_bytes_max": max(sizes[f"binary gzip {coder} {level}"])}
 
 
-def one_client_report(model: Path, n: int, digits, pngs, pixels, page_pngs) -> None:
-    server = Server(model, 1)
+def one_client_report(model: Path, n: int, digits, pngs, pixels, page_pngs) -> dict:
+    server = Server(model)
     try:
-        one_client(server.port, "POST", "/api/forward", pngs, 100)
+        one_client(server.port, "POST", "/api/forward", page_pngs, 100, accept=BINARY)
         rss_100 = server.rss_mb()
-        print("\n== one client, keep-alive, 1 worker (ms; 'cpu' = server CPU time per request,"
-              " which scheduling delays on a busy machine do not inflate) ==")
-        print(f"  {'request':34s} {'p50':>7s} {'p90':>7s} {'p99':>7s} {'x health':>9s} "
+        print("\n== one client, keep-alive, default serve (1 worker) (ms; 'cpu' = server CPU "
+              "time per request; bytes = the last answer as sent) ==")
+        print(f"  {'request':40s} {'p50':>7s} {'p99':>7s} {'x health':>9s} "
               f"{'cpu':>6s} {'x health':>9s} {'bytes':>8s}")
         rows = []
-        for label, method, payloads, count, gz in (
-                ("GET /api/health", "GET", [], n, True),
-                ("POST /api/forward 280x280 PNG", "POST", pngs, n, True),
-                ("  the page's gray+alpha PNG", "POST", page_pngs, n, True),
-                ("POST /api/forward 28x28 pixels", "POST", pixels, n, True),
-                ("POST /api/forward 112x112 pixels", "POST", pad_pixels(digits), n, True),
-                ("  same PNG, no gzip", "POST", pngs[:1], 200, False)):
+        for label, method, payloads, count, gz, accept in (
+                ("GET /api/health", "GET", [], n, True, None),
+                ("page: gray+alpha PNG, binary answer", "POST", page_pngs, n, True, BINARY),
+                ("  same body, JSON answer", "POST", page_pngs, n, True, None),
+                ("28x28 pixels, JSON answer", "POST", pixels, n, True, None),
+                ("  same body, binary answer", "POST", pixels, n, True, BINARY),
+                ("280x280 RGBA PNG, JSON answer", "POST", pngs, n // 2, True, None),
+                ("112x112 pixels, JSON answer", "POST", pad_pixels(digits), n // 2, True, None)):
             path = "/api/health" if method == "GET" else "/api/forward"
             cpu0 = server.cpu_s()
-            t, size = one_client(server.port, method, path, payloads, count, gzip_ok=gz)
+            t, size = one_client(server.port, method, path, payloads, count, gzip_ok=gz,
+                                 accept=accept)
             rows.append((label, t, size, (server.cpu_s() - cpu0) * 1e3 / count))
         base, base_cpu = pct(rows[0][1], 50), rows[0][3]
         for label, t, size, cpu in rows:
-            print(f"  {label:34s} {pct(t, 50):7.2f} {pct(t, 90):7.2f} {pct(t, 99):7.2f} "
-                  f"{pct(t, 50) / base:9.1f} {cpu:6.2f} {cpu / base_cpu:9.1f} {size:8,}")
-        sizes = {"RGBA PNG": pngs, "page's PNG": page_pngs, "28x28 pixels": pixels,
-                 "112x112 pixels": pad_pixels(digits)}
-        print("  request bodies (mean bytes, what each student uploads per stroke): " + ", ".join(
+            print(f"  {label:40s} {pct(t, 50):7.2f} {pct(t, 99):7.2f} {pct(t, 50) / base:9.1f} "
+                  f"{cpu:6.2f} {cpu / base_cpu:9.1f} {size:8,}")
+        sizes = {"RGBA PNG": pngs, "page's PNG": page_pngs, "28x28 pixels": pixels}
+        print("  request bodies (mean bytes uploaded per stroke): " + ", ".join(
             f"{k} {np.mean([len(b) for b in v]):,.0f}" for k, v in sizes.items()))
-        served = 100 + 5 * n + 200
-        print(f"\n== memory (1 worker) ==\n  RSS after 100 requests: {rss_100:.1f} MB")
+        served = 100 + sum(len(r[1]) for r in rows)
         extra = max(0, 10_000 - served)
         if extra:
-            one_client(server.port, "POST", "/api/forward", pngs + pixels + page_pngs, extra)
+            one_client(server.port, "POST", "/api/forward", page_pngs + pixels, extra,
+                       accept=BINARY)
             served += extra
         rss_10k = server.rss_mb()
-        print(f"  RSS after {served:,} requests: {rss_10k:.1f} MB "
-              f"({(rss_10k / rss_100 - 1) * 100:+.1f}%)")
+        print(f"\n== memory (1 worker) ==\n  RSS after 100 requests: {rss_100:.1f} MB; after "
+              f"{served:,}: {rss_10k:.1f} MB ({(rss_10k / rss_100 - 1) * 100:+.1f}%)")
+        return {"page_cpu_x": rows[1][3] / base_cpu, "pixels_cpu_x": rows[3][3] / base_cpu,
+                "health_cpu": base_cpu, "page_cpu": rows[1][3], "pixels_cpu": rows[3][3]}
     finally:
         server.stop()
+
+
+def class_report(model: Path, spec: str, bodies: dict, kind: str, rate: float, seconds: float,
+                 accept: str | None) -> dict:
+    students, _, workers = spec.partition("@")
+    students = int(students)
+    mode = None if workers in ("", "1", "default") else workers
+    server = Server(model, None if mode is None else mode if mode == "classroom" else int(mode))
+    try:
+        one_client(server.port, "POST", "/api/forward", bodies[kind], 50, accept=accept)
+        before, cpu0 = server.rss_mb(), server.cpu_s()
+        lat, errors, wall = run_class(server.port, bodies[kind], students, rate, seconds, accept)
+        after, cpu = server.rss_mb(), server.cpu_s() - cpu0
+    finally:
+        server.stop()
+    asked = students * rate * seconds
+    what = {None: "default serve (1 worker)",
+            "classroom": f"--classroom (one worker per CPU: {os.cpu_count()})"}
+    print(f"\n== a class: {students} students x {rate:g}/s for {seconds:g} s, "
+          f"{what.get(mode, f'--workers {mode}')}, {kind} bodies, "
+          f"{'binary' if accept else 'JSON'} answers, gzip ==")
+    print(f"  answered {len(lat):,} of {asked:,.0f} in {wall:.1f} s = {len(lat) / wall:.0f} req/s;"
+          f" skipped while waiting (latest wins) {run_class.skipped:,}; errors {len(errors)}"
+          f"{' ' + str(errors[:3]) if errors else ''}")
+    print(f"  latency from scheduled send (ms): p50 {pct(lat, 50):.1f}  p90 {pct(lat, 90):.1f}  "
+          f"p99 {pct(lat, 99):.1f}  max {max(lat) if lat else float('nan'):.1f}")
+    print(f"  server CPU {cpu:.1f} s = {cpu * 1e3 / max(len(lat), 1):.2f} ms per request "
+          f"({cpu / wall * 100:.0f}% of one core); the load generator used "
+          f"{run_class.client_cpu / wall * 100:.0f}% of one core")
+    print(f"  server RSS {before:.1f} MB before, {after:.1f} MB after; load average now "
+          f"{os.getloadavg()[0]:.1f}")
+    return {"students": students, "mode": mode, "p99": pct(lat, 99), "errors": len(errors),
+            "skipped": run_class.skipped}
 
 
 # ---------------------------------------------------------------- main
@@ -402,13 +508,16 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model")
     ap.add_argument("--requests", type=int, default=1000, help="one-client requests per kind")
-    ap.add_argument("--students", default="40", help="comma-separated class sizes")
-    ap.add_argument("--workers", default="1", help="comma-separated worker counts")
+    ap.add_argument("--classes", default="40@default,120@classroom",
+                    help="comma-separated STUDENTS@MODE, MODE = default (no flags: 1 worker), "
+                         "classroom (--classroom) or a worker count; empty: none")
     ap.add_argument("--rate", type=float, default=10, help="forwards per student per second")
-    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--class-body", choices=["page", "png-rgba", "pixels112", "pixels28"],
-                    default="page", help="what each student sends (default: what the page "
-                    "sends, the pad's 280x280 ink as a gray+alpha PNG; png-rgba: toDataURL's)")
+                    default="pixels28", help="what each student sends (default: 28x28 JSON "
+                    "pixels, the issue's classroom script; page: the page's PNG)")
+    ap.add_argument("--class-binary", action="store_true",
+                    help="students ask for the binary answer, as the page does")
     ap.add_argument("--skip-in-process", action="store_true")
     ap.add_argument("--skip-one-client", action="store_true")
     args = ap.parse_args(argv)
@@ -417,39 +526,39 @@ def main(argv=None) -> int:
     digits, pngs, pixels, page_pngs = bodies()
     print(f"model: {model} ({origin}); {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at start (other work on the machine skews every figure)")
-
+    got: dict = {}
     if not args.skip_one_client:
-        one_client_report(model, args.requests, digits, pngs, pixels, page_pngs)
-
+        got.update(one_client_report(model, args.requests, digits, pngs, pixels, page_pngs))
     if not args.skip_in_process:
-        in_process(model, pngs[7], digits[7], page_pngs[7])
+        got.update(in_process(model, page_pngs[7], pixels[7], digits))
+    class_bodies = {"page": page_pngs, "png-rgba": pngs, "pixels28": pixels,
+                    "pixels112": pad_pixels(digits)}
+    classes = [class_report(model, spec, class_bodies, args.class_body, args.rate, args.seconds,
+                            BINARY if args.class_binary else None)
+               for spec in args.classes.split(",") if spec]
 
-    for workers in [int(w) for w in args.workers.split(",")]:
-        for students in [int(s) for s in args.students.split(",") if int(s) > 0]:
-            server = Server(model, workers)
-            try:
-                one_client(server.port, "POST", "/api/forward", page_pngs, 50)
-                before, cpu0 = server.rss_mb(), server.cpu_s()
-                body = {"page": page_pngs, "png-rgba": pngs, "pixels28": pixels,
-                        "pixels112": pad_pixels(digits)}[args.class_body]
-                lat, errors, wall = run_class(server.port, body, students, args.rate, args.seconds)
-                after, cpu = server.rss_mb(), server.cpu_s() - cpu0
-            finally:
-                server.stop()
-            asked = students * args.rate * args.seconds
-            print(f"\n== a class: {students} students x {args.rate:g}/s for {args.seconds:g} s, "
-                  f"{workers} worker{'s' if workers > 1 else ''}, {args.class_body} bodies, gzip ==")
-            print(f"  answered {len(lat):,} of {asked:,.0f} in {wall:.1f} s = "
-                  f"{len(lat) / wall:.0f} req/s; skipped while waiting (latest wins) "
-                  f"{run_class.skipped:,}; errors {len(errors)}"
-                  f"{' ' + str(errors[:3]) if errors else ''}")
-            print(f"  latency from scheduled send (ms): p50 {pct(lat, 50):.1f}  p90 "
-                  f"{pct(lat, 90):.1f}  p99 {pct(lat, 99):.1f}  max {max(lat):.1f}")
-            print(f"  server CPU {cpu:.1f} s = {cpu * 1e3 / max(len(lat), 1):.2f} ms per request "
-                  f"({cpu / wall * 100:.0f}% of one core); the load generator used "
-                  f"{run_class.client_cpu / wall * 100:.0f}% of one core")
-            print(f"  server RSS {before:.1f} MB before, {after:.1f} MB after "
-                  f"{len(lat):,} requests; load average now {os.getloadavg()[0]:.1f}")
+    print("\n== the issue's targets (issue 12) beside this run ==")
+    rows = []
+    if "page_bytes_mean" in got:
+        rows.append(("page forward on the wire", "<= 20 KB",
+                     f"{got['page_bytes_mean'] / 1000:.1f} KB mean, "
+                     f"{got['page_bytes_max'] / 1000:.1f} KB max", got["page_bytes_max"] <= 20_000))
+    if "page_cpu_x" in got:
+        rows.append(("server CPU per page forward", "<= 2.5x health",
+                     f"{got['page_cpu_x']:.1f}x ({got['page_cpu']:.2f} vs "
+                     f"{got['health_cpu']:.2f} ms)", got["page_cpu_x"] <= 2.5))
+        rows.append(("server CPU per 28x28 JSON forward", "<= 3x health",
+                     f"{got['pixels_cpu_x']:.1f}x ({got['pixels_cpu']:.2f} ms)",
+                     got["pixels_cpu_x"] <= 3))
+    for c in classes:
+        target = 50 if c["mode"] is None else 100
+        rows.append((f"{c['students']} students, {c['mode'] or 'default serve'}",
+                     f"0 errors, p99 <= {target} ms",
+                     f"{c['errors']} errors, p99 {c['p99']:.1f} ms",
+                     c["errors"] == 0 and c["p99"] <= target))
+    for name, target, measured, ok in rows:
+        print(f"  {name:36s} {target:22s} {measured:34s} {'met' if ok else 'NOT met'}")
+    print(f"  load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
 
 

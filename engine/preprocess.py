@@ -48,6 +48,8 @@ def as_ink(pixels) -> np.ndarray:
         raise BadInput(f"image must be a 2-D (height, width) array, got shape {a.shape}")
     if a.dtype == np.bool_:
         return a.astype(np.float32)
+    if a.dtype == np.uint8:      # every byte is in range: no check to make
+        return a.astype(np.float32) * np.float32(1 / 255)
     if np.issubdtype(a.dtype, np.integer):
         if a.size and (a.min() < 0 or a.max() > 255):
             raise BadInput(f"integer pixel values must be in 0..255, got {a.min()}..{a.max()}")
@@ -55,6 +57,8 @@ def as_ink(pixels) -> np.ndarray:
     if not np.issubdtype(a.dtype, np.floating):
         raise BadInput(f"pixels must be integers 0..255 or floats in [0, 1], got {a.dtype}")
     a = a.astype(np.float32, copy=False)
+    if a.size and 0 <= a.min() and a.max() <= 1:   # NaN fails both tests, ±inf one of them
+        return a
     if not np.isfinite(a).all():
         raise BadInput("pixel values must be finite (no NaN or infinity)")
     if a.size and (a.min() < 0 or a.max() > 1):
@@ -111,17 +115,32 @@ def _place(small: np.ndarray, top: float, left: float, side: int) -> np.ndarray:
     return out[:side, :side]
 
 
+def ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1), the half-open box of the pixels above INK_THRESHOLD; None if blank.
+
+    8-bit ink (the pad's, a pixel array) is searched as bytes: k / 255 > 0.5 / 255 exactly when
+    k ≥ 1, and a byte pass reads a quarter of the memory of the float one. The columns are
+    searched only within the rows that hold ink."""
+    inked = (lambda a: a) if ink.dtype == np.uint8 else (lambda a: a > INK_THRESHOLD)
+    rows = np.flatnonzero(inked(ink.max(axis=1)))
+    if rows.size == 0:
+        return None
+    y0, y1 = int(rows[0]), int(rows[-1]) + 1
+    cols = np.flatnonzero(inked(ink[y0:y1].max(axis=0)))
+    return y0, y1, int(cols[0]), int(cols[-1]) + 1
+
+
 def preprocess(ink) -> Preprocessed:
     """MNIST-style preprocessing of one drawing (see the module docstring)."""
     drawing = as_ink(ink)
-    rows = np.flatnonzero(drawing.max(axis=1) > INK_THRESHOLD)
-    if rows.size == 0:   # a blank pad is a valid request: all-zero input, no crash
+    raw = np.asarray(ink)
+    box = ink_box(raw if raw.dtype == np.uint8 and raw.shape == drawing.shape else drawing)
+    if box is None:   # a blank pad is a valid request: all-zero input, no crash
         zeros = {n: np.zeros((s, s), np.float32) for n, s in
                  (("fitted", FIT), ("centred", FIELD), ("input", FIELD + 2 * PAD))}
         steps = {"drawing": drawing, "cropped": drawing, **zeros}
         return Preprocessed(steps, zeros["input"][None].copy(), blank=True)
-    cols = np.flatnonzero(drawing.max(axis=0) > INK_THRESHOLD)
-    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    y0, y1, x0, x1 = box
     cropped = drawing[y0:y1, x0:x1]
     scaled, scale = _fit(cropped)
 
@@ -131,11 +150,18 @@ def preprocess(ink) -> Preprocessed:
 
     cy, cx = centre_of_mass(scaled)
     centred = quantize(_place(scaled, MNIST_CENTRE[0] - cy, MNIST_CENTRE[1] - cx, FIELD))
-    net_in = np.pad(centred, PAD)   # 28 -> 32: the reference net's input is LeNet's 32×32
+    net_in = _pad(centred, PAD)   # 28 -> 32: the reference net's input is LeNet's 32×32
     steps = {"drawing": drawing, "cropped": cropped, "fitted": quantize(fitted),
              "centred": centred, "input": net_in}
     return Preprocessed(steps, net_in[None].copy(), bbox=(y0, y1, x0, x1), scale=scale,
                         centre_of_mass=centre_of_mass(centred))
+
+
+def _pad(a: np.ndarray, pad: int) -> np.ndarray:
+    """np.pad(a, pad) with zeros, without np.pad's generality (~10x its speed on 28×28)."""
+    out = np.zeros((a.shape[0] + 2 * pad, a.shape[1] + 2 * pad), a.dtype)
+    out[pad:pad + a.shape[0], pad:pad + a.shape[1]] = a
+    return out
 
 
 _pipeline = preprocess   # to_network_input's flag is called `preprocess` (the contract's name)
