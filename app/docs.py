@@ -24,6 +24,8 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
+from app.schemas import ErrorBody
+
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
 PREFIX = "/docs-assets"
 
@@ -61,7 +63,6 @@ def true_error_schemas(schema: dict) -> dict:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
-    from app.schemas import ErrorBody
     components.setdefault("ErrorBody", ErrorBody.model_json_schema())
     return schema
 
