@@ -87,17 +87,47 @@ export function niceCeil(x) {
 
 // The scale a stage is drawn with. One scale per stage (every map of a stage shares it, so maps
 // compare); the input and probabilities keep the fixed [0, 1] domain.
-export function scaleForStage(kind, lo, hi) {
+// `floor`: the smallest half-range the scale may shrink to. Without one, a blank pad's conv1
+// (nothing but its biases, ±0.002) would stretch to full orange and look like strong features;
+// with the floor from a real image's activations (stageFloors) it stays near-white, as it is.
+export function scaleForStage(kind, lo, hi, floor = 0) {
   // An input normalised by its model ((x − mean) / std) leaves [0, 1]: its own range then.
   if (kind === "input" && (lo < 0 || hi > 1)) return sequential(lo < 0 ? -niceCeil(-lo) : 0, niceCeil(Math.max(hi, 1)));
   if (kind === "input" || kind === "softmax") return sequential(0, 1);
-  return diverging(niceCeil(Math.max(Math.abs(lo), Math.abs(hi))));
+  return diverging(niceCeil(Math.max(Math.abs(lo), Math.abs(hi), floor > 0 ? floor : 0)));
+}
+
+// A stage's value is "bias-level" below this fraction of what a real image makes there.
+export const FLOOR_FRACTION = 0.1;
+
+// Per-stage scale floors from one real image's trace (a shipped test image through this
+// model): FLOOR_FRACTION × the stage's largest |value|. Map name -> floor; stages in [0, 1]
+// (input, softmax) need none.
+export function stageFloors(layers, fraction = FLOOR_FRACTION) {
+  const floors = new Map();
+  for (const l of layers ?? []) {
+    if (l.kind === "input" || l.kind === "softmax") continue;
+    let m = 0;
+    for (let i = 0; i < l.values.length; i++) { const a = Math.abs(l.values[i]); if (a > m) m = a; }
+    if (m > 0 && Number.isFinite(m)) floors.set(l.name, fraction * m);
+  }
+  return floors;
 }
 
 // Tick values for a legend: the two ends and the middle (0 for a diverging scale).
 export function legendTicks(scale) {
   const [lo, hi] = scale.domain;
   return [lo, (lo + hi) / 2, hi].map((v) => (Math.abs(v) < 1e-12 ? 0 : v));
+}
+
+// Decimals for a legend whose end is `hi`: 0 from 10 up, 1 from 1, else enough for one
+// significant digit of the end (0.5 -> 1, 0.02 -> 2, 0.002 -> 3), capped at 6.
+export function legendDecimals(hi) {
+  const a = Math.abs(hi);
+  if (!(a > 0) || !Number.isFinite(a)) return 0;
+  if (a >= 10) return 0;
+  if (a >= 1) return 1;
+  return Math.min(6, Math.ceil(-Math.log10(a) - 1e-9));
 }
 
 export const cssColor = ([r, g, b]) => `rgb(${r},${g},${b})`;

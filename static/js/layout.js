@@ -144,7 +144,7 @@ function sameGridPerBlock(columns, opts, chosen, blocks, target) {
 // its block's grid).
 export function layoutNetwork(columns, { width, height, font = 11, barsWidth = 112 }) {
   const LABEL_H = 4 * font;
-  const availH = Math.max(40, height - LABEL_H - (font + 5));
+  const availH = Math.max(40, height - LABEL_H - 2 * (font + 4));   // two rows of scale labels (labels.js)
   const opts = columns.map((c) => options(c, availH, barsWidth));
   const budget = width - MIN_COL_GAP * Math.max(0, columns.length - 1);
   const blocks = mapBlocks(columns);

@@ -19,6 +19,11 @@ import { mountArithmetic } from "./views/arithmetic.js";
 import { foldLabel } from "./layout.js";
 import { renderModelInput, isPicture, pickPicture, imageOf } from "./views/modelinput.js";
 import { stageFloor } from "./ranges.js";
+import { renderPrediction } from "./views/prediction.js";
+import { createAnnouncer } from "./announce.js";
+import { stageFloors } from "./color.js";
+import { attachScrollCue } from "./views/scrollcue.js";
+import { initPresenter } from "./presenter.js";
 
 const $ = (id) => document.getElementById(id);
 // The drawing goes as a gray + alpha PNG of the whole pad (white ink, alpha = ink; png.js): it
@@ -35,6 +40,7 @@ const imageSize = (body) => (body?.pixels ? { width: body.width, height: body.he
 const bodyMode = () => (isPicture(store.get().model) ? "jpeg" : SEND);
 const store = createStore({ foldActivations: true, projector: false, tab: "network", explanation: null, latency: null, error: null });
 const live = startLive(store, api);
+const announcer = createAnnouncer((text) => { $("prediction-live").textContent = text; });
 
 const pad = createPad($("pad"), {
   onChange(strokeTime) {
@@ -98,13 +104,22 @@ sizes.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " 
 
 $("fold-relu").onchange = (e) => store.set({ foldActivations: e.target.checked, hover: null, pinned: null });
 $("projector").onchange = (e) => store.set({ projector: e.target.checked });
+attachScrollCue($("explain"));
+initPresenter(store, $("projector"));
 
-store.subscribe(() => net.render(), ["trace", "model", "foldActivations"]);
+store.subscribe(() => net.render(), ["trace", "model", "foldActivations", "floors"]);
 store.subscribe((s) => {
   renderPrep($("prep-strip"), s.trace, { canvas: pad.canvas, model: s.model, ...imageSize(s.trace?.body) });
-  const p = s.trace ? s.trace.prediction : null;
-  $("prediction").innerHTML = p == null ? "" : `Prediction <strong data-prediction="${p}">${s.model?.classes?.[p] ?? p}</strong> ${(s.trace.probabilities[p] * 100).toFixed(1)}%`;
-}, ["trace", "model"]);
+  const spoken = renderPrediction($("prediction"), s);
+  // Heard once per drawing, when the answers stop coming (announce.js), not on every stroke.
+  if (spoken && s.trace.body === s.drawing) announcer.update(s.trace.body, spoken);
+}, ["trace", "model", "stale"]);
+// A failed forward: the drawing shown is not the one on the pad; say so until an answer comes.
+store.subscribe((s) => {
+  $("view-network").classList.toggle("is-stale", !!s.stale);
+  $("stale-banner").hidden = !s.stale;
+  if (s.stale) $("stale-banner").textContent = `Not your current drawing — reconnecting… (try ${s.stale.attempt}, next in ${(s.stale.retryIn / 1000).toFixed(1)} s)`;
+}, ["stale"]);
 store.subscribe((s) => {
   net.renderOverlay();
   renderPanel($("explain"), s, net.view);
@@ -117,7 +132,7 @@ store.subscribe((s) => {
   // Nothing focused: the first stage after the input (conv1, or relu1 when folded) keeps a legend.
   const col = shown ? net.view?.layout.columns.find((c) => c.shown === shown) : net.view?.layout.columns[1];
   renderLegend($("legend"), net.scaleOf(col?.shown), col ? `${col.label} ${col.sublabel}`.trim() : "", col?.kind, { floor: stageFloor(s.trace?.layers, col?.shown) });
-}, ["hover", "pinned", "explanation", "trace", "foldActivations"]);
+}, ["hover", "pinned", "explanation", "trace", "foldActivations", "floors"]);
 store.subscribe((s) => {
   document.body.classList.toggle("projector", s.projector);
   requestAnimationFrame(() => net.resize());
@@ -143,11 +158,21 @@ function loadModel(id) {
       // The pad's words, tools and samples are the model's own (its input declaration).
       renderModelInput(model, { hint: $("pad-hint"), pad: $("pad"), sampleLabel: $("sample-label"), sampleGroup: $("sample-group"), picker: $("pad-picker"), drawTools: [$("pad-eraser"), $("pad-brush").parentElement] });
       $("sample-digit").replaceChildren(...model.classes.map((c, i) => new Option(c, String(i))));
+      measureFloors(id);
       const drawing = store.get().drawing;
       if (drawing) return live.submit({ ...drawing });   // a fresh body: no stale explanation matches it
       return pad.body(bodyMode()).then((body) => live.submit(body));   // the blank pad: every stage drawn at rest
     })
     .catch((err) => store.set({ error: `model: ${err.message}` }));
+}
+// Scale floors (color.js stageFloors) from one shipped test image through this model, so a
+// blank pad's bias-level maps are drawn near-white instead of stretched to full colour.
+function measureFloors(id) {
+  store.set({ floors: null });
+  api.sample(0, 0)
+    .then((body) => api.forward(body))
+    .then((t) => { if (store.get().model?.modelId === id) store.set({ floors: stageFloors(t.layers) }); })
+    .catch(() => {});   // no samples shipped: scales follow each drawing, as before
 }
 function switchModel(id) {
   history.replaceState(history.state, "", modelUrl(location.href, id, store.get().models));

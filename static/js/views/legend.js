@@ -3,7 +3,7 @@
 // hold (ranges.js): 0 after a ReLU, so its legend shows only white → orange, the part of the
 // diverging scale that can occur, instead of promising blue that never appears.
 
-import { legendTicks, cssColor } from "../color.js";
+import { legendTicks, legendDecimals, cssColor } from "../color.js";
 import { fixed } from "../numbers.js";
 
 export function renderLegend(el, scale, label, kind, { floor = -Infinity } = {}) {
@@ -16,7 +16,8 @@ export function renderLegend(el, scale, label, kind, { floor = -Infinity } = {})
   ramp.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
   const ticks = document.createElement("div");
   ticks.className = "ticks";
-  const d = Math.abs(hi) >= 10 ? 0 : Math.abs(hi) >= 1 ? 1 : 2;
+  // Enough decimals to show the real bounds (±0.005 is not "0.00 0.00 0.00").
+  const d = legendDecimals(hi);
   for (const t of legendTicks({ domain: [lo, hi] })) {
     const s = document.createElement("span");
     s.textContent = fixed(t, d);

@@ -14,6 +14,7 @@ import { extent, size, sourceWindow } from "../tensor.js";
 import { sameUnit, focusUnit } from "../state.js";
 import { paintOverlay, windowInColumn } from "./overlay.js";
 import { stageFloor } from "../ranges.js";
+import { labelRooms, placeLine } from "../labels.js";
 
 const font = (px, weight = "") => `${weight} ${px}px system-ui, sans-serif`.trim();
 
@@ -37,7 +38,8 @@ export function createNetworkView({ canvas, overlay }, store) {
     const st = stages();
     if (!st) return null;
     const fold = store.get().foldActivations !== false;
-    const px = store.get().projector ? 14 : 11;   // projector: labels readable from the back
+    // Projector: labels readable from the back, growing with the screen (18 px at 1080 high).
+    const px = store.get().projector ? Math.round(Math.min(20, Math.max(14, window.innerHeight / 60))) : 11;
     if (view && view.stages === st && view.fold === fold && view.px === px && view.w === cssSize.w && view.h === cssSize.h) return view;
     const columns = displayColumns(st, { foldActivations: fold });
     const layout = layoutNetwork(columns, { width: cssSize.w - 8, height: cssSize.h, font: px, barsWidth: barsWidth(px) });
@@ -158,27 +160,45 @@ export function createNetworkView({ canvas, overlay }, store) {
     ctx.fillText(text, x, y);
   }
 
-  function paintLabels(col, scale) {
-    ctx.fillStyle = "#1d1d1f";
+  // Names and shapes above each column, shrunk to the column's room (labels.js: at most half
+  // of each gap beside it); the scale under it, on a second row where neighbours would touch.
+  function paintLabels(columns) {
+    const rooms = labelRooms(columns);
     ctx.textAlign = "center";
     ctx.textBaseline = "alphabetic";
-    const f = col.font;
-    ctx.font = font(f, "600");
-    const cx = col.x + col.w / 2;
-    const room = col.w + 18;   // a label may spill into the gaps, not onto the next column's
-    fitText(col.label, cx, col.labelY - 2.7 * f, room, f, "600");
-    ctx.font = font(f);
-    ctx.fillStyle = "#5c5c66";
-    if (col.sublabel) fitText(col.sublabel, cx, col.labelY - 1.55 * f, room, f);
-    fitText(col.shape.join("×"), cx, col.labelY - 0.4 * f, room, f);
-    ctx.font = font(f);
-    if (scale && col.type !== "bars") {
-      ctx.textBaseline = "top";
+    columns.forEach((col, i) => {
+      const f = col.font;
+      const { cx, room } = rooms[i];
+      ctx.fillStyle = "#1d1d1f";
+      fitText(col.label, cx, col.labelY - 2.7 * f, room, f, "600");
+      ctx.fillStyle = "#5c5c66";
+      if (col.sublabel) fitText(col.sublabel, cx, col.labelY - 1.55 * f, room, f);
+      fitText(col.shape.join("×"), cx, col.labelY - 0.4 * f, room, f);
+    });
+    const foot = columns.map((col) => {
+      const scale = scales.get(col.shown);
+      if (!scale || col.type === "bars") return null;
       const [lo, hi] = scale.domain;
       // After a ReLU (and its pooling) nothing is negative: say 0–5, not ±5 (ranges.js).
       const signed = stageFloor(view.stages, col.shown) < 0;
-      ctx.fillText(scale.kind !== "diverging" ? `${lo}–${hi}` : signed ? `±${fmtScale(hi)}` : `0–${fmtScale(hi)}`, cx, col.footY + 3);
-    }
+      return scale.kind !== "diverging" ? `${lo}–${hi}` : signed ? `±${fmtScale(hi)}` : `0–${fmtScale(hi)}`;
+    });
+    const items = [];
+    columns.forEach((col, i) => {
+      if (!foot[i]) return;
+      ctx.font = font(col.font);
+      items.push({ i, cx: rooms[i].cx, width: ctx.measureText(foot[i]).width });
+    });
+    const placed = placeLine(items);
+    ctx.textBaseline = "top";
+    ctx.fillStyle = "#5c5c66";
+    items.forEach((it, k) => {
+      const { row, scale } = placed[k];
+      if (!scale) return;
+      const col = columns[it.i];
+      ctx.font = font(col.font * scale);
+      ctx.fillText(foot[it.i], it.cx, col.footY + 3 + row * (col.font + 3));
+    });
   }
 
   function render() {
@@ -194,14 +214,14 @@ export function createNetworkView({ canvas, overlay }, store) {
     for (const col of v.layout.columns) {
       const layer = trace?.byName.get(col.shown);
       const kind = v.byName.get(col.shown).kind;
-      const scale = layer ? scaleForStage(kind, ...extent(layer.values)) : null;
+      const scale = layer ? scaleForStage(kind, ...extent(layer.values), s.floors?.get(col.shown)) : null;
       if (scale) scales.set(col.shown, scale);
       ctx.imageSmoothingEnabled = false;
       if (layer && col.type === "maps") paintMaps(col, layer, scale);
       else if (layer && col.type === "nodes") paintNodes(col, layer, scale);
       else if (layer && col.type === "bars") paintBars(col, layer, s.model?.classes, trace.prediction);
-      paintLabels(col, scale);
     }
+    paintLabels(v.layout.columns.filter((c) => !c.offscreen));
     performance.mark("net-repaint-end");
     performance.measure("net-repaint", "net-repaint-start", "net-repaint-end");
     renderOverlay();

@@ -1,0 +1,36 @@
+// The prediction line under the network (and, on a phone, pinned in the header): the class and
+// its probability, or "draw a digit" when the pad holds too little ink for the answer to be
+// anything but the biases (honest.js), greyed while the server is not answering.
+//
+// renderPrediction(el, state) -> the text a screen reader should hear for it ("" for none).
+
+import { traceIsBlank } from "../honest.js";
+
+// What to ask for: a digit for a digit model, else the model's own kind of thing.
+export function drawWhat(model) {
+  const classes = model?.classes ?? [];
+  return classes.length && classes.every((c) => /^\d$/.test(c)) ? "a digit" : "something to classify";
+}
+
+export function renderPrediction(el, state) {
+  const t = state.trace;
+  el.classList.toggle("stale", !!state.stale);
+  if (!t) { el.replaceChildren(); delete el.dataset.state; return ""; }
+  if (traceIsBlank(t)) {
+    const prompt = document.createElement("span");
+    prompt.className = "draw-prompt";
+    prompt.textContent = `Draw ${drawWhat(state.model)}`;
+    el.replaceChildren(prompt);
+    el.dataset.state = "blank";
+    return "";
+  }
+  const p = t.prediction;
+  const name = String(state.model?.classes?.[p] ?? p);
+  const pct = `${(t.probabilities[p] * 100).toFixed(1)}%`;
+  const strong = document.createElement("strong");
+  strong.dataset.prediction = String(p);
+  strong.textContent = name;
+  el.replaceChildren("Prediction ", strong, ` ${pct}`);
+  el.dataset.state = "prediction";
+  return `Prediction ${name}, ${pct}`;
+}
