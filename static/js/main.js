@@ -24,6 +24,7 @@ import { createAnnouncer } from "./announce.js";
 import { stageFloors } from "./color.js";
 import { attachScrollCue } from "./views/scrollcue.js";
 import { initPresenter } from "./presenter.js";
+import { initScreens } from "./screen.js";
 
 const $ = (id) => document.getElementById(id);
 // The drawing goes as a gray + alpha PNG of the whole pad (white ink, alpha = ink; png.js): it
@@ -92,6 +93,7 @@ async function loadSample(digit) {
 $("sample-load").onclick = () => loadSample(Number($("sample-digit").value)).catch((err) => store.set({ error: `samples: ${err.message}` }));
 
 const net = createNetworkView({ canvas: $("net"), overlay: $("net-overlay") }, store);
+initScreens(store, net, { stageBar: $("stage-bar"), sheetHandle: $("sheet-handle") });
 new ResizeObserver(() => net.resize()).observe($("net-wrap"));
 // "Why 400 → 120?": size arithmetic under the view, one line until opened, so the numbers
 // panel keeps its room at 1280×720.
@@ -118,7 +120,7 @@ store.subscribe((s) => {
 store.subscribe((s) => {
   $("view-network").classList.toggle("is-stale", !!s.stale);
   $("stale-banner").hidden = !s.stale;
-  if (s.stale) $("stale-banner").textContent = `Not your current drawing — reconnecting… (try ${s.stale.attempt}, next in ${(s.stale.retryIn / 1000).toFixed(1)} s)`;
+  if (s.stale) $("stale-banner").textContent = `Not your current drawing — reconnecting… (next try in ${(s.stale.retryIn / 1000).toFixed(1)} s)`;
 }, ["stale"]);
 store.subscribe((s) => {
   net.renderOverlay();

@@ -17,5 +17,6 @@ export function initPresenter(store, checkbox) {
     e.preventDefault();
     set(!store.get().projector);
   });
-  if (/^(1|true|on)$/.test(new URLSearchParams(location.search).get("present") ?? "")) set(true);
+  // After boot, once every view has subscribed to `projector`.
+  if (/^(1|true|on)$/.test(new URLSearchParams(location.search).get("present") ?? "")) queueMicrotask(() => set(true));
 }

@@ -15,6 +15,7 @@ import { sameUnit, focusUnit } from "../state.js";
 import { paintOverlay, windowInColumn } from "./overlay.js";
 import { stageFloor } from "../ranges.js";
 import { labelRooms, placeLine } from "../labels.js";
+import { layoutStage, stageHit } from "../stagelayout.js";
 
 const font = (px, weight = "") => `${weight} ${px}px system-ui, sans-serif`.trim();
 
@@ -34,28 +35,68 @@ export function createNetworkView({ canvas, overlay }, store) {
   }
 
   // Recompute the layout when the record, the folding or the size changes.
+  // Phone (`compact`, screen.js): one stage at a time in the wrap's box (stagelayout.js), the
+  // canvas sized to that stage's content (larger than the box when a zoomed map scrolls).
   function relayout() {
     const st = stages();
     if (!st) return null;
-    const fold = store.get().foldActivations !== false;
+    const s = store.get();
+    const fold = s.foldActivations !== false;
     // Projector: labels readable from the back, growing with the screen (18 px at 1080 high).
-    const px = store.get().projector ? Math.round(Math.min(20, Math.max(14, window.innerHeight / 60))) : 11;
-    if (view && view.stages === st && view.fold === fold && view.px === px && view.w === cssSize.w && view.h === cssSize.h) return view;
+    const px = s.projector ? Math.round(Math.min(20, Math.max(14, window.innerHeight / 60))) : 11;
+    const compact = !!s.compact;
+    const box = compact ? boxSize() : cssSize;
+    const stage = compact ? `${s.stage}|${s.zoom}` : "";
+    if (view && view.stages === st && view.fold === fold && view.px === px && view.w === box.w && view.h === box.h && view.compact === compact && view.stage === stage) return view;
     const columns = displayColumns(st, { foldActivations: fold });
-    const layout = layoutNetwork(columns, { width: cssSize.w - 8, height: cssSize.h, font: px, barsWidth: barsWidth(px) });
-    layout.columns.forEach((c) => { c.x += 4; });
-    view = { stages: st, fold, px, w: cssSize.w, h: cssSize.h, columns, layout, index: stageIndex(columns, st), byName: new Map(st.map((s) => [s.name, s])) };
+    let layout;
+    if (compact) {
+      const current = Math.max(0, columns.findIndex((c) => c.key === s.stage));
+      layout = layoutStage(columns, { width: box.w, height: box.h, current: s.stage == null ? 1 : current, zoom: s.zoom, font: px, barsWidth: barsWidth(px) });
+      sizeCanvas(layout.width, layout.height);
+      // A zoomed map pans natively; otherwise a sideways swipe is ours (the next stage).
+      canvas.style.touchAction = layout.zoom != null ? "pan-x pan-y" : "pan-y";
+    } else {
+      canvas.style.touchAction = "";
+      if (view?.compact) sizeCanvas(null);
+      layout = layoutNetwork(columns, { width: cssSize.w - 8, height: cssSize.h, font: px, barsWidth: barsWidth(px) });
+      layout.columns.forEach((c) => { c.x += 4; });
+    }
+    view = { stages: st, fold, px, w: box.w, h: box.h, compact, stage, columns, layout, index: stageIndex(columns, st), byName: new Map(st.map((s) => [s.name, s])) };
     return view;
+  }
+
+  const wrap = canvas.parentElement;
+  const boxSize = () => ({ w: Math.max(100, wrap.clientWidth), h: Math.max(100, wrap.clientHeight) });
+  // The phone's canvas takes its content's size (null: back to filling the wrap, desktop).
+  function sizeCanvas(w, h) {
+    for (const c of [canvas, overlay]) {
+      c.style.width = w == null ? "" : `${w}px`;
+      c.style.height = w == null ? "" : `${h}px`;
+    }
+    if (w == null) {
+      const r = wrap.getBoundingClientRect();
+      w = r.width; h = r.height;
+    }
+    cssSize = { w: Math.round(w), h: Math.round(h) };
+    for (const c of [canvas, overlay]) {
+      c.width = Math.round(cssSize.w * dpr);
+      c.height = Math.round(cssSize.h * dpr);
+    }
   }
 
   function resize() {
     const r = canvas.getBoundingClientRect();
     dpr = window.devicePixelRatio || 1;
-    cssSize = { w: Math.max(100, Math.round(r.width)), h: Math.max(100, Math.round(r.height)) };
-    for (const c of [canvas, overlay]) {
-      c.width = Math.round(cssSize.w * dpr);
-      c.height = Math.round(cssSize.h * dpr);
+    if (!store.get().compact) {
+      if (view?.compact) sizeCanvas(null);
+      cssSize = { w: Math.max(100, Math.round(r.width)), h: Math.max(100, Math.round(r.height)) };
+      for (const c of [canvas, overlay]) {
+        c.width = Math.round(cssSize.w * dpr);
+        c.height = Math.round(cssSize.h * dpr);
+      }
     }
+    view = null;   // the box may have changed: lay out again
     render();
   }
 
@@ -212,16 +253,20 @@ export function createNetworkView({ canvas, overlay }, store) {
     const trace = s.trace;
     scales = new Map();
     for (const col of v.layout.columns) {
+      if (col.offscreen) continue;   // the phone's other stages
       const layer = trace?.byName.get(col.shown);
       const kind = v.byName.get(col.shown).kind;
       const scale = layer ? scaleForStage(kind, ...extent(layer.values), s.floors?.get(col.shown)) : null;
       if (scale) scales.set(col.shown, scale);
       ctx.imageSmoothingEnabled = false;
+      ctx.save();
+      if (col.clip) { ctx.beginPath(); ctx.rect(col.clip.x, col.clip.y, col.clip.w, col.clip.h); ctx.clip(); }
       if (layer && col.type === "maps") paintMaps(col, layer, scale);
       else if (layer && col.type === "nodes") paintNodes(col, layer, scale);
       else if (layer && col.type === "bars") paintBars(col, layer, s.model?.classes, trace.prediction);
+      ctx.restore();
     }
-    paintLabels(v.layout.columns.filter((c) => !c.offscreen));
+    if (!v.compact) paintLabels(v.layout.columns);   // the phone's stage bar names its one stage
     performance.mark("net-repaint-end");
     performance.measure("net-repaint", "net-repaint-start", "net-repaint-end");
     renderOverlay();
@@ -246,7 +291,8 @@ export function createNetworkView({ canvas, overlay }, store) {
   function at(e) {
     if (!view) return null;
     const r = canvas.getBoundingClientRect();
-    const hit = hitTest(view.layout, e.clientX - r.left, e.clientY - r.top);
+    const px = e.clientX - r.left, py = e.clientY - r.top;
+    const hit = view.compact ? stageHit(view.layout, px, py, hitTest) : hitTest(view.layout, px, py);
     return hit ? toFocus(hit) : null;
   }
   function hover(f, extra = {}) {
@@ -259,7 +305,7 @@ export function createNetworkView({ canvas, overlay }, store) {
 
   canvas.addEventListener("pointermove", (e) => {
     if (e.pointerType === "mouse") hover(at(e), { keyboardFocus: false });
-    else if (e.buttons) {   // a finger or pen sliding over the network scrubs through the units
+    else if (e.buttons && !view?.compact) {   // a finger or pen sliding over the network scrubs through the units
       const f = at(e);
       if (f && !sameUnit(f, store.get().pinned)) store.set({ pinned: f, hover: f });
     }
@@ -269,16 +315,42 @@ export function createNetworkView({ canvas, overlay }, store) {
   canvas.addEventListener("pointerleave", (e) => {
     if (e.pointerType === "mouse" && canvas.clientWidth) hover(null);
   });
+  let press = null;   // the phone's pointerdown, until it ends as a tap, a swipe or a native pan
   canvas.addEventListener("pointerdown", (e) => {
+    if (view?.compact) { press = { x: e.clientX, y: e.clientY, t: e.timeStamp }; return; }
     const f = at(e);
-    if (!f) return;
+    const s = store.get();
+    if (!f) {   // tap (or click) beside every unit: unpin
+      if (s.pinned) store.set({ pinned: null, hover: null });
+      return;
+    }
     if (e.pointerType === "mouse") {
-      const s = store.get();
       store.set({ pinned: sameUnit(s.pinned, f) ? null : f, hover: f });
     } else {
       store.set({ pinned: f, hover: f });   // a tap inspects (there is no hover on glass)
     }
   });
+  // Phone: a tap pins (or unpins) the unit under it, or zooms into a map too small to tap; a
+  // horizontal swipe steps to the next or previous stage; anything else was the page's own
+  // scroll of a zoomed map (the browser then sends pointercancel instead).
+  canvas.addEventListener("pointercancel", () => { press = null; });
+  canvas.addEventListener("pointerup", (e) => {
+    if (!view?.compact || !press) return;
+    const dx = e.clientX - press.x;
+    const dy = e.clientY - press.y;
+    press = null;
+    if (Math.abs(dx) > 40 && Math.abs(dx) > 2 * Math.abs(dy)) { onSwipe(dx < 0 ? 1 : -1); return; }
+    if (Math.hypot(dx, dy) > 12) return;
+    const f = at(e);
+    const s = store.get();
+    if (!f) { store.set({ pinned: null, hover: null }); return; }
+    if (view.layout.zoomable && view.layout.zoom == null) {
+      store.set({ zoom: f.unit[0], pinned: f, hover: f });
+      return;
+    }
+    store.set(sameUnit(s.pinned, f) ? { pinned: null, hover: null } : { pinned: f, hover: f });
+  });
+  let onSwipe = () => {};
   canvas.addEventListener("focus", () => {
     const s = store.get();
     if (!focusUnit(s) && view) {
@@ -329,7 +401,7 @@ export function createNetworkView({ canvas, overlay }, store) {
     return windowRects(col, windowInColumn(src.window, view.byName.get(src.layer).shape, col.shape));
   }
 
-  return { resize, render, renderOverlay, unitBox, windowBoxes, get layout() { return view?.layout ?? null; }, get view() { return view; }, scaleOf: (name) => scales.get(name), mapNumbers: (key) => numbers.get(key) ?? null };
+  return { resize, render, renderOverlay, unitBox, windowBoxes, set onSwipe(fn) { onSwipe = fn; }, get layout() { return view?.layout ?? null; }, get view() { return view; }, scaleOf: (name) => scales.get(name), mapNumbers: (key) => numbers.get(key) ?? null };
 }
 
 const fmtScale = (v) => (v >= 1 ? String(v) : v.toPrecision(1));

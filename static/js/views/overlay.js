@@ -43,7 +43,8 @@ export function paintOverlay(ctx, view, focus, explanation, { keyboard = false, 
   const ur = unitRect(col, at.toUnit(focus.unit));
 
   const found = sourceWindow(stages, focus.layer, focus.unit);
-  const src = found && found.layer !== focus.layer ? found : null;   // the input is its own source
+  // The input is its own source; on the phone the stage below is not on screen (offscreen).
+  const src = found && found.layer !== focus.layer && !layout.columns[index.get(found.layer)?.column]?.offscreen ? found : null;
   if (src) {
     const sat = index.get(src.layer);
     const scol = layout.columns[sat.column];

@@ -30,7 +30,9 @@ export function renderPrediction(el, state) {
   const strong = document.createElement("strong");
   strong.dataset.prediction = String(p);
   strong.textContent = name;
-  el.replaceChildren("Prediction ", strong, ` ${pct}`);
+  const label = Object.assign(document.createElement("span"), { className: "p-label", textContent: "Prediction " });
+  const pctEl = Object.assign(document.createElement("span"), { className: "p-pct", textContent: ` ${pct}` });
+  el.replaceChildren(label, strong, pctEl);
   el.dataset.state = "prediction";
   return `Prediction ${name}, ${pct}`;
 }
