@@ -39,6 +39,8 @@ const imageSize = (body) => (body?.pixels ? { width: body.width, height: body.he
 
 // A colour model reads the pad's RGB (an opaque picture, sent as JPEG), not its ink alone.
 const bodyMode = () => (isPicture(store.get().model) ? "jpeg" : SEND);
+// The phone's panel hint names its own gestures (views/panel.js's names keys and hover).
+const PHONE_HINT = "Tap any unit to see exactly how its value was made; tap it again to let go. Tap a map to zoom in, swipe for the next stage.";
 const store = createStore({ foldActivations: true, projector: false, tab: "network", explanation: null, latency: null, error: null });
 const live = startLive(store, api);
 const announcer = createAnnouncer((text) => { $("prediction-live").textContent = text; });
@@ -124,7 +126,7 @@ store.subscribe((s) => {
 }, ["stale"]);
 store.subscribe((s) => {
   net.renderOverlay();
-  renderPanel($("explain"), s, net.view);
+  renderPanel($("explain"), s, net.view, s.compact ? PHONE_HINT : undefined);
   renderBackProjection($("pad-overlay"), s, s.trace ? imageSize(s.trace.body) : null);
   const f = focusUnit(s);
   // Screen readers hear the focused unit and its value, not the whole panel on every move.
@@ -132,9 +134,10 @@ store.subscribe((s) => {
   $("focus-status").textContent = v ? `${f.layer} ${f.unit.join(", ")}: ${v.values[offset(v.shape, f.unit)].toFixed(3)}${s.pinned ? ", pinned" : ""}` : "";
   const shown = f && net.view?.layout.columns[net.view.index.get(f.layer)?.column]?.shown;
   // Nothing focused: the first stage after the input (conv1, or relu1 when folded) keeps a legend.
-  const col = shown ? net.view?.layout.columns.find((c) => c.shown === shown) : net.view?.layout.columns[1];
+  // On a phone, the stage on screen.
+  const col = shown ? net.view?.layout.columns.find((c) => c.shown === shown) : net.view?.layout.columns[net.view.compact ? net.view.layout.current : 1];
   renderLegend($("legend"), net.scaleOf(col?.shown), col ? `${col.label} ${col.sublabel}`.trim() : "", col?.kind, { floor: stageFloor(s.trace?.layers, col?.shown) });
-}, ["hover", "pinned", "explanation", "trace", "foldActivations", "floors"]);
+}, ["hover", "pinned", "explanation", "trace", "foldActivations", "floors", "stage", "zoom", "compact"]);
 store.subscribe((s) => {
   document.body.classList.toggle("projector", s.projector);
   requestAnimationFrame(() => net.resize());

@@ -42,7 +42,7 @@ export function initScreens(store, net, { stageBar, sheetHandle, body = document
   store.subscribe((s) => {
     if (!s.compact) return;
     renderStageBar(stageBar, { columns: columns(), state: s, layout: net.layout, onStage: goTo, onStep: step, onUnzoom: () => store.set({ zoom: null }) });
-  }, ["compact", "stage", "zoom", "model", "trace", "foldActivations"]);
+  }, ["compact", "stage", "zoom", "model", "foldActivations"]);   // not every trace: same stages
 
   // The stage follows a unit focused from elsewhere (keyboard Tab, the connection table).
   store.subscribe((s) => {

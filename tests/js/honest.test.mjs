@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { inkStats, nearlyBlank, inkOf, noteInk, traceIsBlank, backoff, retryable } from "../../static/js/honest.js";
+import { inkStats, alphaInkStats, nearlyBlank, inkOf, noteInk, traceIsBlank, backoff, retryable } from "../../static/js/honest.js";
 import { createAnnouncer } from "../../static/js/announce.js";
 import { scaleForStage, stageFloors, legendDecimals, legendTicks } from "../../static/js/color.js";
 
@@ -18,6 +18,11 @@ test("inkStats: ink in full-pixel units and the half-open box, checked against a
   assert.ok(Math.abs(s.ink - (20 * 200 + 0.2)) < 1e-9);
   assert.deepEqual(s.box, [5, 0, 120, 240]);
   assert.equal(inkStats(new Uint8Array(16), 4, 4).box, null);
+  const rgba = new Uint8Array(280 * 280 * 4);
+  a.forEach((v, i) => { rgba[i * 4 + 3] = v; });
+  const out = new Uint8Array(280 * 280);
+  assert.deepEqual(alphaInkStats(rgba, 280, 280, out), s, "the pad's one-pass version agrees");
+  assert.deepEqual(out, a, "and extracts the alpha it encodes");
 });
 
 test("nearlyBlank: a blank pad, a tap and a speck are blank; a thin-brush 1 and a digit are not", () => {

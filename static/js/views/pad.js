@@ -8,7 +8,7 @@
 // network. The receiver must be cheap: main.js hands it to a latest-wins scheduler.
 
 import { inkDataURL } from "../png.js";
-import { inkStats, noteInk } from "../honest.js";
+import { alphaInkStats, noteInk } from "../honest.js";
 
 const UNDO_DEPTH = 30;
 
@@ -144,25 +144,21 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
     // "pixels": alpha (= ink) of the pad downscaled to `side`×`side`, as integers 0–255.
     async body(mode = "png", side = 112) {
       // Every body carries (out of band, honest.js) how much ink it holds: "draw a digit".
+      const { width, height } = canvas;
       const alpha = () => {
-        const { width, height } = canvas;
-        const rgba = ctx.getImageData(0, 0, width, height).data;
         const ink = new Uint8Array(width * height);
-        for (let i = 0; i < ink.length; i++) ink[i] = rgba[i * 4 + 3];
-        return ink;
+        return { ink, stats: alphaInkStats(ctx.getImageData(0, 0, width, height).data, width, height, ink) };
       };
-      if (mode === "rgba") return noteInk({ image: canvas.toDataURL("image/png") }, inkStats(alpha(), canvas.width, canvas.height));
+      if (mode === "rgba") return noteInk({ image: canvas.toDataURL("image/png") }, alpha().stats);
       // A colour model's picture (opaque, photo-like): a JPEG is ~8× smaller than its PNG and
       // the server decodes it ~8× faster (bench/import.py); the picture was lossy already.
       // Its "ink" is the whole picture, or nothing while none was chosen.
       if (mode === "jpeg") {
-        const { width, height } = canvas;
         return noteInk({ image: canvas.toDataURL("image/jpeg", 0.92) }, state.blank ? { ink: 0, box: null, width, height } : { ink: width * height, box: [0, 0, width, height], width, height });
       }
       if (mode === "png") {
-        const { width, height } = canvas;
-        const ink = alpha();
-        return noteInk({ image: await inkDataURL(ink, width, height) }, inkStats(ink, width, height));
+        const { ink, stats } = alpha();
+        return noteInk({ image: await inkDataURL(ink, width, height) }, stats);
       }
       small.width = side;
       small.height = side;

@@ -6,10 +6,14 @@
 
 import { traceIsBlank } from "../honest.js";
 
-// What to ask for: a digit for a digit model, else the model's own kind of thing.
+// What to ask for, from the model's input declaration (views/modelinput.js's words), else
+// from its classes: "a digit", "a piece of clothing".
+const ARTICLES = { digit: "a digit", clothing: "a piece of clothing", image: "an image", drawing: "a drawing" };
 export function drawWhat(model) {
+  const subject = model?.input?.subject;
+  if (subject) return ARTICLES[subject] ?? `a ${subject}`;
   const classes = model?.classes ?? [];
-  return classes.length && classes.every((c) => /^\d$/.test(c)) ? "a digit" : "something to classify";
+  return classes.length && classes.every((c) => /^\d$/.test(c)) ? "a digit" : "a drawing";
 }
 
 export function renderPrediction(el, state) {
