@@ -167,7 +167,7 @@ def test_phone_swipe_and_buttons_step_through_the_stages(device):
         cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if x is None else [{"x": x, "y": y}]})
     page.wait_for_function("(k) => { const l = window.convscope.net.view.layout; return l.columns[l.current].key === k; }", arg=keys[3])
     page.tap('.stage-bar [data-step="-1"]')
-    assert current() == keys[2]
+    page.wait_for_function("(k) => { const l = window.convscope.net.view.layout; return l.columns[l.current].key === k; }", arg=keys[2], timeout=5_000)
 
 
 def test_landscape_phone_and_tablet_fit_and_every_stage_is_tappable(device):

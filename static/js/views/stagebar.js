@@ -38,7 +38,8 @@ export function renderStageBar(el, { columns, state, layout, onStage, onStep, on
   for (const b of chips.children) {
     const on = b.dataset.stage === cur.key;
     b.setAttribute("aria-selected", String(on));
-    if (on && b.dataset.shown !== "1") b.scrollIntoView({ block: "nearest", inline: "center" });
+    // Centre the current chip in its row (scrollIntoView would scroll the page as well).
+    if (on && b.dataset.shown !== "1") chips.scrollTo({ left: b.offsetLeft - chips.offsetLeft - (chips.clientWidth - b.offsetWidth) / 2 });
     b.dataset.shown = on ? "1" : "";
   }
   el.querySelector('[data-step="-1"]').disabled = ci === 0;
