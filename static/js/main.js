@@ -116,7 +116,8 @@ store.subscribe((s) => {
   renderPrep($("prep-strip"), s.trace, { canvas: pad.canvas, model: s.model, ...imageSize(s.trace?.body) });
   const spoken = renderPrediction($("prediction"), s);
   // Heard once per drawing, when the answers stop coming (announce.js), not on every stroke.
-  if (spoken && s.trace.body === s.drawing) announcer.update(s.trace.body, spoken);
+  if (spoken && s.trace.body === s.drawing && !pad.drawing) announcer.update(s.trace.body, spoken);
+  else if (pad.drawing) announcer.cancel();   // mid-stroke: whatever was waiting is stale
 }, ["trace", "model", "stale"]);
 // A failed forward: the drawing shown is not the one on the pad; say so until an answer comes.
 store.subscribe((s) => {

@@ -94,6 +94,7 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
   return {
     canvas,
     get blank() { return state.blank; },
+    get drawing() { return state.drawing; },   // a stroke in progress (the pointer is down)
     get strokeTime() { return state.strokeTime; },
     get pending() { return false; },   // every change is handed to onChange at once
     setBrush(n) { state.brush = n; },
