@@ -175,6 +175,7 @@ function loadModel(id) {
 // blank pad's bias-level maps are drawn near-white instead of stretched to full colour.
 function measureFloors(id) {
   store.set({ floors: null });
+  if (store.get().model?.samples === false) return;   // no test images shipped: nothing to measure
   api.sample(0, 0)
     .then((body) => api.forward(body))
     .then((t) => { if (store.get().model?.modelId === id) store.set({ floors: stageFloors(t.layers) }); })
