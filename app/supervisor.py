@@ -24,6 +24,7 @@ import select
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -109,6 +110,10 @@ class Supervisor:
 
     # ------------------------------------------------------------------ processes
     def _start(self, slot: Slot) -> None:
+        if threading.active_count() > 1:
+            # A forked child has only the forking thread: a pool or lock some thread held here
+            # would be dead or stuck there. Nothing in run_serve starts one (checked in tests).
+            log(f"warning: forking a worker with {threading.active_count()} threads running")
         sys.stdout.flush()
         sys.stderr.flush()          # or the child would print this process's buffered output
         pid = os.fork()

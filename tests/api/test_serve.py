@@ -200,6 +200,13 @@ def test_a_killed_worker_is_replaced_and_the_server_answers_again(two_workers):
     assert proc.poll() is None
 
 
+def test_the_supervisor_forks_workers_from_a_single_thread(two_workers):
+    # A forked worker keeps only the forking thread: a thread pool started before the fork
+    # would hang its first call. The supervisor logs a warning if it ever forks with more.
+    proc, _, _ = two_workers
+    assert len(os.listdir(f"/proc/{proc.pid}/task")) == 1
+
+
 @pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["single", "workers"])
 def test_a_second_server_on_a_port_held_by_workers_refuses(two_workers, model_path, workers):
     # Before: a second --workers server joined the SO_REUSEPORT group and shared the traffic.
