@@ -406,9 +406,11 @@ def main(argv=None) -> int:
           f"{a.get('bytes', 0) / 2**20:.0f} MB sent, cut off {a.get('cut_off', 0)} times "
           f"({a.get('bytes', 0) / 2**20 / max(1, a.get('connections', 1)):.2f} MB each)")
     print(f"  idle connections: {IDLE} held; the server closed {a.get('idle_closed_by_server', 0)} "
-          f"(header timeout), {a.get('idle_refused', 0)} connects refused")
+          f"(header timeout), {a.get('idle_refused', 0)} connects refused (while every worker was "
+          "down, in part 3)")
     print(f"  gradient flood: {gradients} by status, {a.get('retry_after_given', 0)} busy answers "
-          f"with Retry-After, {a.get('gradient_errors', 0)} connection errors")
+          f"with Retry-After, {a.get('gradient_errors', 0)} connection errors (mostly the killed "
+          "workers' connections, part 3)")
     if args.workers > 1:
         print("\n3. supervision, under attack")
         print(f"  kill -9 one worker -> a replacement listening: "
