@@ -5,8 +5,9 @@
 
 Starts `convscope serve --workers W` as a real process on a free port, then:
   1. calm: a prober sends GET /api/health 20 times a second on a keep-alive connection and S
-     students send page-style forwards (the pad's PNG, as static/js/png.js makes it, gzip
-     accepted) R times a second each; p50/p99 of both are the reference of this run;
+     students send page-style forwards (the pad's PNG, as static/js/png.js makes it, asking
+     for the binary wire as static/js/api.js does) R times a second each; p50/p99 of both are
+     the reference of this run;
   2. under attack, the same measurement while, at once,
      - one connection sends an endless header (`X: aaaa…`; when the server cuts it off, the
        attacker reconnects and starts again: bytes sent and cut-offs are counted),
@@ -182,7 +183,9 @@ async def probe(port, seconds, rate, out):
 async def student(port, seconds, rate, payloads, offset, out):
     """A page's forwards, latest-wins like static/js: a late answer skips the missed slots."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    raws = [request("POST", "/api/forward", p, b"Accept-Encoding: gzip\r\n") for p in payloads]
+    # As static/js/api.js asks: the binary wire (app/wire.py), gzip accepted.
+    raws = [request("POST", "/api/forward", p, b"Accept: application/octet-stream\r\n"
+                    b"Accept-Encoding: gzip\r\n") for p in payloads]
     t0 = time.perf_counter() + offset / rate
     k = 0
     while True:
