@@ -3,7 +3,8 @@
     python bench/attack.py                      # 2 workers, 8 s calm, 15 s under attack
     python bench/attack.py --workers 1 --attack-seconds 20
 
-Starts `convscope serve --workers W` as a real process on a free port, then:
+First, in-process, the CPU one endless header costs uvicorn's own protocol and ours. Then it
+starts `convscope serve --workers W` as a real process on a free port, and:
   1. calm: a prober sends GET /api/health 20 times a second on a keep-alive connection and S
      students send page-style forwards (the pad's PNG, as static/js/png.js makes it, asking
      for the binary wire as static/js/api.js does) R times a second each; p50/p99 of both are
@@ -325,6 +326,76 @@ def attack(port, seconds, gradient_body, conn):
     conn.send(out)
 
 
+# ---------------------------------------------------------------- in-process: one endless header
+class _Transport:
+    """Just enough of an asyncio transport to drive a protocol by hand."""
+
+    def __init__(self):
+        self.closed, self.out = False, b""
+
+    def write(self, data):
+        self.out += data
+
+    def close(self):
+        self.closed = True
+
+    abort = close
+
+    def is_closing(self):
+        return self.closed
+
+    def get_extra_info(self, name, default=None):
+        return default
+
+    def pause_reading(self):
+        pass
+
+    resume_reading = write_eof = pause_reading
+
+    def get_write_buffer_size(self):
+        return 0
+
+
+def endless_header_cpu(protocol_cls, megabytes: int) -> tuple[float, int, bytes]:
+    """CPU seconds one connection's `X: aaaa…` header costs the protocol, bytes it read before
+    closing, and its answer's status line; the load of the machine hardly changes CPU time."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    async def app(scope, receive, send):
+        pass
+    loop = asyncio.new_event_loop()
+    config = Config(app)
+    config.load()
+    proto = protocol_cls(config=config, server_state=ServerState(), app_state={}, _loop=loop)
+    transport = _Transport()
+    proto.connection_made(transport)
+    proto.data_received(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX: ")
+    chunk, fed = b"a" * 65536, 0
+    start = time.process_time()
+    while fed < megabytes * 2**20 and not transport.closed:
+        proto.data_received(chunk)
+        fed += len(chunk)
+    cpu = time.process_time() - start
+    loop.close()
+    return cpu, fed, transport.out.split(b"\r\n", 1)[0]
+
+
+def print_endless_header_cpu() -> None:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from app.config import Settings
+    from app.protocol import protocol_class
+    print("0. one endless header, in-process (CPU time: the machine's load hardly matters)")
+    for mb in (2, 4, 8):
+        cpu, _, _ = endless_header_cpu(HttpToolsProtocol, mb)
+        print(f"  uvicorn's HttpToolsProtocol, {mb} MB of header: {cpu * 1e3:7.1f} ms CPU "
+              "(quadratic: httptools grows the value by bytes +=)")
+    cpu, fed, status = endless_header_cpu(protocol_class(Settings()), 80)
+    print(f"  app/protocol.py, 80 MB offered: read {fed / 2**20:.2f} MB (32 KiB head + 1 MiB "
+          f"drain), {cpu * 1e3:.2f} ms CPU, then closed; answer {status.decode()}")
+
+
 # ---------------------------------------------------------------- main
 def line(name: str, ms: list[float], ref: list[float] | None = None) -> str:
     text = f"  {name:<26} n={len(ms):>5}  p50 {pct(ms, 50):7.1f} ms  p99 {pct(ms, 99):7.1f} ms"
@@ -348,7 +419,8 @@ def main(argv=None) -> int:
     digits, _, pixels, page_pngs = bodies()
     gradient_body = json.dumps({**json.loads(pixels[7]), "target": 3, "learning_rate": 0.1,
                                 "steps": 20, "dense_weights": "outer"}).encode()
-    print(f"model: {model.name} ({how}); {args.workers} worker(s); load average "
+    print_endless_header_cpu()
+    print(f"\nmodel: {model.name} ({how}); {args.workers} worker(s); load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (shared machine)")
     server = Server(model, args.workers)
     try:
