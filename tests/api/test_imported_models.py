@@ -94,8 +94,3 @@ def test_serve_takes_a_folder_and_a_file(folder):
         proc.terminate()
         proc.wait(15)
 
-
-def test_serve_refuses_a_missing_model_in_one_line(tmp_path):
-    proc = serve("--port", str(free_port()), "--model", str(tmp_path / "nope.npz"))
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 2 and "no such file or folder" in err and len(err.splitlines()) == 1

@@ -68,8 +68,10 @@ export function prepWords(model) {
     ? `Resized to ${W}×${H}${C === 3 ? " (colour)" : ""}${norm}; not cropped or centred.`
     : pre === "none" ? `Used as is${norm}: the model reads ${W}×${H} pictures unchanged.`
       : "Used as is: not a digit, so it is not cropped, scaled or centred.";
+  const crops = pre === "mnist" || (pre === "resize" && input?.crop);
   return {
-    fitted: pre === "mnist" ? "20×20" : `fitted ${inner}`,
+    cropped: crops ? "cropped" : null,   // a photo is resized whole: no crop, no fitted box
+    fitted: pre === "mnist" ? "20×20" : crops ? `fitted ${inner}` : null,
     centred: pre === "mnist" ? "28×28" : null,   // only MNIST's recipe centres by mass
     input: `input ${H === W ? H : `${W}×${H}`}`,
     inputTitle: input?.pad ? `Padded to ${W}×${H}: what the network reads` : `${W}×${H}: what the network reads`,

@@ -73,7 +73,7 @@ export function renderPrep(el, trace, drawing) {
   const S = SIDE * 2;
   // The captions are the model's own pipeline (its input declaration), not always MNIST's.
   const words = prepWords(drawing.model);
-  for (const name of ["fitted", "centred", "input"]) {
+  for (const name of ["cropped", "fitted", "centred", "input"]) {
     parts[name].wrap.hidden = words[name] === null;
     parts[name].wrap.style.display = words[name] === null ? "none" : "";
     if (words[name] !== null) parts[name].wrap.querySelector("figcaption").textContent = words[name];
