@@ -202,6 +202,15 @@ class ErrorBody(BaseModel):
 # Sent by the Learn tab. Bounds live in engine.gradient (MAX_STEPS, MAX_LEARNING_RATE); the
 # target's upper bound depends on the model, so the engine checks it against the classes.
 
+class WeightPick(BaseModel):
+    """Which conv weight `weight_terms` writes out (lessons: how backprop changes a filter)."""
+    model_config = ConfigDict(extra="forbid")
+    layer: str = Field(description="A conv layer's name.")
+    index: list[Annotated[int, Field(strict=True)]] | None = Field(
+        None, min_length=4, max_length=4,
+        description="[filter, map, row, col]; omitted = the weight with the largest |gradient|.")
+
+
 class GradientBody(ForwardBody):
     """A forward body plus what to learn: the class the digit should be, and how hard."""
     target: int = Field(strict=True, ge=0, description="Class index the digit should be.")
@@ -214,6 +223,35 @@ class GradientBody(ForwardBody):
         "full", description="`full`: dense weight gradients as flat (units × inputs) arrays; "
         "`outer`: only their two factors `rows` (d loss/d output) and `cols` (the input), since "
         "for one example d loss/d W = rows ⊗ cols exactly (48k floats of fc1 become 520).")
+    weight: WeightPick | None = Field(None, description="Also write one conv weight's gradient "
+                                      "out as its sum over positions (`weight_terms`).")
+
+
+class WeightTerm(BaseModel):
+    position: list[int] = Field(description="[y, x] output position.")
+    input: float = Field(description="The input value under the weight at this position.")
+    upstream: float = Field(description="d loss / d conv output at this position.")
+    product: float
+
+
+class WeightTerms(BaseModel):
+    layer: str
+    index: list[int] = Field(description="[filter, map, row, col].")
+    before: float = Field(description="The weight in the served model.")
+    gradient: float = Field(description="d cross-entropy / d weight (= sum).")
+    learning_rate: float
+    after_one_step: float = Field(description="before − learning_rate × gradient.")
+    source: str = Field(description="The stage the conv reads.")
+    stride: int
+    padding: int
+    positions: list[int] = Field(description="[H', W'] output positions summed over.")
+    window: list[float] = Field(description="Input value under the weight at every position, flat.")
+    upstream: list[float] = Field(description="d loss / d conv output [filter] at every position.")
+    products: list[float] = Field(description="window × upstream at every position.")
+    sum: float = Field(description="Σ products (= gradient).")
+    top: list[WeightTerm] = Field(description="The largest |products|, largest first.")
+    rest: float = Field(description="Σ of the other products.")
+    rest_count: int
 
 
 class Figures(BaseModel):
@@ -267,6 +305,7 @@ class GradientResult(BaseModel):
     parameter_gradients: dict[str, ParameterGradient]
     kernels: dict[str, KernelChange] = Field(description="Every conv layer's weights before and "
                                                          "after the steps.")
+    weight_terms: WeightTerms | None = Field(None, description="Only when the body asks `weight`.")
 
 
 class HistoryForwardBody(ForwardBody):

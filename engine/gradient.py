@@ -182,3 +182,64 @@ def learn(network: Network, image, target: int, learning_rate: float,
 def _history_entry(step: int, fig: Figures, target: int) -> dict:
     return {"step": step, "total_error": fig.total_error, "cross_entropy": fig.cross_entropy,
             "probability": float(fig.probabilities[target])}
+
+
+TOP_TERMS = 6     # the largest terms of a weight's gradient shown one by one (the rest summed)
+
+
+def weight_terms(result: LearnResult, network: Network, layer: str, index=None) -> dict:
+    """One conv weight's gradient written out as the sum it is:
+
+        d loss / d W[f, c, i, j] = Σ over output positions (y, x) of
+            input window value x_pad[c, y·s + i, x·s + j]  ×  upstream d loss / d out[f, y, x]
+
+    read from the record of `result` (its forward trace and stage gradients, never a second
+    backward pass), with the weight's value before, the learning rate and the value after ONE
+    step (value − learning rate × gradient), so a student can check w ← w − η·∂L/∂w by hand.
+    `index` (f, c, i, j) or None for the weight with the largest |gradient|. BadInput names
+    what is accepted.
+    """
+    names = [rec.name for rec in result.trace.records]
+    conv = [lay.name for lay in network.layers if lay.kind == "conv"]
+    if layer not in conv:
+        raise BadInput(f"weight.layer must be a conv layer ({', '.join(conv)}), got {layer!r}")
+    spec = network.layer(layer)
+    grad = result.parameter_gradients[layer]["weight"]
+    if index is None:
+        index = tuple(int(v) for v in np.unravel_index(np.argmax(np.abs(grad)), grad.shape))
+    index = tuple(index)
+    if len(index) != 4 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                  and 0 <= v < n for v, n in zip(index, grad.shape)):
+        raise BadInput(f"weight.index must be [f, c, i, j] within {list(grad.shape)}, got "
+                       f"{list(index)!r}")
+    f, c, i, j = index
+    at = names.index(layer)
+    x = result.trace.records[at - 1].values          # the conv's input, (C, H, W)
+    upstream = result.stage_gradients[at][2][f]      # d loss / d conv output, (H', W')
+    s, p = spec.stride, spec.padding
+    xp = np.pad(x[c], p) if p else x[c]
+    oh, ow = upstream.shape
+    window = xp[i:i + s * (oh - 1) + 1:s, j:j + s * (ow - 1) + 1:s]   # the value under W[f,c,i,j] at each position
+    products = window * upstream
+    order = np.argsort(-np.abs(products), axis=None, kind="stable")[:TOP_TERMS]
+    top = [{"position": [int(y), int(xx)], "input": float(window[y, xx]),
+            "upstream": float(upstream[y, xx]), "product": float(products[y, xx])}
+           for y, xx in (np.unravel_index(k, products.shape) for k in order)]
+    before = float(result.kernels[layer]["before"][index])
+    g = float(grad[index])
+    if spec.mask is not None and not spec.mask[f, c, 0, 0]:
+        raise BadInput(f"{layer} filter {f} does not read map {c} (its connection table): that "
+                       f"weight is held at zero and never learns; pick a connected one")
+    return {
+        "layer": layer, "index": [int(v) for v in index],
+        "before": before, "gradient": g, "learning_rate": result.learning_rate,
+        # one step exactly (the `after` kernels hold `steps` steps): what the arithmetic says
+        "after_one_step": before - result.learning_rate * g,
+        "source": result.trace.records[at - 1].name, "stride": s, "padding": p,
+        "positions": [int(oh), int(ow)],
+        "window": window.ravel(), "upstream": upstream.ravel(), "products": products.ravel(),
+        "sum": float(products.sum()),
+        "top": top,
+        "rest": float(products.sum() - sum(t["product"] for t in top)),
+        "rest_count": int(products.size - len(top)),
+    }

@@ -20,7 +20,7 @@ from app.models_registry import ModelDep
 from app.responses import json_response
 from app.schemas import ForwardBody, GradientBody, GradientResult
 from app.serialize import flat
-from engine.gradient import LearnResult, learn
+from engine.gradient import LearnResult, learn, weight_terms
 
 router = APIRouter(prefix="/api", tags=["learn"])
 
@@ -65,7 +65,11 @@ def gradient_payload(result: LearnResult, dense_weights: str = "full") -> dict:
 def run_gradient(body: GradientBody, request: Request, res) -> Response:
     image = network_input(body, res)
     result = learn(res.network, image, body.target, body.learning_rate, body.steps)
-    return json_response(request, gradient_payload(result, body.dense_weights),
+    payload = gradient_payload(result, body.dense_weights)
+    if body.weight is not None:
+        terms = weight_terms(result, res.network, body.weight.layer, body.weight.index)
+        payload["weight_terms"] = {**terms, **{k: flat(terms[k]) for k in ("window", "upstream", "products")}}
+    return json_response(request, payload,
                          res.settings.gzip_level, res.settings.gzip_min_bytes)
 
 
