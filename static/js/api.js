@@ -101,8 +101,9 @@ export const kernels = (opts) => request("/api/kernels", opts);
 // (POST /api/gradient), and the recorded training run (GET /api/history, POST
 // /api/history/forward for the drawing at every snapshot). Value arrays typed once here.
 const typeAll = (obj, keys) => { for (const k of keys) if (obj && obj[k]) obj[k] = typed(obj[k]); return obj; };
-export async function gradient(body, { target, learning_rate, steps = 1, dense_weights = "outer" }, { signal } = {}) {
-  const r = await request("/api/gradient", { body: { ...body, target, learning_rate, steps, dense_weights }, signal });
+// `weight: {layer, index?}` also writes one conv weight's gradient out (weight_terms, lessons).
+export async function gradient(body, { target, learning_rate, steps = 1, dense_weights = "outer", weight }, { signal } = {}) {
+  const r = await request("/api/gradient", { body: { ...body, target, learning_rate, steps, dense_weights, ...(weight ? { weight } : {}) }, signal });
   for (const f of [r.before, r.after]) typeAll(f, ["probabilities"]);
   r.stage_gradients = r.stage_gradients.map((s) => ({ ...s, values: typed(s.values) }));
   for (const p of Object.values(r.parameter_gradients)) {
@@ -126,3 +127,7 @@ export async function historyForward(body, { snapshots, stages } = {}, { signal 
   }
   return r;
 }
+
+// Lessons (issue 15): their texts are static data files, one per lesson, listed by index.json.
+export const lessonIndex = (opts) => request("/static/lessons/index.json", opts);
+export const lesson = (file, opts) => request(`/static/lessons/${encodeURIComponent(file)}`, opts);

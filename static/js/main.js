@@ -25,6 +25,9 @@ import { stageFloors } from "./color.js";
 import { attachScrollCue } from "./views/scrollcue.js";
 import { initPresenter } from "./presenter.js";
 import { initScreens } from "./screen.js";
+import { createViewState } from "./viewstate.js";
+import { mountShare } from "./views/share.js";
+import { mountLessons } from "./views/lessons.js";
 
 const $ = (id) => document.getElementById(id);
 // The drawing goes as a gray + alpha PNG of the whole pad (white ink, alpha = ink; png.js): it
@@ -79,18 +82,24 @@ $("pad-eraser").onclick = (e) => {
 const nextSample = new Map();
 async function loadSample(digit) {
   const index = nextSample.get(digit) ?? 0;
-  let body;
   try {
-    body = await api.sample(digit, index);
+    await loadSampleAt(digit, index);
   } catch (err) {
     if (index === 0 || err.status !== 422) throw err;
     nextSample.set(digit, 0);
     return loadSample(digit);
   }
+}
+async function loadSampleAt(digit, index) {
+  const body = await api.sample(digit, index);
   nextSample.set(digit, index + 1);
+  views.markSample(body, [digit, index]);   // a link names it by its id (urlstate.js)
+  showPixels(body);
+}
+function showPixels(body) {
   pad.loadPixels(body.pixels, body.width, body.height);
   $("pad-hint").hidden = true;
-  live.submit(body);   // the test digit's own pixels, exactly
+  live.submit(body);   // the pixels themselves, exactly
 }
 $("sample-load").onclick = () => loadSample(Number($("sample-digit").value)).catch((err) => store.set({ error: `samples: ${err.message}` }));
 
@@ -107,6 +116,7 @@ sizes.addEventListener("click", toggleSizes);
 sizes.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggleSizes(); } });
 
 $("fold-relu").onchange = (e) => store.set({ foldActivations: e.target.checked, hover: null, pinned: null });
+store.subscribe((s) => { $("fold-relu").checked = s.foldActivations; }, ["foldActivations"]);   // links and lessons set it too
 $("projector").onchange = (e) => store.set({ projector: e.target.checked });
 attachScrollCue($("explain"));
 initPresenter(store, $("projector"));
@@ -184,8 +194,16 @@ function measureFloors(id) {
 function switchModel(id) {
   history.replaceState(history.state, "", modelUrl(location.href, id, store.get().models));
   store.set({ modelId: id, modelNote: null, hover: null, pinned: null, explanation: null });
-  loadModel(id);
+  return loadModel(id);
 }
+// Links (#tab=…&pin=…&sample=…, urlstate.js) and lessons set the view through one module.
+const views = createViewState({
+  store, live, pad,
+  hooks: {
+    switchModel, loadSampleAt,
+    loadInk(ink) { const body = views.inkBody(ink); views.markInk(body, ink); showPixels(body); },
+  },
+});
 api.models()
   .then((listing) => {
     const { id, unknown } = chosenModel(location.search, listing);
@@ -193,10 +211,13 @@ api.models()
     store.set({ models: listing, modelId: id, modelNote: unknown === null ? null : `no model ${JSON.stringify(unknown)}; showing ${id}` });
     return id;
   }, () => null)   // a server without /api/models: its one model, no selector
-  .then(loadModel);
+  .then(loadModel)
+  .then(() => lessons.openFromUrl());   // the link's view (and lesson step), once a trace is up
+const share = mountShare($("share-slot"), { store, views, pad, net });
+const lessons = mountLessons($("lessons-slot"), { store, api, views, share, net });
 
 // The class session (only served with --classroom): the student's bar, spotlight and rounds.
 if (document.body.dataset.classroom === "on") import("./classroom/student.js").then((m) => { window.convscope.classroom = m.mountStudent({ store, live, pad, side: document.querySelector(".side") }); });
 
 // For tests and bench/page.py: the store and live link, read-only by convention.
-window.convscope = { store, live, pad, net };
+window.convscope = { store, live, pad, net, views, lessons };

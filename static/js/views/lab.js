@@ -10,6 +10,7 @@ import { diverging, sequential } from "../color.js";
 import { fixed } from "../numbers.js";
 import { SIZES, STRIDES, PADDINGS, POOL_OPS, ACTIVATIONS, ACTIVATION_LABELS, POOL_WINDOWS, choiceKey, parseChoiceKey, learnedChoices, resize, parseCell, convolveBody, labInput, short } from "../lab/kernel.js";
 import { createStepView } from "./labstep.js";
+import { labSettings, fromSettings, sameSettings } from "../lab/settings.js";
 
 const CELL = 8;                 // screen px per map cell, the same for every map so shrinking shows
 const RING = "rgba(60,110,200,0.45)";
@@ -85,7 +86,12 @@ export function mount(el, { store, api }) {
 
   const convolve = latestWins((body, signal) => api.convolve(body, { signal, model: store.get().modelId }), {
     mode: "queue",
-    onResult(result) { ui.result = result; $("lab-error").textContent = ""; render(result); },
+    onResult(result, body) {
+      ui.result = result;
+      $("lab-error").textContent = "";
+      render(result);
+      store.set({ labResult: { result, body } });   // lessons read its numbers (and replay the body)
+    },
     onError(err) { $("lab-error").textContent = `convolve: ${err.message}`; },
   });
 
@@ -104,6 +110,9 @@ export function mount(el, { store, api }) {
     ui.stale = false;
     const choice = ui.choice.type === "custom" ? { type: "custom", ...ui.custom } : ui.choice;
     convolve.submit(convolveBody(input, choice, controls()));
+    // The settings shared with links and lessons (urlstate.js): published, never read back here.
+    const shared = labSettings(ui.choice, ui.custom, controls(), $("lab-source").value);
+    if (!sameSettings(shared, store.get().lab)) store.set({ lab: shared });
   }
 
   function fillKernelSelect() {
@@ -198,6 +207,24 @@ export function mount(el, { store, api }) {
   }, (err) => { $("lab-error").textContent = `kernels: ${err.message}`; });
   store.subscribe(() => { fillKernelSelect(); request(); }, ["model"]);
   store.subscribe(() => request(), ["trace"]);
+  // A link or a lesson step sets the Lab's controls through store.lab.
+  function adopt(s) {
+    if (!s.lab || sameSettings(s.lab, labSettings(ui.choice, ui.custom, controls(), $("lab-source").value))) return;
+    const next = fromSettings(s.lab);
+    ui.choice = next.choice;
+    if (next.custom) ui.custom = next.custom;
+    $("lab-stride").value = String(next.controls.stride);
+    $("lab-padding").value = String(next.controls.padding);
+    $("lab-activation").value = next.controls.activation;
+    $("lab-pool-op").value = next.controls.pool.op;
+    $("lab-pool-window").value = String(next.controls.pool.window);
+    $("lab-source").value = next.source;
+    fillKernelSelect();
+    if (ui.choice.type === "custom") renderGrid(ui.custom.k, ui.custom.values, true);
+    request();
+  }
+  store.subscribe(adopt, ["lab"]);
+  adopt(store.get());
 
   return {
     show() { ui.visible = true; if (ui.stale) request(); },

@@ -127,6 +127,9 @@ export function mount(el, { store, api }) {
 
   function render() {
     const r = ui.result;
+    // What the student chose, for lessons (lesson 6 follows the target, rate and step count).
+    const shared = store.get().learn;
+    if (shared?.target !== ui.target || shared?.rate !== ui.rate || shared?.steps !== ui.steps) store.set({ learn: { target: ui.target, rate: ui.rate, steps: ui.steps } });
     $("learn-count").textContent = `${ui.steps} step${ui.steps === 1 ? "" : "s"}`;
     $("learn-count").dataset.steps = String(ui.steps);
     $("learn-step").disabled = ui.steps >= MAX_STEPS;
