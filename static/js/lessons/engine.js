@@ -153,7 +153,8 @@ function valueAt(trace, f) {
 // --- filling the text -----------------------------------------------------------------------------
 const sig = (v, n = 4) => {
   if (v === 0) return "0";
-  const s = Math.abs(v).toPrecision(n);
+  const a = Math.abs(v);
+  const s = a >= 1e-3 && a < 1e5 ? a.toPrecision(n) : a.toExponential(n - 1);   // 1.234×10⁻⁵, not 0.00001234
   const t = /e/.test(s) ? s.replace(/e([+-])(\d+)/, (m, sign, e) => `×10${sign === "-" ? "⁻" : ""}${[...e].map((d) => "⁰¹²³⁴⁵⁶⁷⁸⁹"[d]).join("")}`) : s;
   return v < 0 ? MINUS + t : t;
 };
@@ -214,6 +215,8 @@ export function snapshot(s) {
 const layers = (t) => (Array.isArray(t.layer) ? t.layer : t.layer ? [t.layer] : null);
 
 // dom: {expanded(selector) -> bool} for tasks on the page's own controls.
+// "hover" is met when the unit in focus (the pinned one, else the hovered one) moves to another
+// unit of the named stages: a click, a tap, the arrow keys, or a hover when nothing is pinned.
 export function taskDone(task, start, s, { dom = null, defaultModel = null } = {}) {
   const f = focusUnit(s);
   switch (task.do) {

@@ -120,8 +120,9 @@ export function mountLessons(slot, { store, api, views, share, net }) {
     if (!card) { cardEl.hidden = true; labels.replaceChildren(); document.body.classList.remove("lesson-on"); return; }
     const { lesson, index: i, step, parts, done, notes, entering } = card;
     const n = lesson.steps.length;
-    const focusHeading = cardEl.dataset.key !== `${lesson.id}:${i}`;
-    cardEl.dataset.key = `${lesson.id}:${i}`;
+    const key = `${lesson.id}:${i}`;
+    const focusHeading = !entering && cardEl.dataset.focused !== key;   // once per step, when it is set up
+    cardEl.dataset.key = key;
     cardEl.dataset.lesson = lesson.id;
     cardEl.dataset.step = String(i + 1);
     cardEl.dataset.done = String(done);
@@ -149,7 +150,7 @@ export function mountLessons(slot, { store, api, views, share, net }) {
           ? h("button", { class: "lesson-next", disabled: !done, "aria-describedby": "lesson-why", text: "Next", onclick: () => runner.go(i + 1) })
           : h("button", { class: "lesson-next", disabled: !done, text: "Finish", onclick: () => { runner.close(); openPicker(true); } }),
         h("span", { id: "lesson-why", class: "sr-only", text: done ? "" : "Next unlocks when you have done the step." })));
-    if (focusHeading && !entering) heading.focus({ preventScroll: true });
+    if (focusHeading) { cardEl.dataset.focused = key; heading.focus({ preventScroll: true }); }
     drawLabels(step.labels);
   }
 
@@ -160,7 +161,7 @@ export function mountLessons(slot, { store, api, views, share, net }) {
     if (!names || !layout || store.get().tab !== "network") return;
     for (const [stage, text] of Object.entries(names)) {
       const col = layout.columns.find((c) => c.stages?.includes(stage) && c.shown === stage) ?? layout.columns.find((c) => c.shown === stage);
-      if (!col || col.type !== "maps") continue;
+      if (!col || col.type !== "maps" || col.w < 36) continue;   // too narrow to carry words (a phone)
       const r = mapRect(col, 0);
       labels.append(h("span", { class: "lesson-label", "data-stage": stage, style: `left:${Math.round(col.x)}px; top:${Math.max(0, Math.round(r.y) - 2)}px; max-width:${Math.max(90, Math.round(col.w + 40))}px`, text }));
     }
