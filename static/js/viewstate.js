@@ -17,7 +17,7 @@ const SYNC_MS = 250;   // after the drawing rests: the hash is rewritten at most
 // Resolves when test(state) holds. Checked on every store change and every POLL_MS as well:
 // part of "settled" (live.idle) changes without a store write.
 const POLL_MS = 40;
-export function waitFor(store, test, keys = null, timeout = 15000) {
+export function waitFor(store, test, keys = null, timeout = 45000) {
   return new Promise((resolve, reject) => {
     let off = () => {}, poll = 0, timer = 0;
     const finish = (ok) => {

@@ -1,0 +1,182 @@
+"""Links that reopen the view: 20 random states (tab, model, fold, pinned unit, Lab settings, a
+test digit or a drawing made with the mouse) are copied with Share → Copy link and opened in a
+fresh browser context, which must show the same state and the same numbers; bad links open
+with a visible note; the unit CSV equals /api/explain.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import random
+
+import httpx
+import pytest
+
+from tests.browser.conftest import SHOTS
+
+LAYERS = ["conv1", "relu1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3", "softmax"]
+KERNELS = ["classic:edge_all", "classic:sharpen", "classic:box_blur", "classic:gaussian_blur_5", "learned:conv1:4"]
+
+
+def settled(page, timeout=20_000):
+    page.wait_for_function("""() => { const c = window.convscope; if (!c || !c.views) return false;
+        const s = c.store.get();
+        return s.linkOpened && s.trace && s.trace.body === s.drawing && c.live.idle && s.model && s.model.modelId === s.modelId
+          && (s.tab !== 'lab' || (s.labResult && s.lab && s.labResult.body.stride === s.lab.stride && s.labResult.body.padding === s.lab.padding && s.labResult.body.activation === s.lab.activation)); }""",
+                           timeout=timeout)
+    page.wait_for_timeout(60)
+    page.wait_for_function("() => window.convscope.live.idle", timeout=timeout)
+
+
+def random_view(rnd, shapes):
+    model = rnd.choice(["lenet-mnist", "lenet-harley"])
+    layer = rnd.choice(LAYERS)
+    name = layer.replace("relu", "tanh") if model == "lenet-harley" else layer
+    view = {"model": model, "tab": rnd.choice(["network", "network", "lab", "learn", "3d"]), "fold": rnd.random() < 0.5,
+            "pin": {"layer": name, "unit": [rnd.randrange(n) for n in shapes[name]]}}
+    if view["tab"] == "lab":
+        view["lab"] = {"kernel": rnd.choice(KERNELS), "stride": rnd.choice([1, 2, 3]), "padding": rnd.choice([0, 1, 2, 3]),
+                       "activation": rnd.choice(["relu", "tanh", "sigmoid", "none"]), "pool": rnd.choice(["max", "avg", "sum"]),
+                       "window": rnd.choice([1, 2, 3, 4]), "source": rnd.choice(["input", "centred"])}
+    drawn = rnd.random() < 0.35
+    if not drawn:
+        view["drawing"] = {"sample": [rnd.randrange(10), rnd.randrange(4)]}
+    return view, drawn
+
+
+def stroke(page, rnd):
+    page.click("#tab-network")
+    page.click("#pad-clear")
+    box = page.locator("#pad").bounding_box()
+    x, y = 0.3 + 0.4 * rnd.random(), 0.2
+    page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+    page.mouse.down()
+    for k in range(1, 12):
+        page.mouse.move(box["x"] + (x + 0.25 * rnd.random() - 0.12) * box["width"], box["y"] + (0.2 + 0.06 * k) * box["height"])
+    page.mouse.up()
+
+
+SNAPSHOT = """() => { const s = window.convscope.store.get();
+    const layer = s.pinned && s.trace.byName.get(s.pinned.layer);
+    return { tab: s.tab, fold: s.foldActivations, model: s.modelId, pinned: s.pinned && { layer: s.pinned.layer, unit: s.pinned.unit },
+             lab: s.tab === 'lab' ? s.lab : null, prediction: s.trace.prediction, probabilities: Array.from(s.trace.probabilities),
+             pinnedValues: layer ? Array.from(layer.values) : null,
+             body: s.trace.body.pixels ? { w: s.trace.body.width, h: s.trace.body.height, pixels: Array.from(s.trace.body.pixels) } : 'image',
+             labOutput: s.tab === 'lab' && s.labResult ? Array.from(s.labResult.result.output.values) : null,
+             explained: s.explanation ? s.explanation.value : null }; }"""
+
+
+def test_twenty_random_links_reopen_the_same_state(browser, server_url, open_page, trained):
+    rnd = random.Random(15)
+    shapes = {}
+    for model in ("lenet-mnist", "lenet-harley"):
+        for layer in httpx.get(f"{server_url}/api/model?model={model}").json()["layers"]:
+            shapes[layer["name"]] = layer["shape"]
+    page = open_page("/", viewport=(1280, 720))
+    settled(page)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    (SHOTS / "links").mkdir(parents=True, exist_ok=True)
+    kinds = {"drawn": 0, "sample": 0}
+    import time
+    for k in range(20):
+        t0 = time.monotonic()
+        view, drawn = random_view(rnd, shapes)
+        if drawn:
+            stroke(page, rnd)
+            settled(page)
+        kinds["drawn" if drawn else "sample"] += 1
+        notes = page.evaluate("(v) => window.convscope.views.apply(v)", view)
+        assert notes == [], notes
+        settled(page)
+        page.click("#share-button")
+        page.click("#share-copy")
+        page.wait_for_function("() => window.convscope.store.get().linkCopied")
+        settled(page)
+        href = page.evaluate("() => window.convscope.store.get().linkCopied")
+        assert page.input_value("input.share-link") == href == page.evaluate("() => location.href")
+        assert page.evaluate("() => navigator.clipboard.readText()") == href
+        page.evaluate("() => window.convscope.store.set({ linkCopied: null })")
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => window.convscope.live.idle && window.convscope.store.get().explanation")
+        original = page.evaluate(SNAPSHOT)
+        t1 = time.monotonic()
+
+        ctx = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+        try:
+            other = ctx.new_page()
+            errors = []
+            other.on("pageerror", lambda e: errors.append(str(e)))
+            other.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            other.goto(href)
+            settled(other)
+            try:
+                other.wait_for_function("() => window.convscope.store.get().pinned && window.convscope.store.get().explanation && window.convscope.live.idle")
+            except Exception:
+                raise AssertionError(f"link {k} {href}: " + other.evaluate("""() => { const s = window.convscope.store.get();
+                    return JSON.stringify({ pinned: s.pinned, hover: s.hover, e: s.explanation && [s.explanation.layer, s.explanation.unit, s.explanation.body === s.trace.body], idle: window.convscope.live.idle, err: s.error, note: document.querySelector('#link-note').innerText }); }""")) from None
+            reopened = other.evaluate(SNAPSHOT)
+            if k < 3:
+                other.screenshot(path=str(SHOTS / "links" / f"reopened-{k}.png"))
+            assert errors == []
+            assert other.locator("#link-note").is_hidden(), other.inner_text("#link-note")
+        finally:
+            ctx.close()
+        assert reopened == original, f"link {k} ({href[:160]}) reopened differently: " + ", ".join(
+            key for key in original if original[key] != reopened[key])
+        assert "sample=" in href or "ink=" in href
+        print(k, view["tab"], drawn, f"{t1 - t0:.1f} {time.monotonic() - t1:.1f}")
+    assert kinds["drawn"] >= 3 and kinds["sample"] >= 3, kinds
+
+
+def test_a_bad_link_opens_the_page_with_a_note(open_page, trained):
+    page = open_page("/#tab=nope&pin=conv9:1,2,3&lab=garbage&ink=56x56.AAAAAA&fold=0&wat=1")
+    settled(page)
+    page.wait_for_selector("#link-note:not([hidden])")
+    note = page.inner_text("#link-note")
+    for word in ("tab=nope", "lab=garbage", "drawing", "wat", "conv9"):
+        assert word in note, note
+    s = page.evaluate("() => ({ fold: window.convscope.store.get().foldActivations, tab: window.convscope.store.get().tab })")
+    assert s == {"fold": False, "tab": "network"}, "the good parts of the link still apply"
+    page.click("#link-note button")
+    assert page.locator("#link-note").is_hidden()
+    # A link cut short in the middle of the drawing: the drawing is ignored, the rest applies.
+    page.goto(page.url.split("#")[0] + "#tab=lab&sample=3:0")
+    page.reload()
+    settled(page)
+    href = page.evaluate("() => window.convscope.views.linkNow()")
+    assert "sample=3:0" in href and "tab=lab" in href
+
+
+def test_unit_csv_equals_api_explain(open_page, server_url, trained):
+    page = open_page("/")
+    settled(page)
+    for layer, unit in (("conv2", [5, 4, 3]), ("pool1", [2, 7, 7]), ("fc1", [9])):
+        page.evaluate("([l, u]) => window.convscope.views.apply({ drawing: { sample: [4, 1] }, pin: { layer: l, unit: u } })", [layer, unit])
+        settled(page)
+        page.wait_for_function("() => window.convscope.store.get().explanation")
+        page.click("#share-button")
+        with page.expect_download() as info:
+            page.click("#share-csv")
+        page.keyboard.press("Escape")
+        text = open(info.value.path(), encoding="utf-8").read()
+        assert info.value.suggested_filename == f"{layer}_{'-'.join(map(str, unit))}.csv"
+        body = page.evaluate("() => window.convscope.store.get().trace.body")
+        api = httpx.post(f"{server_url}/api/explain", json={**body, "layer": layer, "unit": unit}).json()
+        rows = list(csv.reader(io.StringIO(text)))
+        field = {r[0]: r[1] for r in rows if len(r) == 2}
+        assert field["layer"] == layer and field["unit"] == " ".join(map(str, unit))
+        assert float(field["value"]) == pytest.approx(api["value"], abs=0)
+        if api["kind"] in ("conv", "dense"):
+            assert float(field["bias"]) == api["bias"] and float(field["sum"]) == api["sum"]
+            head = "map" if api["kind"] == "conv" else "input index"
+            at = next(i for i, r in enumerate(rows) if r and r[0] == head)
+            table = [list(map(float, r)) for r in rows[at + 1:] if len(r) > 2]
+            col = 3 if api["kind"] == "conv" else 1
+            assert [r[col] for r in table] == pytest.approx(api["source"]["values"], abs=0)
+            assert [r[col + 1] for r in table] == pytest.approx(api["weight"], abs=0)
+            assert sum(r[col + 2] for r in table) + api["bias"] == pytest.approx(api["sum"], abs=1e-5)
+        else:
+            at = next(i for i, r in enumerate(rows) if r and r[0] == "map")
+            window = [float(r[3]) for r in rows[at + 1:] if len(r) == 4]
+            assert window == pytest.approx(api["source"]["values"], abs=0)
+            assert max(window) == pytest.approx(api["value"], abs=0)
