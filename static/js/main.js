@@ -214,7 +214,7 @@ api.models()
   .then(loadModel)
   .then(() => lessons.openFromUrl())   // the link's view (and lesson step), once a trace is up
   .catch((err) => share.note([`the link's view: ${err.message}`]))
-  .finally(() => store.set({ linkOpened: true }));
+  .finally(() => { views.follow(); store.set({ linkOpened: true }); });
 const share = mountShare($("share-slot"), { store, views, pad, net });
 const lessons = mountLessons($("lessons-slot"), { store, api, views, share, net });
 

@@ -6,8 +6,19 @@
 // The explanation is the store's (api.explain's answer: source.values typed); every kind of
 // the contract is covered: conv, pool, activation, dense, softmax, and flatten (a copy).
 
+// A float32 (the record's values arrive as Float32Array) printed as its shortest decimal, the
+// way the API's JSON writes it; a double as JavaScript writes it.
+export function numberText(v) {
+  if (!Number.isFinite(v) || Math.fround(v) !== v) return String(v);
+  for (let p = 1; p <= 9; p++) {
+    const t = v.toPrecision(p);
+    if (Math.fround(Number(t)) === v) return String(Number(t));
+  }
+  return String(v);
+}
+
 const cell = (v) => {
-  const s = typeof v === "number" ? String(v) : String(v ?? "");
+  const s = typeof v === "number" ? numberText(v) : String(v ?? "");
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 const line = (...xs) => xs.map(cell).join(",");

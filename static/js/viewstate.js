@@ -4,13 +4,13 @@
 // drawing.
 //
 // createViewState({store, live, pad, hooks: {switchModel(id), loadSampleAt(c, i), loadInk(ink)}})
-//   -> {apply(view) -> Promise<notes[]>, current() -> view, linkNow() -> Promise<href>,
-//       openFromUrl() -> Promise<notes[]>, origin(body), markSample(body, [c, i]), settled()}
+//   -> {apply(view) -> Promise<notes[]>, current() -> view, linkNow() -> Promise<href>, follow(),
+//       origin(body), markSample(body, [c, i]), markInk(body, ink), settled()}
 //
 // A drawing's origin (a test digit's id, or ink decoded from a link) is remembered by its
 // pixel array, which the copies main.js makes when the model changes keep.
 
-import { encodeHash, decodeHash, downsampleInk, quantiseInk, inkBody, INK_SIDE } from "./urlstate.js";
+import { encodeHash, downsampleInk, quantiseInk, inkBody, INK_SIDE } from "./urlstate.js";
 
 const SYNC_MS = 250;   // after the drawing rests: the hash is rewritten at most this often
 
@@ -42,6 +42,7 @@ export function validUnit(trace, pin) {
 export function createViewState({ store, live, pad, hooks }) {
   const origins = new WeakMap();      // pixels array -> {sample: [c, i]} | {ink}
   let writing = null, applying = 0;
+  let live_url = false;   // the URL is only rewritten once the link it came with has been read
 
   const origin = (body) => (body?.pixels ? origins.get(body.pixels) ?? null : null);
   const markSample = (body, sample) => origins.set(body.pixels, { sample });
@@ -87,7 +88,7 @@ export function createViewState({ store, live, pad, hooks }) {
     return location.href;
   }
   function schedule() {
-    if (applying) return;
+    if (applying || !live_url) return;
     clearTimeout(writing);
     writing = setTimeout(() => {
       if (!live.idle || applying) { schedule(); return; }
@@ -146,11 +147,8 @@ export function createViewState({ store, live, pad, hooks }) {
     return notes;
   }
 
-  async function openFromUrl() {
-    const { view, notes } = await decodeHash(location.hash);
-    const more = await apply(view);
-    return [...notes, ...more];
-  }
+  // Called once the page has read the link it was opened with: from now on the URL follows.
+  function follow() { live_url = true; schedule(); }
 
-  return { apply, current, linkNow, openFromUrl, origin, markSample, markInk: (body, ink) => origins.set(body.pixels, { ink }), settled, inkBody };
+  return { apply, current, linkNow, follow, origin, markSample, markInk: (body, ink) => origins.set(body.pixels, { ink }), settled, inkBody };
 }

@@ -32,7 +32,7 @@ def random_view(rnd, shapes):
     model = rnd.choice(["lenet-mnist", "lenet-harley"])
     layer = rnd.choice(LAYERS)
     name = layer.replace("relu", "tanh") if model == "lenet-harley" else layer
-    view = {"model": model, "tab": rnd.choice(["network", "network", "lab", "learn", "3d"]), "fold": rnd.random() < 0.5,
+    view = {"model": model, "tab": rnd.choice(["network", "network", "network", "lab", "lab", "learn", "3d"]), "fold": rnd.random() < 0.5,
             "pin": {"layer": name, "unit": [rnd.randrange(n) for n in shapes[name]]}}
     if view["tab"] == "lab":
         view["lab"] = {"kernel": rnd.choice(KERNELS), "stride": rnd.choice([1, 2, 3]), "padding": rnd.choice([0, 1, 2, 3]),
@@ -66,6 +66,20 @@ SNAPSHOT = """() => { const s = window.convscope.store.get();
              explained: s.explanation ? s.explanation.value : null }; }"""
 
 
+def reopen_wait(other, k, href):
+    settled(other)
+    try:
+        other.wait_for_function("() => window.convscope.store.get().pinned && window.convscope.store.get().explanation && window.convscope.live.idle")
+    except Exception:
+        raise AssertionError(f"link {k} {href}: " + other.evaluate("""() => { const s = window.convscope.store.get();
+            return JSON.stringify({ pinned: s.pinned, e: s.explanation && [s.explanation.layer, s.explanation.unit],
+                                    idle: window.convscope.live.idle, note: document.querySelector('#link-note').innerText }); }""")) from None
+    return other.evaluate(SNAPSHOT)
+
+
+BATCH = 5   # reopened pages loading side by side (each in its own fresh context)
+
+
 def test_twenty_random_links_reopen_the_same_state(browser, server_url, open_page, trained):
     rnd = random.Random(15)
     shapes = {}
@@ -77,9 +91,8 @@ def test_twenty_random_links_reopen_the_same_state(browser, server_url, open_pag
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     (SHOTS / "links").mkdir(parents=True, exist_ok=True)
     kinds = {"drawn": 0, "sample": 0}
-    import time
+    links = []
     for k in range(20):
-        t0 = time.monotonic()
         view, drawn = random_view(rnd, shapes)
         if drawn:
             stroke(page, rnd)
@@ -95,37 +108,37 @@ def test_twenty_random_links_reopen_the_same_state(browser, server_url, open_pag
         href = page.evaluate("() => window.convscope.store.get().linkCopied")
         assert page.input_value("input.share-link") == href == page.evaluate("() => location.href")
         assert page.evaluate("() => navigator.clipboard.readText()") == href
+        assert "sample=" in href or "ink=" in href
         page.evaluate("() => window.convscope.store.set({ linkCopied: null })")
         page.keyboard.press("Escape")
         page.wait_for_function("() => window.convscope.live.idle && window.convscope.store.get().explanation")
-        original = page.evaluate(SNAPSHOT)
-        t1 = time.monotonic()
-
-        ctx = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
-        try:
-            other = ctx.new_page()
-            errors = []
-            other.on("pageerror", lambda e: errors.append(str(e)))
-            other.on("console", lambda m: m.type == "error" and errors.append(m.text))
-            other.goto(href)
-            settled(other)
-            try:
-                other.wait_for_function("() => window.convscope.store.get().pinned && window.convscope.store.get().explanation && window.convscope.live.idle")
-            except Exception:
-                raise AssertionError(f"link {k} {href}: " + other.evaluate("""() => { const s = window.convscope.store.get();
-                    return JSON.stringify({ pinned: s.pinned, hover: s.hover, e: s.explanation && [s.explanation.layer, s.explanation.unit, s.explanation.body === s.trace.body], idle: window.convscope.live.idle, err: s.error, note: document.querySelector('#link-note').innerText }); }""")) from None
-            reopened = other.evaluate(SNAPSHOT)
-            if k < 3:
-                other.screenshot(path=str(SHOTS / "links" / f"reopened-{k}.png"))
-            assert errors == []
-            assert other.locator("#link-note").is_hidden(), other.inner_text("#link-note")
-        finally:
-            ctx.close()
-        assert reopened == original, f"link {k} ({href[:160]}) reopened differently: " + ", ".join(
-            key for key in original if original[key] != reopened[key])
-        assert "sample=" in href or "ink=" in href
-        print(k, view["tab"], drawn, f"{t1 - t0:.1f} {time.monotonic() - t1:.1f}")
+        links.append((href, page.evaluate(SNAPSHOT)))
     assert kinds["drawn"] >= 3 and kinds["sample"] >= 3, kinds
+
+    for first in range(0, len(links), BATCH):
+        opened = []
+        try:
+            for k in range(first, min(first + BATCH, len(links))):
+                ctx = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+                other = ctx.new_page()
+                other.errors = []
+
+                other.on("pageerror", lambda e, o=other: o.errors.append(str(e)))
+                other.on("console", lambda m, o=other: m.type == "error" and o.errors.append(m.text))
+                other.goto(links[k][0], wait_until="commit")
+                opened.append((k, ctx, other))
+            for k, ctx, other in opened:
+                href, original = links[k]
+                reopened = reopen_wait(other, k, href)
+                if k < 3:
+                    other.screenshot(path=str(SHOTS / "links" / f"reopened-{k}.png"))
+                assert other.errors == []
+                assert other.locator("#link-note").is_hidden(), other.inner_text("#link-note")
+                assert reopened == original, f"link {k} ({href[:160]}) reopened differently: " + ", ".join(
+                    key for key in original if original[key] != reopened[key])
+        finally:
+            for _, ctx, _ in opened:
+                ctx.close()
 
 
 def test_a_bad_link_opens_the_page_with_a_note(open_page, trained):

@@ -52,6 +52,16 @@ test("conv: every window value, kernel weight and product of the explain answer,
   assert.equal(csvName(e), `conv1_${e.unit.join("-")}.csv`);
 });
 
+test("float32 values print as the API's JSON writes them, doubles as they are", async () => {
+  const { numberText } = await import("../../static/js/unitcsv.js");
+  const f = Float32Array.from(units.conv1.source.values);
+  f.forEach((v, i) => assert.equal(numberText(v), String(units.conv1.source.values[i])));
+  assert.equal(numberText(units.conv1.sum), String(units.conv1.sum));
+  assert.equal(numberText(0.1), "0.1");
+  const typed = { ...units.pool1, source: { ...units.pool1.source, values: Float32Array.from(units.pool1.source.values) } };
+  assert.equal(unitCsv(typed), unitCsv(units.pool1), "typed or not, the same CSV");
+});
+
 test("Harley's conv2: only the maps its filter reads (LeCun's table)", () => {
   const e = units["harley-conv2"];
   const t = table(parse(unitCsv(e)), "map");
