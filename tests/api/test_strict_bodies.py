@@ -19,7 +19,8 @@ PX = {"pixels": [0] * 700 + [255] * 84, "width": 28, "height": 28, "preprocess":
 BODIES = {
     "/api/forward": [PX],
     "/api/explain": [{**PX, "layer": "conv1", "unit": [0, 3, 4]}],
-    "/api/gradient": [{**PX, "target": 3, "learning_rate": 0.5, "steps": 2}],
+    "/api/gradient": [{**PX, "target": 3, "learning_rate": 0.5, "steps": 2,
+                       "weight": {"layer": "conv1", "index": [0, 0, 1, 1]}}],
     "/api/history/forward": [{**PX, "snapshots": [0, 1], "stages": ["relu1"]}],
     "/api/convolve": [
         {**PX, "kernel": [[0, 1, 0], [1, -4, 1], [0, 1, 0]], "bias": 0.5, "stride": 1,

@@ -42,10 +42,10 @@ export function mountLessons(slot, { store, api, views, share, net }) {
 
   const button = h("button", { id: "lessons-button", "aria-haspopup": "dialog", "aria-expanded": "false", "aria-controls": "lessons-picker", text: "Lessons" });
   const picker = h("div", { id: "lessons-picker", class: "popover lessons-picker", role: "dialog", "aria-label": "Lessons: seven questions, answered on the live network", hidden: true });
-  const hint = h("div", { id: "lessons-hint", class: "popover lessons-hint", role: "note", hidden: true },
-    h("p", { text: "New here? Seven short lessons walk you through the questions everyone asks, on your own drawing." }),
-    h("button", { text: "Show me", onclick: () => { dismissHint(); openPicker(true); } }),
-    h("button", { text: "Not now", onclick: () => dismissHint() }));
+  // The first-visit hint sits in the header beside the button (never over the views).
+  const hint = h("span", { id: "lessons-hint", class: "lessons-hint", role: "note", hidden: true },
+    h("button", { class: "lessons-hint-open", text: "New: guided lessons, on your own drawing", onclick: () => { dismissHint(); openPicker(true); } }),
+    h("button", { class: "lessons-hint-close", "aria-label": "Dismiss the lessons hint", text: "×", onclick: () => dismissHint() }));
   slot.append(h("span", { class: "join-wrap" }, button, picker, hint));
 
   const cardEl = h("section", { id: "lesson-card", class: "lesson-card", role: "region", "aria-label": "Lesson", hidden: true });
@@ -163,7 +163,10 @@ export function mountLessons(slot, { store, api, views, share, net }) {
       const col = layout.columns.find((c) => c.stages?.includes(stage) && c.shown === stage) ?? layout.columns.find((c) => c.shown === stage);
       if (!col || col.type !== "maps" || col.w < 36) continue;   // too narrow to carry words (a phone)
       const r = mapRect(col, 0);
-      labels.append(h("span", { class: "lesson-label", "data-stage": stage, style: `left:${Math.round(col.x)}px; top:${Math.max(0, Math.round(r.y) - 2)}px; max-width:${Math.max(90, Math.round(col.w + 40))}px`, text }));
+      const tag = h("span", { class: "lesson-label", "data-stage": stage, text });
+      // Through the CSSOM: the page's CSP refuses style attributes.
+      Object.assign(tag.style, { left: `${Math.round(col.x)}px`, top: `${Math.max(0, Math.round(r.y) - 2)}px`, maxWidth: `${Math.max(90, Math.round(col.w + 40))}px` });
+      labels.append(tag);
     }
   }
   store.subscribe(() => { const c = runner.card; if (c) drawLabels(c.step.labels); }, ["trace", "foldActivations", "tab"]);
