@@ -193,3 +193,21 @@ def test_unit_csv_equals_api_explain(open_page, server_url, trained):
             window = [float(r[3]) for r in rows[at + 1:] if len(r) == 4]
             assert window == pytest.approx(api["source"]["values"], abs=0)
             assert max(window) == pytest.approx(api["value"], abs=0)
+
+
+def test_download_png_of_the_view(open_page, trained):
+    """Share → Download PNG saves the tab on screen: a PNG the size of the view plus its caption
+    line, with the network's own pixels in it (not a blank canvas)."""
+    page = open_page("/")
+    settled(page)
+    page.click("#share-button")
+    with page.expect_download() as info:
+        page.click("#share-png")
+    data = open(info.value.path(), "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and info.value.suggested_filename == "convscope-network.png"
+    from PIL import Image
+    img = Image.open(io.BytesIO(data)).convert("RGB")
+    view = page.locator("#view-network").bounding_box()
+    assert abs(img.width - max(320, view["width"])) <= 1 and abs(img.height - view["height"] - 28) <= 1
+    colours = img.resize((64, 64)).getcolors(64 * 64)
+    assert colours and len(colours) > 20, "the maps' colours are in the picture"

@@ -117,7 +117,7 @@ export function mountLessons(slot, { store, api, views, share, net }) {
   }
 
   function render(card) {
-    if (!card) { cardEl.hidden = true; labels.replaceChildren(); document.body.classList.remove("lesson-on"); return; }
+    if (!card) { cardEl.hidden = true; labels.replaceChildren(); document.body.classList.remove("lesson-on", "lesson-folded"); return; }
     const { lesson, index: i, step, parts, done, notes, entering } = card;
     const n = lesson.steps.length;
     const key = `${lesson.id}:${i}`;
@@ -130,6 +130,7 @@ export function mountLessons(slot, { store, api, views, share, net }) {
     cardEl.hidden = false;
     document.body.classList.add("lesson-on");
     const collapsed = cardEl.classList.contains("collapsed");
+    document.body.classList.toggle("lesson-folded", collapsed);   // a phone gives its room back
     const heading = h("h2", { class: "lesson-title", tabindex: "-1" }, `Lesson ${lesson.number} · ${lesson.title}`);
     cardEl.replaceChildren(
       h("div", { class: "lesson-head" }, heading,
