@@ -184,7 +184,8 @@ class BoundedProtocol(HttpToolsProtocol):
             if isinstance(refusal, _Refusal):
                 self._refuse(refusal.status, refusal.detail, refusal.retry_after)
             else:
-                self._refuse(400, "invalid HTTP request: this server speaks HTTP/1.1")
+                self._refuse(400, f"the request is not valid HTTP/1.1 ({exc}); this server "
+                                  "speaks HTTP/1.1 without TLS")
             return
         if self._head_started:
             # A head still incomplete after this read. If a message also ended in this read,
@@ -195,9 +196,8 @@ class BoundedProtocol(HttpToolsProtocol):
                 self._refuse(431, self._head_detail(), None)
 
     def _head_detail(self) -> str:
-        return (f"the request head (request line and headers) exceeds "
-                f"{self.limits.max_head_bytes} bytes; the limit is {self.limits.max_head_bytes} "
-                "bytes (the page sends a few hundred)")
+        return (f"the request head (request line and headers) is over the limit of "
+                f"{self.limits.max_head_bytes} bytes (the page sends a few hundred)")
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -209,8 +209,7 @@ class BoundedProtocol(HttpToolsProtocol):
     def on_url(self, url: bytes) -> None:
         super().on_url(url)
         if len(self.url) > self.limits.max_url_bytes:
-            raise _Refusal(414, f"the URL exceeds {self.limits.max_url_bytes} bytes; the limit "
-                                f"is {self.limits.max_url_bytes} bytes")
+            raise _Refusal(414, f"the URL is over the limit of {self.limits.max_url_bytes} bytes")
 
     def on_headers_complete(self) -> None:
         size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers) + 24
@@ -233,6 +232,10 @@ class BoundedProtocol(HttpToolsProtocol):
         self._cancel_timer()
         self._completed_in_read = True
         super().on_message_complete()
+        if self.cycle is not None and self.cycle.response_complete and not self._lingering:
+            # Answered before its body was all read (a refusal that keeps the connection):
+            # the next head's deadline starts now, as on_response_complete could not arm it.
+            self._arm(self.limits.header_timeout_s, self._head_expired)
 
     def on_response_complete(self) -> None:
         if self._lingering:
