@@ -43,6 +43,8 @@ def test_models_lists_the_imported_ones(client):
     listing = client.get("/api/models").json()
     assert [m["id"] for m in listing] == IDS and listing[0]["default"]
     assert listing[2]["classes"][2] == "pizza"
+    assert listing[0]["description"].startswith("Imported from ONNX (lenet5.onnx)")
+    assert "folded into conv1" in listing[3]["description"]
 
 
 @pytest.mark.parametrize("name", IDS)
