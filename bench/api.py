@@ -430,24 +430,29 @@ def one_client_report(model: Path, n: int, digits, pngs, pixels, page_pngs) -> d
     try:
         one_client(server.port, "POST", "/api/forward", page_pngs, 100, accept=BINARY)
         rss_100 = server.rss_mb()
-        print("\n== one client, keep-alive, default serve (1 worker) (ms; 'cpu' = server CPU "
-              "time per request; bytes = the last answer as sent) ==")
+        print("\n== one client, keep-alive, default serve (1 worker), 10 interleaved rounds (ms; "
+              "'cpu' = server CPU time per request; bytes = the last answer as sent) ==")
         print(f"  {'request':40s} {'p50':>7s} {'p99':>7s} {'x health':>9s} "
               f"{'cpu':>6s} {'x health':>9s} {'bytes':>8s}")
-        rows = []
-        for label, method, payloads, count, gz, accept in (
-                ("GET /api/health", "GET", [], n, True, None),
-                ("page: gray+alpha PNG, binary answer", "POST", page_pngs, n, True, BINARY),
-                ("  same body, JSON answer", "POST", page_pngs, n, True, None),
-                ("28x28 pixels, JSON answer", "POST", pixels, n, True, None),
-                ("  same body, binary answer", "POST", pixels, n, True, BINARY),
-                ("280x280 RGBA PNG, JSON answer", "POST", pngs, n // 2, True, None),
-                ("112x112 pixels, JSON answer", "POST", pad_pixels(digits), n // 2, True, None)):
-            path = "/api/health" if method == "GET" else "/api/forward"
-            cpu0 = server.cpu_s()
-            t, size = one_client(server.port, method, path, payloads, count, gzip_ok=gz,
-                                 accept=accept)
-            rows.append((label, t, size, (server.cpu_s() - cpu0) * 1e3 / count))
+        kinds = (("GET /api/health", "GET", [], True, None),
+                 ("page: gray+alpha PNG, binary answer", "POST", page_pngs, True, BINARY),
+                 ("  same body, JSON answer", "POST", page_pngs, True, None),
+                 ("28x28 pixels, JSON answer", "POST", pixels, True, None),
+                 ("  same body, binary answer", "POST", pixels, True, BINARY),
+                 ("280x280 RGBA PNG, JSON answer", "POST", pngs, True, None),
+                 ("112x112 pixels, JSON answer", "POST", pad_pixels(digits), True, None))
+        # Interleaved rounds, so a change in the machine's load touches every kind alike.
+        rounds = 10
+        acc = {k[0]: ([], 0, 0.0) for k in kinds}
+        for _ in range(rounds):
+            for label, method, payloads, gz, accept in kinds:
+                path = "/api/health" if method == "GET" else "/api/forward"
+                cpu0 = server.cpu_s()
+                t, size = one_client(server.port, method, path, payloads, max(1, n // rounds),
+                                     gzip_ok=gz, accept=accept)
+                times, _, cpu = acc[label]
+                acc[label] = (times + t, size, cpu + server.cpu_s() - cpu0)
+        rows = [(label, t, size, cpu * 1e3 / len(t)) for label, (t, size, cpu) in acc.items()]
         base, base_cpu = pct(rows[0][1], 50), rows[0][3]
         for label, t, size, cpu in rows:
             print(f"  {label:40s} {pct(t, 50):7.2f} {pct(t, 99):7.2f} {pct(t, 50) / base:9.1f} "
