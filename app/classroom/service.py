@@ -16,9 +16,10 @@ import numpy as np
 
 from app.classroom.schemas import NICKNAME_MAX, Digit, Focus
 from app.classroom.store import IMAGE_SIDE, ClassError, Store
-from app.inputs import ink_from_body
+from app.inputs import ink_from_body, model_input
 from engine.explain import explain
-from engine.preprocess import preprocess, to_network_input
+from engine.inputspec import prepare
+from engine.preprocess import as_ink
 
 # Categories never kept in a nickname: controls, format characters (bidi overrides, zero-width
 # joiners that would let "Ana" and "A‮na" look alike), surrogates, private use, unassigned,
@@ -46,23 +47,46 @@ def b64(image: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(image, np.uint8).tobytes()).decode("ascii")
 
 
+def check_digit_model(res) -> dict:
+    """The class session collects digits as MNIST stores them (28×28 gray, exported as IDX):
+    it needs a model that reads MNIST-style input (the shipped ones; an imported colour model
+    does not). Anything else is a clear 409, never a 500."""
+    decl = res.input
+    if decl["shape"][0] != 1 or decl.get("preprocess") != "mnist":
+        raise ClassError(409, f"the class session needs a digit model that reads MNIST-style "
+                              f"28×28 gray input; the served model {res.model_info['name']} "
+                              f"reads {decl['shape'][0]}-channel '{decl.get('preprocess')}'"
+                              " input (serve a digit model first with --model)")
+    return decl
+
+
+def network_input(image: np.ndarray, res) -> np.ndarray:
+    """A stored 28×28 uint8 digit -> the model's input (zero-padded as the model declares)."""
+    x, _ = prepare(as_ink(image), check_digit_model(res), False)
+    return x
+
+
 def judge(body, res) -> tuple[np.ndarray, np.ndarray]:
     """A drawing -> (its 28×28 uint8 digit as MNIST stores one, the network's probabilities).
 
     The probabilities are computed from the stored uint8 digit (which is exact: preprocessing
     quantises to k/255), so the dashboard's accuracy is what `convscope evaluate` finds on the
     exported IDX files."""
-    ink = ink_from_body(body, res.settings)
+    decl = check_digit_model(res)
     if body.preprocess:
-        centred = preprocess(ink).steps["centred"]
-    else:
-        centred = to_network_input(ink, preprocess=False)[0, 2:-2, 2:-2]
+        centred = model_input(body, res)[1].steps["centred"]   # the MNIST recipe's 28×28
+    else:   # already a digit: 28×28, or the model's padded size (its pad cut off)
+        ink = as_ink(ink_from_body(body, res.settings))
+        prepare(ink, decl, False)                     # refuses any other size, naming them
+        p = decl["pad"]
+        centred = ink if ink.shape == (IMAGE_SIDE, IMAGE_SIDE) else ink[p:ink.shape[0] - p,
+                                                                        p:ink.shape[1] - p]
     image = np.rint(np.clip(centred, 0, 1) * 255).astype(np.uint8)
     return image, probabilities(image, res)
 
 
 def probabilities(image: np.ndarray, res) -> np.ndarray:
-    trace = res.network.forward(to_network_input(image, preprocess=False))
+    trace = res.network.forward(network_input(image, res))
     return np.asarray(trace.probabilities, np.float64).ravel()
 
 
@@ -91,7 +115,7 @@ def digit_image(digit: Digit, store: Store, res) -> tuple[np.ndarray, dict]:
 def check_focus(focus: Focus | None, res) -> None:
     """UnknownLayer / UnitOutOfRange (422, naming what is valid) before anything is stored."""
     if focus is not None:
-        trace = res.network.forward(to_network_input(np.zeros((28, 28), np.uint8), False))
+        trace = res.network.forward(network_input(np.zeros((28, 28), np.uint8), res))
         explain(res.network, trace, focus.layer, tuple(focus.unit))
 
 
@@ -103,7 +127,7 @@ def predict_prompt(image: np.ndarray, focus: Focus, res) -> tuple[dict, dict]:
     Students get the unit's source window and the weights (never the value, sum or argmax);
     they answer a number, or for a max-pool unit which cell of the window wins, or for the
     output stage which class the network picks."""
-    trace = res.network.forward(to_network_input(image, preprocess=False))
+    trace = res.network.forward(network_input(image, res))
     e = explain(res.network, trace, focus.layer, tuple(focus.unit))   # 422s name the valid range
     prompt = {"image": b64(image), "layer": e["layer"], "kind": e["kind"],
               "unit": e["unit"], "source": e["source"], "answer": "value"}

@@ -258,3 +258,29 @@ def test_students_delete_their_own_only_and_the_teacher_any(cls, sample_body):
     t = cls.teacher()
     assert t.delete(f"/api/class/submissions/{sb['id']}").status_code == 204
     assert t.get("/api/class/teacher/state").json()["gallery"] == []
+
+
+def test_a_colour_model_gets_a_clear_409_not_a_500(tmp_path):
+    """The class collects MNIST-style digits; a served colour model cannot judge them."""
+    from fastapi.testclient import TestClient
+
+    from app.classroom.store import Store
+    from app.config import Settings
+    from app.main import create_app
+    from engine.network import Network
+    from tests.api.test_model_input import RGB_INPUT, RGB_SPEC
+    colour = tmp_path / "tiny-rgb.npz"
+    Network(RGB_SPEC, seed=1).save(colour, {"name": "tiny-rgb", "dataset": "pictures",
+                                            "classes": ["a", "b", "c"], "input": RGB_INPUT})
+    db = tmp_path / "class.sqlite3"
+    token, code = Store(db).start_session()
+    app = create_app(Settings(model_path=colour, extra_models=(), classroom=True,
+                              session_db=db))
+    with TestClient(app) as c:
+        assert c.post("/api/class/join", json={"code": code}).status_code == 201
+        r = c.post("/api/class/submissions", json={"pixels": [0] * 784, "width": 28,
+                                                   "height": 28})
+        assert r.status_code == 409 and "digit model" in r.json()["detail"]
+        c.headers["authorization"] = f"Bearer {token}"
+        r = c.post("/api/class/spotlight", json={"digit": {"sample": [0, 0]}})
+        assert r.status_code in (404, 409) and r.json()["detail"]
