@@ -24,10 +24,16 @@ export function mountStudent({ store, live, pad, side }) {
   const padWrap = pad.canvas.closest(".pad-wrap");
   const classes = () => store.get().model?.classes ?? [...Array(10).keys()].map(String);
   const params = new URLSearchParams(location.search);
+  // main.js sends the pad (or the blank pad) through the model once it has loaded: a digit put
+  // on the pad before that answer would be overwritten by it, so wait for the first trace.
+  const firstTrace = new Promise((resolve) => {
+    if (store.get().trace) return resolve();
+    const off = store.subscribe(() => { off(); resolve(); }, ["trace"]);
+  });
 
   // --- the teacher opening one digit in the full network view (/?submission=ID) ---------
   if (params.has("submission")) {
-    classApi.submission(Number(params.get("submission"))).then((sub) => {
+    Promise.all([classApi.submission(Number(params.get("submission"))), firstTrace]).then(([sub]) => {
       const bytes = decodeDigit(sub.image);
       pad.loadPixels(bytes, 28, 28);
       live.submit(digitBody(bytes));
@@ -190,7 +196,7 @@ export function mountStudent({ store, live, pad, side }) {
     } else cardHost.replaceChildren();
   }
 
-  classApi.me().then((state) => {
+  Promise.all([classApi.me(), firstTrace]).then(([state]) => {
     apply(state);
     if (state.student) connect();
     else if (params.get("code") && state.session.state === "open") doJoin(params.get("code"), "", bar.querySelector(".class-error"));
