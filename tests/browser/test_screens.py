@@ -206,6 +206,16 @@ def smallest_text_px(page, selector):
           m = Math.min(m, parseFloat(getComputedStyle(el).fontSize)); } return m; }""", selector)
 
 
+def assert_labels_apart(page):
+    """The scale labels under the network's columns as drawn: none overlaps another (fc2/fc3's did)."""
+    boxes = page.evaluate("() => window.convscope.net.footLabels")
+    assert len(boxes) >= 6, boxes
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            apart = a["x"] + a["w"] <= b["x"] or b["x"] + b["w"] <= a["x"] or a["y"] + a["h"] <= b["y"] or b["y"] + b["h"] <= a["y"]
+            assert apart, f"scale labels {a['text']!r} and {b['text']!r} overlap: {a} {b}"
+
+
 def pin(page, layer, unit):
     page.evaluate("([l, u]) => window.convscope.store.set({pinned: {layer: l, unit: u}})", [layer, unit])
     settled(page)
@@ -224,6 +234,7 @@ def test_presenter_mode_big_numbers_at_1080_and_a_scroll_cue_at_720(device):
     fits = page.evaluate("() => { const e = document.getElementById('explain'); return e.scrollHeight <= e.clientHeight + 1; }")
     assert fits or page.is_visible(".scroll-cue"), "a conv unit's account fits the panel, or says there is more"
     no_horizontal_scroll(page, 1920)
+    assert_labels_apart(page)
     shot(page, "presenter-1920x1080")
     page.keyboard.press("p")
     assert not page.evaluate("document.body.classList.contains('projector')"), "the same key turns it off"
@@ -238,6 +249,7 @@ def test_presenter_mode_big_numbers_at_1080_and_a_scroll_cue_at_720(device):
         assert page.is_visible(".scroll-cue"), "lines below the panel's edge come with a visible cue"
         page.click(".scroll-cue")
         page.wait_for_function("() => { const e = document.getElementById('explain'); return e.scrollTop > 0; }")
+    assert_labels_apart(page)
     shot(page, "presenter-1280x720")
 
 

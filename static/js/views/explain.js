@@ -62,7 +62,8 @@ function header(e, options) {
     ? [` (${e.kind}) + ${a.name} = ${fnName(a)}`, num(e.value, "value"), ") = ", num(a.value, "big activated")]
     : [` (${e.kind}) = `, num(e.value, "big value")];
   return h("p", { class: "eq" }, h("strong", {}, unitName(e.layer, e.unit)), ...value,
-    options.pinned ? h("span", { class: "pinned" }, "  · pinned (Esc to release)") : null);
+    // A phone has no Esc key: say what the finger does.
+    options.pinned ? h("span", { class: "pinned" }, options.compact ? "  · pinned (tap it again to release)" : "  · pinned (Esc to release)") : null);
 }
 
 // The activation by name, for the header: "relu(", LeCun's "1.7159·tanh(0.6667·" in full.
@@ -195,7 +196,7 @@ export function renderInputUnit(el, focus, value) {
 }
 
 export function renderExplain(el, e, state, options = {}) {
-  el.replaceChildren(header(e, options));
+  el.replaceChildren(header(e, { ...options, compact: state?.compact }));
   el.dataset.layer = e.layer;
   el.dataset.unit = e.unit.join(",");
   el.dataset.kind = e.kind;

@@ -25,6 +25,7 @@ export function createNetworkView({ canvas, overlay }, store) {
   let view = null;          // {columns, layout, index, stages, fold}
   let scales = new Map();   // shown stage -> scale
   const sheets = new Map(); // column key -> offscreen canvas with its maps stacked vertically
+  let footBoxes = [];        // the scale labels under the columns as drawn: {text, x, y, w, h}
   const numbers = new Map(); // column key -> {px, boxes: [{x, y, w, h, map}]}: map numbers drawn
   let dpr = 1;
   let cssSize = { w: 0, h: 0 };
@@ -233,12 +234,16 @@ export function createNetworkView({ canvas, overlay }, store) {
     const placed = placeLine(items);
     ctx.textBaseline = "top";
     ctx.fillStyle = "#5c5c66";
+    footBoxes = [];
     items.forEach((it, k) => {
       const { row, scale } = placed[k];
       if (!scale) return;
       const col = columns[it.i];
       ctx.font = font(col.font * scale);
-      ctx.fillText(foot[it.i], it.cx, col.footY + 3 + row * (col.font + 3));
+      const y = col.footY + 3 + row * (col.font + 3);
+      ctx.fillText(foot[it.i], it.cx, y);
+      const w = ctx.measureText(foot[it.i]).width;
+      footBoxes.push({ text: foot[it.i], x: it.cx - w / 2, y, w, h: col.font * scale });
     });
   }
 
@@ -401,7 +406,7 @@ export function createNetworkView({ canvas, overlay }, store) {
     return windowRects(col, windowInColumn(src.window, view.byName.get(src.layer).shape, col.shape));
   }
 
-  return { resize, render, renderOverlay, unitBox, windowBoxes, set onSwipe(fn) { onSwipe = fn; }, get layout() { return view?.layout ?? null; }, get view() { return view; }, scaleOf: (name) => scales.get(name), mapNumbers: (key) => numbers.get(key) ?? null };
+  return { resize, render, renderOverlay, unitBox, windowBoxes, set onSwipe(fn) { onSwipe = fn; }, get layout() { return view?.layout ?? null; }, get view() { return view; }, scaleOf: (name) => scales.get(name), mapNumbers: (key) => numbers.get(key) ?? null, get footLabels() { return footBoxes; } };
 }
 
 const fmtScale = (v) => (v >= 1 ? String(v) : v.toPrecision(1));
