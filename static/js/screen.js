@@ -39,10 +39,14 @@ export function initScreens(store, net, { stageBar, sheetHandle, body = document
   net.onSwipe = step;
 
   store.subscribe((s) => { if (s.compact) net.render(); }, ["stage", "zoom"]);   // first: the bar reads its layout
-  store.subscribe((s) => {
+  let drawnFor = null;   // the layout the bar last described (a new trace only matters when that changed)
+  const bar = (s) => {
     if (!s.compact) return;
+    drawnFor = net.layout;
     renderStageBar(stageBar, { columns: columns(), state: s, layout: net.layout, onStage: goTo, onStep: step, onUnzoom: () => store.set({ zoom: null }) });
-  }, ["compact", "stage", "zoom", "model", "foldActivations"]);   // not every trace: same stages
+  };
+  store.subscribe(bar, ["compact", "stage", "zoom", "model", "foldActivations"]);
+  store.subscribe((s) => { if (net.layout !== drawnFor) bar(s); }, ["trace"]);   // the first layout after boot or a resize
 
   // The stage follows a unit focused from elsewhere (keyboard Tab, the connection table).
   store.subscribe((s) => {
