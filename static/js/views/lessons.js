@@ -44,7 +44,8 @@ export function mountLessons(slot, { store, api, views, share, net }) {
   const picker = h("div", { id: "lessons-picker", class: "popover lessons-picker", role: "dialog", "aria-label": "Lessons: seven questions, answered on the live network", hidden: true });
   // The first-visit hint sits in the header beside the button (never over the views).
   const hint = h("span", { id: "lessons-hint", class: "lessons-hint", role: "note", hidden: true },
-    h("button", { class: "lessons-hint-open", text: "New: guided lessons, on your own drawing", onclick: () => { dismissHint(); openPicker(true); } }),
+    h("button", { class: "lessons-hint-open", "aria-label": "New: guided lessons, on your own drawing", onclick: () => { dismissHint(); openPicker(true); } },
+      h("span", { class: "long", text: "New: guided lessons, on your own drawing" }), h("span", { class: "short", text: "New" })),
     h("button", { class: "lessons-hint-close", "aria-label": "Dismiss the lessons hint", text: "×", onclick: () => dismissHint() }));
   slot.append(h("span", { class: "join-wrap" }, button, picker, hint));
 
