@@ -183,7 +183,8 @@ def test_a_class_session_end_to_end(browser, class_server, trained):
         teacher.click(".t-board-item")
     view = opened.value
     view.errors = []
-    view.wait_for_function("() => window.convscope?.store.get().trace")
+    # The digit's own body (preprocess false), not the page's first forward of the blank pad.
+    view.wait_for_function("() => window.convscope?.store.get().trace?.body?.preprocess === false")
     settled(view)
     assert view.evaluate("window.convscope.store.get().trace.prediction") == 7
     view.close()
