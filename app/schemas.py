@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.config import Settings
 from engine import lab    # the lab's accepted ranges: defined once there, checked here too
-from engine.gradient import MAX_STEPS
+from engine.gradient import MAX_LEARNING_RATE, MAX_STEPS
 from engine.kinds import ACTIVATIONS, KIND_NAMES
 
 _LIMITS = Settings()
@@ -86,6 +86,26 @@ class LayerInfo(BaseModel):
     units: int | None = None
 
 
+class LabLimits(BaseModel):
+    kernel_sizes: list[int]
+    strides: list[int]
+    paddings: list[int]
+    pool_ops: list[str]
+    pool_windows: list[int]
+    activations: list[str]
+    max_abs_weight: float
+
+
+class LearnLimits(BaseModel):
+    max_steps: int
+    max_learning_rate: float
+
+
+class Limits(BaseModel):
+    lab: LabLimits
+    learn: LearnLimits
+
+
 class ModelInfo(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -98,6 +118,8 @@ class ModelInfo(BaseModel):
                                "(shape, channels, preprocess, pad, mean, std, subject, prompt).")
     kinds: dict | None = Field(None, description="Added: each layer kind's params and rules.")
     notes: list[str] | None = Field(None, description="Added: what an import changed.")
+    limits: Limits | None = Field(None, description="Added: the Lab's and Learn's accepted "
+                                  "ranges (engine.lab, engine.gradient); the page's controls.")
 
 
 # GET /api/models (added): one entry per served model; `id` is what `?model=` takes.
@@ -214,7 +236,7 @@ class WeightPick(BaseModel):
 class GradientBody(ForwardBody):
     """A forward body plus what to learn: the class the digit should be, and how hard."""
     target: int = Field(strict=True, ge=0, description="Class index the digit should be.")
-    learning_rate: float = Field(gt=0, le=1, allow_inf_nan=False, strict=True,  # "1", true: 422
+    learning_rate: float = Field(gt=0, le=MAX_LEARNING_RATE, allow_inf_nan=False, strict=True,  # "1", true: 422
                                  description="SGD step size, 0 < learning_rate ≤ 1.")
     steps: int = Field(1, strict=True, ge=1, le=MAX_STEPS,
                        description="SGD steps from the served model (1..20); send n to see n "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import kinds
+from engine import gradient, kinds, lab
 from engine.preprocess import Preprocessed
 
 STEP_NAMES = ("fitted", "centred", "input")   # what the page shows between drawing and input
@@ -27,7 +27,9 @@ def stage_entry(stage: dict) -> dict:
 def model_info(network, declared: dict | None = None) -> dict:
     """/api/model. Added fields beside the contract's: `input` (the model's input declaration:
     shape, preprocessing, the pad's words), `kinds` (each layer kind's parameters and rules,
-    from engine.kinds) and `notes` (what an importer did, e.g. folded BatchNorm)."""
+    from engine.kinds), `limits` (the Lab's and Learn's accepted ranges, from engine.lab and
+    engine.gradient: the page builds its controls from them) and `notes` (what an importer did,
+    e.g. folded BatchNorm)."""
     meta = network.metadata or {}
     info = {
         "name": meta.get("name", "unnamed"),
@@ -39,6 +41,7 @@ def model_info(network, declared: dict | None = None) -> dict:
     if declared is not None:
         info["input"] = declared
     info["kinds"] = kinds.describe()
+    info["limits"] = {"lab": lab.limits(), "learn": gradient.limits()}
     info["notes"] = [str(n) for n in meta.get("notes", [])]
     return info
 

@@ -33,7 +33,13 @@ from engine.trace import Trace
 
 MAX_STEPS = 20             # bounded work per call: 20 forward + backward passes of one image
 MAX_LEARNING_RATE = 1.0    # beyond this one step overshoots wildly on a single example
+
 P_FLOOR = 1e-30            # d(−log p)/dp = −1/p: keep it finite (and float32-representable)
+
+
+def limits() -> dict:
+    """The bounds above as /api/model serves them (`limits.learn`), read by the Learn tab."""
+    return {"max_steps": MAX_STEPS, "max_learning_rate": MAX_LEARNING_RATE}
 
 
 @dataclass

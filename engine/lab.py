@@ -33,6 +33,14 @@ MAX_ABS_WEIGHT = 1000.0               # keeps Σ of 49 terms far from float32 ov
 MAX_SIDE = 64                         # the lab shows 28×28 / 32×32 inputs; anything small
 
 
+def limits() -> dict:
+    """The ranges above as /api/model serves them (`limits.lab`): the page builds its controls
+    from this, so a bound changed here changes the server's checks and the page's choices."""
+    return {"kernel_sizes": list(KERNEL_SIZES), "strides": list(STRIDES), "paddings": list(PADDINGS),
+            "pool_ops": list(POOL_OPS), "pool_windows": list(POOL_WINDOWS),
+            "activations": list(ACTIVATIONS), "max_abs_weight": MAX_ABS_WEIGHT}
+
+
 @dataclass(frozen=True)
 class Kernel:
     name: str

@@ -22,6 +22,25 @@ def test_model_lists_every_stage_without_values(client, network):
         assert "values" not in entry
 
 
+def test_model_serves_the_engines_lab_and_learn_limits(client):
+    """The page builds the Lab's and Learn's controls from these: they must be the engine's own
+    bounds (the ones the server checks), not a copy."""
+    from engine import gradient, lab
+    limits = client.get("/api/model").json()["limits"]
+    assert limits["lab"] == {
+        "kernel_sizes": list(lab.KERNEL_SIZES), "strides": list(lab.STRIDES),
+        "paddings": list(lab.PADDINGS), "pool_ops": list(lab.POOL_OPS),
+        "pool_windows": list(lab.POOL_WINDOWS), "activations": list(lab.ACTIVATIONS),
+        "max_abs_weight": lab.MAX_ABS_WEIGHT}
+    assert limits["learn"] == {"max_steps": gradient.MAX_STEPS,
+                               "max_learning_rate": gradient.MAX_LEARNING_RATE}
+    # The served bound is the checked one: one step past it is refused with a 422.
+    body = {"pixels": [0] * 4, "width": 2, "height": 2, "target": 0,
+            "learning_rate": 0.1, "steps": limits["learn"]["max_steps"] + 1}
+    r = client.post("/api/gradient", json=body)
+    assert r.status_code == 422 and "steps" in r.json()["detail"]
+
+
 def test_weights_are_pytorch_layout_and_exact(client, network):
     r = client.get("/api/model/weights", headers={"accept-encoding": "gzip"})
     assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"

@@ -1,7 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeInput, short, resize, rows, parseCell, kernelFields, convolveBody, choiceKey, parseChoiceKey, learnedChoices, labInput, ACTIVATIONS } from "../../static/js/lab/kernel.js";
+import { encodeInput, short, resize, rows, parseCell, kernelFields, convolveBody, choiceKey, parseChoiceKey, learnedChoices, labInput, labChoices } from "../../static/js/lab/kernel.js";
 import { STAGES } from "./reference_stages.mjs";
+
+// limits.lab as GET /api/model serves it (tests/api/test_model.py checks it is engine.lab's).
+const LAB = { kernel_sizes: [1, 3, 5, 7], strides: [1, 2, 3], paddings: [0, 1, 2, 3], pool_ops: ["max", "avg", "sum"],
+  pool_windows: [1, 2, 3, 4], activations: ["relu", "tanh", "sigmoid", "none"], max_abs_weight: 1000 };
 
 test("resizing a grid keeps it centred: 3×3 -> 5×5 adds a zero rim, and back", () => {
   const k3 = [1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -14,6 +18,22 @@ test("resizing a grid keeps it centred: 3×3 -> 5×5 adds a zero rim, and back",
   assert.deepEqual(resize([7], 1, 3), [0, 0, 0, 0, 7, 0, 0, 0, 0]);
 });
 
+test("the controls' choices are the served limits, labelled", () => {
+  const c = labChoices(LAB);
+  assert.deepEqual(c.size.map((o) => o.value), ["1", "3", "5", "7"]);
+  assert.equal(c.size[1].label, "3×3");
+  assert.deepEqual(c.stride.map((o) => o.value), ["1", "2", "3"]);
+  assert.deepEqual(c.padding.map((o) => o.value), ["0", "1", "2", "3"]);
+  assert.deepEqual(c.activation.map((o) => [o.value, o.label]), [["relu", "ReLU"], ["tanh", "tanh"], ["sigmoid", "sigmoid"], ["none", "none"]]);
+  assert.deepEqual(c.poolOp.map((o) => o.value), ["max", "avg", "sum"]);
+  assert.deepEqual(c.poolWindow.map((o) => o.label), ["1×1", "2×2", "3×3", "4×4"]);
+  const changed = labChoices({ ...LAB, kernel_sizes: [3, 5, 9], strides: [1], activations: ["relu", "elu"] });
+  assert.deepEqual(changed.size.map((o) => o.value), ["3", "5", "9"], "a changed limit changes the choices");
+  assert.deepEqual(changed.stride.map((o) => o.value), ["1"]);
+  assert.deepEqual(changed.activation.map((o) => o.label), ["ReLU", "elu"], "an unknown activation keeps its own name");
+  assert.deepEqual(labChoices(undefined).size, [], "no choices before the model arrives");
+});
+
 test("typed cells: decimals, a real minus, fractions; nonsense is refused with a hint", () => {
   assert.deepEqual(parseCell("0.5"), { ok: true, value: 0.5 });
   assert.deepEqual(parseCell("\u22121"), { ok: true, value: -1 });
@@ -21,7 +41,10 @@ test("typed cells: decimals, a real minus, fractions; nonsense is refused with a
   assert.deepEqual(parseCell(""), { ok: true, value: 0 });
   assert.equal(parseCell("-.25").value, -0.25);
   assert.equal(parseCell("1e2").value, 100);
-  for (const bad of ["abc", "1/0", "2e5", "1..2", "NaN", "Infinity"]) assert.equal(parseCell(bad).ok, false, bad);
+  for (const bad of ["abc", "1/0", "2e5", "1..2", "NaN", "Infinity"]) assert.equal(parseCell(bad, LAB.max_abs_weight).ok, false, bad);
+  assert.equal(parseCell("1000", LAB.max_abs_weight).ok, true);
+  assert.match(parseCell("1001", LAB.max_abs_weight).error, /outside −1000\.\.1000/);
+  assert.equal(parseCell("1001", 5000).ok, true, "the bound is the served one");
   assert.match(parseCell("abc").error, /not a number/);
 });
 
@@ -54,7 +77,6 @@ test("the body carries the map as the page holds it, and the controls", () => {
   assert.equal(b.stride, 2);
   const t = convolveBody({ values, shape: [32, 32] }, { type: "classic", name: "edge_all" }, { activation: "tanh" });
   assert.equal(t.activation, "tanh");
-  assert.deepEqual(ACTIVATIONS, ["relu", "tanh", "sigmoid", "none"], "the engine's lab.ACTIVATIONS");
 });
 
 test("the lab input is the trace's 32×32 input or its 28×28 centred step", () => {

@@ -1,14 +1,29 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { nextSteps, maxAbs, gradientLayers, expandOuter, denseGradient, difference, kernelTiles, snapshotSlice, curvePoints, cursorX, nextSnapshot, trend, MAX_STEPS, defaultTarget } from "../../static/js/learn/model.js";
+import { nextSteps, maxAbs, gradientLayers, expandOuter, denseGradient, difference, kernelTiles, snapshotSlice, curvePoints, cursorX, nextSnapshot, trend, defaultTarget, learningRates, defaultRate } from "../../static/js/learn/model.js";
+
+// limits.learn as GET /api/model serves it (tests/api/test_model.py checks it is engine.gradient's).
+const LEARN = { max_steps: 20, max_learning_rate: 1 };
 
 test("steps chain from the served model and stop at the server's bound", () => {
-  assert.equal(nextSteps(0), 1);
-  assert.equal(nextSteps(3, 5), 8);
-  assert.equal(nextSteps(18, 5), MAX_STEPS);
-  assert.equal(MAX_STEPS, 20);
+  assert.equal(nextSteps(0, 1, LEARN.max_steps), 1);
+  assert.equal(nextSteps(3, 5, LEARN.max_steps), 8);
+  assert.equal(nextSteps(18, 5, LEARN.max_steps), 20);
+  assert.equal(nextSteps(8, 5, 10), 10, "a smaller served bound caps the steps there");
   assert.equal(defaultTarget({ prediction: 7 }), 7);
   assert.equal(defaultTarget(null), 0);
+});
+
+test("the learning-rate stops end at the served largest rate", () => {
+  const rates = learningRates(LEARN);
+  assert.deepEqual(rates, [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]);
+  assert.equal(defaultRate(rates), 0.01);
+  const low = learningRates({ ...LEARN, max_learning_rate: 0.005 });
+  assert.deepEqual(low, [0.001, 0.002, 0.005], "a lower bound removes the larger stops");
+  assert.equal(defaultRate(low), 0.005);
+  assert.deepEqual(learningRates({ ...LEARN, max_learning_rate: 5 }).slice(-2), [2, 5], "a higher one adds stops");
+  assert.deepEqual(learningRates(undefined), [], "no stops before the model arrives");
+  assert.equal(defaultRate([]), null);
 });
 
 test("maxAbs is the largest magnitude, either sign", () => {

@@ -6,16 +6,24 @@
 //   {type: "custom", k, values}        the grid the student typed (flat, row-major, k×k)
 // and encodes to the <select> value "classic:edge_all", "learned:conv1:3" or "custom".
 
-export const SIZES = [1, 3, 5, 7];          // odd: a window has a centre pixel
-export const STRIDES = [1, 2, 3];
-export const PADDINGS = [0, 1, 2, 3];
-export const POOL_OPS = ["max", "avg", "sum"];
-// Applied to the output before pooling (engine/lab.py ACTIVATIONS): ReLU sets negatives to
-// zero; tanh and sigmoid are the classic alternatives; "none" pools the raw output.
-export const ACTIVATIONS = ["relu", "tanh", "sigmoid", "none"];
+// The controls' choices are the engine's own ranges (engine/lab.py), served once in
+// GET /api/model as `limits.lab`: never a copy here. Activations are applied to the output
+// before pooling: ReLU sets negatives to zero; tanh and sigmoid are the classic alternatives;
+// "none" pools the raw output.
 export const ACTIVATION_LABELS = { relu: "ReLU", tanh: "tanh", sigmoid: "sigmoid", none: "none" };
-export const POOL_WINDOWS = [1, 2, 3, 4];
-export const MAX_ABS = 1000;
+
+// Each control's options {value, label} from `limits.lab`; empty lists before the model arrives.
+export function labChoices(limits) {
+  const list = (xs, label = String) => (xs ?? []).map((x) => ({ value: String(x), label: label(x) }));
+  return {
+    size: list(limits?.kernel_sizes, (k) => `${k}×${k}`),
+    stride: list(limits?.strides),
+    padding: list(limits?.paddings),
+    activation: list(limits?.activations, (a) => ACTIVATION_LABELS[a] ?? a),
+    poolOp: list(limits?.pool_ops),
+    poolWindow: list(limits?.pool_windows, (w) => `${w}×${w}`),
+  };
+}
 
 export function choiceKey(choice) {
   if (choice.type === "classic") return `classic:${choice.name}`;
@@ -56,7 +64,8 @@ export function resize(values, k, n) {
 export const rows = (values, k) => Array.from({ length: k }, (_, y) => Array.from(values.slice(y * k, (y + 1) * k)));
 
 // A typed grid cell: "0.5", "-1", "−1" (a real minus), "1/9". Empty counts as 0.
-export function parseCell(text) {
+// maxAbs: the engine's bound on a kernel value (limits.lab.max_abs_weight).
+export function parseCell(text, maxAbs) {
   const t = String(text).trim().replace("\u2212", "-");
   if (t === "") return { ok: true, value: 0 };
   let v;
@@ -64,7 +73,7 @@ export function parseCell(text) {
   if (frac) v = Number(frac[1]) / Number(frac[2]);
   else if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) v = Number(t);
   else return { ok: false, error: `"${text}" is not a number (try 0.5, -1 or 1/9)` };
-  if (!Number.isFinite(v) || Math.abs(v) > MAX_ABS) return { ok: false, error: `${text} is outside −${MAX_ABS}..${MAX_ABS}` };
+  if (!Number.isFinite(v) || Math.abs(v) > maxAbs) return { ok: false, error: `${text} is outside −${maxAbs}..${maxAbs}` };
   return { ok: true, value: v };
 }
 

@@ -1,7 +1,14 @@
 // The Learn tab's bookkeeping: pure functions over /api/gradient and /api/history answers.
 // No DOM, no fetch: views call these to slice, regroup and place what the server computed.
 
-export const MAX_STEPS = 20;   // the server's bound on steps per request (engine.gradient)
+// The server's bounds (engine.gradient) come in GET /api/model as `limits.learn`
+// ({max_steps, max_learning_rate}): the views pass them in, nothing here copies them.
+
+// The learning-rate slider's stops: a 1-2-5 ladder, cut at the server's largest rate.
+export const RATE_LADDER = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
+export const learningRates = (limits) => RATE_LADDER.filter((r) => r <= (limits?.max_learning_rate ?? 0));
+// The default stop: 0.01, or the largest allowed below it.
+export const defaultRate = (rates) => rates.filter((r) => r <= 0.01).at(-1) ?? rates[0] ?? null;
 
 // The target a fresh drawing starts with: what the network says it is (the student can pick
 // another; a wrong target is the interesting case).
@@ -9,7 +16,8 @@ export const defaultTarget = (trace) => (trace ? trace.prediction : 0);
 
 // How many steps the next request asks for: n + add, capped at the server's bound. The server
 // keeps no state, so "one more step" is "n + 1 steps from the served model".
-export const nextSteps = (n, add = 1, max = MAX_STEPS) => Math.max(0, Math.min(max, n + add));
+// max: limits.learn.max_steps.
+export const nextSteps = (n, add, max) => Math.max(0, Math.min(max, n + add));
 
 // A loss figure readable at any size: 4 decimals, or 3 significant digits in e-notation below
 // 0.001 (a confident digit's total error is ~1e-6, which 4 decimals would show as 0.0000).

@@ -8,14 +8,16 @@
 import { latestWins } from "../schedule.js";
 import { diverging, sequential } from "../color.js";
 import { fixed } from "../numbers.js";
-import { SIZES, STRIDES, PADDINGS, POOL_OPS, ACTIVATIONS, ACTIVATION_LABELS, POOL_WINDOWS, choiceKey, parseChoiceKey, learnedChoices, resize, parseCell, convolveBody, labInput, short } from "../lab/kernel.js";
+import { ACTIVATION_LABELS, labChoices, choiceKey, parseChoiceKey, learnedChoices, resize, parseCell, convolveBody, labInput, short } from "../lab/kernel.js";
 import { createStepView } from "./labstep.js";
 import { labSettings, fromSettings, sameSettings } from "../lab/settings.js";
 
 const CELL = 8;                 // screen px per map cell, the same for every map so shrinking shows
 const RING = "rgba(60,110,200,0.45)";
 
-const options = (xs, label = String) => xs.map((x) => `<option value="${x}">${label(x)}</option>`).join("");
+const options = (choices) => choices.map((c) => `<option value="${c.value}">${c.label}</option>`).join("");
+// Each select and its list in labChoices(): the choices are the engine's (model.limits.lab).
+const CONTROLS = { "lab-size": "size", "lab-stride": "stride", "lab-padding": "padding", "lab-activation": "activation", "lab-pool-op": "poolOp", "lab-pool-window": "poolWindow" };
 
 function template() {
   return `
@@ -24,12 +26,12 @@ function template() {
     <div class="lab-controls" role="group" aria-label="Convolution settings">
       <label>Map <select id="lab-source"><option value="input">network input (32×32)</option><option value="centred">centred digit (28×28)</option></select></label>
       <label>Kernel <select id="lab-kernel" aria-label="Kernel"></select></label>
-      <label>Size <select id="lab-size">${options(SIZES, (k) => `${k}×${k}`)}</select></label>
-      <label>Stride <select id="lab-stride">${options(STRIDES)}</select></label>
-      <label>Padding <select id="lab-padding">${options(PADDINGS)}</select></label>
-      <label title="Applied to every output cell before pooling: ReLU sets negatives to zero; tanh and sigmoid squash into (−1, 1) and (0, 1)">Activation <select id="lab-activation">${options(ACTIVATIONS, (a) => ACTIVATION_LABELS[a])}</select></label>
-      <label>Pool <select id="lab-pool-op">${options(POOL_OPS)}</select></label>
-      <label>window <select id="lab-pool-window">${options(POOL_WINDOWS, (w) => `${w}×${w}`)}</select></label>
+      <label>Size <select id="lab-size"></select></label>
+      <label>Stride <select id="lab-stride"></select></label>
+      <label>Padding <select id="lab-padding"></select></label>
+      <label title="Applied to every output cell before pooling: ReLU sets negatives to zero; tanh and sigmoid squash into (−1, 1) and (0, 1)">Activation <select id="lab-activation"></select></label>
+      <label>Pool <select id="lab-pool-op"></select></label>
+      <label>window <select id="lab-pool-window"></select></label>
     </div>
     <div class="lab-kernel-row">
       <div id="lab-grid" class="lab-grid" role="grid" aria-label="Kernel values: type a number (0.5, -1, 1/9)"></div>
@@ -136,7 +138,7 @@ export function mount(el, { store, api }) {
   function onCellEdit(e) {
     const cell = e.target.closest(".lab-cell");
     if (!cell) return;
-    const parsed = parseCell(cell.value);
+    const parsed = parseCell(cell.value, store.get().model?.limits?.lab.max_abs_weight ?? Infinity);
     cell.classList.toggle("bad", !parsed.ok);
     cell.title = parsed.ok ? "" : parsed.error;
     if (!parsed.ok) { $("lab-error").textContent = parsed.error; return; }
@@ -192,7 +194,26 @@ export function mount(el, { store, api }) {
     request();
   };
   $("lab-grid").addEventListener("change", onCellEdit);
-  $("lab-pool-window").value = "2";   // the network's own pools are 2×2, stride 2
+  // The controls' options from the model record's limits (they arrive with the model, perhaps
+  // after this tab mounts): refilled when they change, keeping what was chosen where it still is.
+  let shownLimits = null;
+  function fillControls() {
+    const limits = store.get().model?.limits?.lab;
+    const key = JSON.stringify(limits ?? null);
+    if (key === shownLimits) return;
+    const first = shownLimits === null || shownLimits === "null";
+    shownLimits = key;
+    const choices = labChoices(limits);
+    for (const [id, name] of Object.entries(CONTROLS)) {
+      const was = $(id).value;
+      $(id).innerHTML = options(choices[name]);
+      if (choices[name].some((c) => c.value === was)) $(id).value = was;
+    }
+    if (first && choices.poolWindow.some((c) => c.value === "2")) $("lab-pool-window").value = "2";   // the network's own pools are 2×2, stride 2
+    const k = ui.choice.type === "custom" ? ui.custom.k : ui.result?.kernel.shape[0];
+    if (k) $("lab-size").value = String(k);
+  }
+  fillControls();
   for (const id of ["lab-source", "lab-stride", "lab-padding", "lab-activation", "lab-pool-op", "lab-pool-window"]) $(id).onchange = request;
 
   stepMode = createStepView(el.querySelector(".lab-step"), {
@@ -205,7 +226,7 @@ export function mount(el, { store, api }) {
     fillKernelSelect();
     request();
   }, (err) => { $("lab-error").textContent = `kernels: ${err.message}`; });
-  store.subscribe(() => { fillKernelSelect(); request(); }, ["model"]);
+  store.subscribe(() => { fillControls(); fillKernelSelect(); adopt(store.get()); request(); }, ["model"]);
   store.subscribe(() => request(), ["trace"]);
   // A link or a lesson step sets the Lab's controls through store.lab.
   function adopt(s) {

@@ -8,12 +8,10 @@
 import { latestWins } from "../schedule.js";
 import { displayColumns, layoutNetwork, unitRect, mapRect } from "../layout.js";
 import { lut } from "../color.js";
-import { figure, nextSteps, maxAbs, gradientLayers, denseGradient, difference, kernelTiles, defaultTarget, trend, MAX_STEPS } from "../learn/model.js";
+import { figure, nextSteps, maxAbs, gradientLayers, denseGradient, difference, kernelTiles, defaultTarget, trend, learningRates, defaultRate } from "../learn/model.js";
 import { drawMap, sized, paintTiles, paintHeatmap, paintBars, paintCurves, signedScale, greyScale, BEFORE, AFTER, GRADIENT } from "../learn/paint.js";
 import { mountHistory } from "./learnhistory.js";
 
-const RATES = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
-const DEFAULT_RATE = 0.01;
 const CONV2_VIEWS = { gradient: "gradient", difference: "after − before", before: "before", after: "after" };
 
 function template() {
@@ -27,7 +25,7 @@ function template() {
       <div class="learn-controls">
         <figure class="learn-input"><canvas id="learn-input" aria-label="Your drawing as the network sees it"></canvas><figcaption>your drawing</figcaption></figure>
         <fieldset class="learn-targets" id="learn-targets"><legend>Target class</legend></fieldset>
-        <label class="learn-rate">Learning rate <input id="learn-lr" type="range" min="0" max="${RATES.length - 1}" step="1" value="${RATES.indexOf(DEFAULT_RATE)}"> <output id="learn-lr-value">${DEFAULT_RATE}</output></label>
+        <label class="learn-rate">Learning rate <input id="learn-lr" type="range" min="0" max="0" step="1" value="0"> <output id="learn-lr-value"></output></label>
         <div class="learn-buttons">
           <button id="learn-step" type="button">Step</button>
           <button id="learn-step5" type="button">Step ×5</button>
@@ -74,7 +72,7 @@ export function mount(el, { store, api }) {
     document.head.appendChild(link);
   }
   const $ = (id) => el.querySelector(`#${id}`);
-  const ui = { visible: false, body: null, target: null, rate: DEFAULT_RATE, steps: 0, result: null, stale: true };
+  const ui = { visible: false, body: null, target: null, rate: null, steps: 0, result: null, stale: true };
   const history = mountHistory($("learn-history"), { store, api });
 
   const job = latestWins((j, signal) => api.gradient(j.body, { target: j.target, learning_rate: j.rate, steps: Math.max(1, j.steps) }, { signal }), {
@@ -86,8 +84,21 @@ export function mount(el, { store, api }) {
     },
     onError: (err) => { $("learn-error").textContent = `gradient: ${err.message}`; },
   });
+  // The server's bounds (model.limits.learn): the slider's stops and the step cap.
+  const limits = () => store.get().model?.limits?.learn;
+  let rates = [];
+  function fillRates() {
+    const next = learningRates(limits());
+    if (next.join() === rates.join()) return;
+    rates = next;
+    if (!rates.includes(ui.rate)) ui.rate = defaultRate(rates);
+    $("learn-lr").max = String(Math.max(0, rates.length - 1));
+    $("learn-lr").value = String(Math.max(0, rates.indexOf(ui.rate)));
+    $("learn-lr-value").textContent = ui.rate == null ? "" : String(ui.rate);
+  }
+  fillRates();
   const request = () => {
-    if (!ui.body || ui.target == null) return;
+    if (!ui.body || ui.target == null || ui.rate == null) return;
     job.submit({ body: ui.body, target: ui.target, rate: ui.rate, steps: ui.steps });
   };
 
@@ -132,8 +143,9 @@ export function mount(el, { store, api }) {
     if (shared?.target !== ui.target || shared?.rate !== ui.rate || shared?.steps !== ui.steps) store.set({ learn: { target: ui.target, rate: ui.rate, steps: ui.steps } });
     $("learn-count").textContent = `${ui.steps} step${ui.steps === 1 ? "" : "s"}`;
     $("learn-count").dataset.steps = String(ui.steps);
-    $("learn-step").disabled = ui.steps >= MAX_STEPS;
-    $("learn-step5").disabled = ui.steps >= MAX_STEPS;
+    const maxSteps = limits()?.max_steps ?? 0;
+    $("learn-step").disabled = ui.steps >= maxSteps;
+    $("learn-step5").disabled = ui.steps >= maxSteps;
     if (!r) return;
     const n = r.shownSteps;   // the answer on screen may be one request behind the counter
     renderTable(r, n);
@@ -270,11 +282,11 @@ export function mount(el, { store, api }) {
     render();
   });
   $("learn-lr").addEventListener("input", (e) => {
-    ui.rate = RATES[Number(e.target.value)];
+    ui.rate = rates[Number(e.target.value)];
     $("learn-lr-value").textContent = String(ui.rate);
     request();
   });
-  const step = (k) => () => { ui.steps = nextSteps(ui.steps, k); render(); request(); };
+  const step = (k) => () => { ui.steps = nextSteps(ui.steps, k, limits()?.max_steps ?? 0); render(); request(); };
   $("learn-step").onclick = step(1);
   $("learn-step5").onclick = step(5);
   $("learn-reset").onclick = () => { ui.steps = 0; render(); request(); };
@@ -282,6 +294,7 @@ export function mount(el, { store, api }) {
 
   store.subscribe(() => { if (ui.visible) follow(); }, ["trace"]);
   store.subscribe(() => { if (ui.visible && ui.result) render(); }, ["foldActivations", "model"]);
+  store.subscribe(() => { const had = ui.rate; fillRates(); if (had == null && ui.rate != null) request(); }, ["model"]);
 
   // While open, the tab borrows the Network tab's drawing side (pad, tools), as the 3D tab
   // does: the same element, so the drawing survives and steps restart as the student draws.
