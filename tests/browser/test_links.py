@@ -153,8 +153,9 @@ def test_a_bad_link_opens_the_page_with_a_note(open_page, trained):
     page.click("#link-note button")
     assert page.locator("#link-note").is_hidden()
     # A link cut short in the middle of the drawing: the drawing is ignored, the rest applies.
-    page.goto(page.url.split("#")[0] + "#tab=lab&sample=3:0")
-    page.reload()
+    # A fresh page, not goto + reload: a same-document hash change lets the running page's
+    # URL sync (250 ms after the drawing rests) write its own state back before the reload.
+    page = open_page("/#tab=lab&sample=3:0")
     settled(page)
     href = page.evaluate("() => window.convscope.views.linkNow()")
     assert "sample=3:0" in href and "tab=lab" in href
