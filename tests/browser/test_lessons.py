@@ -294,6 +294,7 @@ def test_lessons_read_on_a_phone(open_page, api, trained):
         page.evaluate("(id) => window.convscope.lessons.open(id, 1)", lesson)
         wait_idle(page)
         check_numbers(page, api, [])
+        page.wait_for_selector(".lesson-next", state="visible")   # the card lays out after its numbers
         box = page.locator("#lesson-card").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 0.5 and box["y"] + box["height"] <= 844 + 0.5, box
         assert page.locator(".lesson-next").bounding_box()["height"] >= 24
