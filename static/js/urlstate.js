@@ -7,6 +7,7 @@
 // never sends to the server and which changes without a reload.
 //
 //   #tab=lab&fold=0&pin=conv1:2,10,11&lab=classic:edge_all;s2;p1;relu;max2;input
+//    &learn=t3;lr0.01;n5                              (tab=learn: target class, rate, steps)
 //    &lesson=feature-maps&step=3&sample=7:0           (or &ink=56x56.<base64url>)
 //
 // encodeHash(view) -> "#..."     (async: the ink is deflated)      view: see VIEW below
@@ -16,10 +17,11 @@
 // downsampleInk(alpha, W, H, side): the pad's alpha averaged into side×side blocks
 //
 // VIEW = {tab?, fold?, pin?: {layer, unit: [ints]}, lab?: {kernel, stride, padding, activation,
-//         pool, window, source}, lesson?: {id, step (1-based)},
+//         pool, window, source}, learn?: {target, rate, steps}, lesson?: {id, step (1-based)},
 //         drawing?: {sample: [class, index]} | {ink: {width, height, pixels: Uint8Array 0..255}}}
 
 import { crc32 } from "./png.js";
+import { RATE_LADDER } from "./learn/model.js";
 
 export const TABS = ["network", "3d", "learn", "lab"];
 export const INK_SIDE = 56;          // 280-px pad / 5: the crop to 20×20 loses nothing visible
@@ -164,6 +166,18 @@ function parseLab(text) {
   return { kernel: k, stride, padding, activation, pool: pm[1], window: Number(pm[2]), source };
 }
 
+const learnText = (l) => `t${l.target};lr${l.rate};n${l.steps}`;
+// The class, the rate's and the steps' bounds are the model's (limits.learn): viewstate.js checks
+// them against the model on screen (a link may name any model); here only the shape and a rate
+// on the slider's ladder.
+function parseLearn(text) {
+  const m = /^t(\d{1,2});lr([0-9.e-]{1,12});n(\d{1,2})$/.exec(text);
+  if (!m) return null;
+  const target = Number(m[1]), rate = Number(m[2]), steps = Number(m[3]);
+  if (!RATE_LADDER.includes(rate)) return null;
+  return { target, rate, steps };
+}
+
 // A custom Lab kernel as it travels in a link ("custom:3:0,1,0,...").
 export const customKernel = (k, values) => `custom:${k}:${Array.from(values, num).join(",")}`;
 
@@ -176,6 +190,7 @@ export async function encodeHash(view = {}) {
   if (view.fold === false) put("fold", "0");
   if (view.pin) put("pin", `${view.pin.layer}:${view.pin.unit.join(",")}`);
   if (view.lab) put("lab", labText(view.lab));
+  if (view.learn) put("learn", learnText(view.learn));
   if (view.lesson) { put("lesson", view.lesson.id); put("step", String(view.lesson.step)); }
   if (view.drawing?.sample) put("sample", view.drawing.sample.join(":"));
   else if (view.drawing?.ink) put("ink", await encodeInk(view.drawing.ink));
@@ -214,6 +229,10 @@ export function decodeHashFields(hash) {
     } else if (key === "lab") {
       const lab = parseLab(value);
       if (lab) view.lab = lab; else bad(key, "not kernel;sN;pN;activation;poolN;source");
+    } else if (key === "learn") {
+      const learn = parseLearn(value);
+      if (learn) view.learn = learn;
+      else bad(key, `not tN;lrR;nS (a class 0..99, a rate of ${RATE_LADDER.join(", ")}, 0..99 steps)`);
     } else if (key === "lesson") {
       const step = Number(fields.get("step") ?? 1);
       if (/^[a-z0-9-]{1,60}$/.test(value) && Number.isInteger(step) && step >= 1 && step <= 99) view.lesson = { id: value, step };

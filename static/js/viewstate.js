@@ -74,6 +74,7 @@ export function createViewState({ store, live, pad, hooks }) {
     const view = { tab: s.tab, fold: s.foldActivations !== false };
     if (s.pinned) view.pin = { layer: s.pinned.layer, unit: [...s.pinned.unit] };
     if (s.lab && s.tab === "lab") view.lab = s.lab;
+    if (s.learn && s.tab === "learn") view.learn = { ...s.learn };
     if (s.lesson) view.lesson = { id: s.lesson.id, step: s.lesson.step };
     const d = drawingView(s);
     if (d) view.drawing = d.sample ? { sample: d.sample } : { ink: d.ink };
@@ -95,7 +96,7 @@ export function createViewState({ store, live, pad, hooks }) {
       write().catch((err) => store.set({ error: `link: ${err.message}` }));
     }, SYNC_MS);
   }
-  store.subscribe(schedule, ["tab", "foldActivations", "pinned", "lab", "lesson", "trace", "modelId"]);
+  store.subscribe(schedule, ["tab", "foldActivations", "pinned", "lab", "learn", "lesson", "trace", "modelId"]);
 
   // Show exactly what the link will reopen: a pad drawing becomes its 56×56 ink (loaded onto
   // the pad and sent), so the numbers on screen are the ones the link's reader will see.
@@ -131,6 +132,13 @@ export function createViewState({ store, live, pad, hooks }) {
       await settled();
       if (view.tab) store.set({ tab: view.tab });
       if (view.lab) store.set({ lab: { ...view.lab } });
+      if (view.learn) {
+        const model = store.get().model, classes = model?.classes?.length ?? 10, limits = model?.limits?.learn;
+        if (view.learn.target >= classes) notes.push(`no class ${view.learn.target} in this model (it has ${classes})`);
+        else if (limits && view.learn.rate > limits.max_learning_rate) notes.push(`learning rate ${view.learn.rate} is above this model's ${limits.max_learning_rate}`);
+        else if (limits && view.learn.steps > limits.max_steps) notes.push(`${view.learn.steps} Learn steps are more than this model's ${limits.max_steps}`);
+        else store.set({ learn: { ...view.learn } });
+      }
       if (view.pin !== undefined) {
         const s = store.get();
         if (view.pin === null) store.set({ pinned: null, hover: null });

@@ -212,3 +212,66 @@ def test_download_png_of_the_view(open_page, trained):
     assert abs(img.width - max(320, view["width"])) <= 1 and abs(img.height - view["height"] - 28) <= 1
     colours = img.resize((64, 64)).getcolors(64 * 64)
     assert colours and len(colours) > 20, "the maps' colours are in the picture"
+
+
+LEARN_SHOWN = """() => { const l = window.convscope.learn, s = window.convscope.store.get();
+    const cell = (f) => Array.from(document.querySelectorAll(`#learn-table [data-field=${f}]`), (e) => e.textContent);
+    return { learn: s.learn, checked: document.querySelector('input[name=learn-target]:checked')?.value ?? null,
+             rate: document.querySelector('#learn-lr-value').textContent, steps: document.querySelector('#learn-count').dataset.steps,
+             head: document.querySelector('#learn-table thead').textContent, totalError: cell('total_error'), probability: cell('probability') }; }"""
+
+
+def learn_settled(page, steps):
+    settled(page)
+    page.wait_for_function(f"""() => {{ const l = window.convscope.learn; const h = document.querySelector('#learn-table thead');
+        return l && l.idle && h && h.textContent.includes('after {steps} step'); }}""")
+
+
+def test_a_learn_link_reopens_the_same_target_rate_and_numbers(browser, open_page, trained):
+    """Lesson 6 asks for a Learn target: a link copied after picking one (and a rate, and steps)
+    reopens that target, not the prediction, with the same total error on screen."""
+    page = open_page("/", viewport=(1280, 720))
+    settled(page)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    assert page.evaluate("(v) => window.convscope.views.apply(v)", {"drawing": {"sample": [3, 1]}, "tab": "learn"}) == []
+    learn_settled(page, 0)
+    predicted = page.evaluate("() => window.convscope.store.get().trace.prediction")
+    wrong = (predicted + 4) % 10
+    page.check(f"input[name=learn-target][value='{wrong}']")
+    page.locator("#learn-lr").fill("6")          # the ladder's 7th stop, 0.1
+    page.click("#learn-step")
+    page.click("#learn-step")
+    learn_settled(page, 2)
+    page.click("#share-button")
+    page.click("#share-copy")
+    page.wait_for_function("() => window.convscope.store.get().linkCopied")
+    href = page.evaluate("() => window.convscope.store.get().linkCopied")
+    page.keyboard.press("Escape")
+    assert f"learn=t{wrong};lr0.1;n2" in href and "tab=learn" in href, href
+    original = page.evaluate(LEARN_SHOWN)
+    assert original["checked"] == str(wrong) and original["rate"] == "0.1" and original["steps"] == "2"
+    assert original["learn"] == {"target": wrong, "rate": 0.1, "steps": 2}
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+    try:
+        other = ctx.new_page()
+        errors = []
+        other.on("pageerror", lambda e: errors.append(str(e)))
+        other.goto(href)
+        try:
+            learn_settled(other, 2)
+        except Exception:
+            raise AssertionError(href + " " + str(other.evaluate(LEARN_SHOWN)) + str(other.evaluate("() => [window.convscope.learn.idle, window.convscope.store.get().tab, document.querySelector('#learn-error').textContent, document.querySelector('#link-note').innerText]")))
+        reopened = other.evaluate(LEARN_SHOWN)
+        assert errors == []
+        assert other.locator("#link-note").is_hidden(), other.inner_text("#link-note")
+        assert reopened == original, {k: (original[k], reopened[k]) for k in original if original[k] != reopened[k]}
+        # A class the model does not have is dropped with the visible note; the rest applies.
+        other.goto(href.replace(f"learn=t{wrong};", "learn=t42;"))
+        other.reload()
+        settled(other)
+        other.wait_for_selector("#link-note:not([hidden])")
+        assert "no class 42" in other.inner_text("#link-note")
+        assert other.evaluate("() => window.convscope.store.get().tab") == "learn"
+    finally:
+        ctx.close()

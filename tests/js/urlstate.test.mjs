@@ -96,6 +96,9 @@ test("every view field round-trips", async () => {
     { lab: { kernel: customKernel(3, [0, -1, 0, -1, 4, -1, 0, 0.1111, 1 / 3]), stride: 1, padding: 0, activation: "none", pool: "max", window: 2, source: "input" } },
     { lab: { kernel: "learned:conv1:5", stride: 3, padding: 3, activation: "relu", pool: "sum", window: 1, source: "input" } },
     { tab: "3d", drawing: { ink } },
+    { tab: "learn", learn: { target: 3, rate: 0.01, steps: 5 }, drawing: { sample: [8, 2] } },
+    { tab: "learn", learn: { target: 0, rate: 0.001, steps: 0 } },
+    { tab: "learn", learn: { target: 9, rate: 1, steps: 20 } },
   ];
   for (const v of views) {
     const hash = await encodeHash(v);
@@ -118,6 +121,7 @@ test("random views round-trip (200 seeds)", async () => {
     if (rnd() < 0.5) v.fold = false;
     if (rnd() < 0.8) v.pin = pick([{ layer: "conv2", unit: [Math.floor(rnd() * 16), Math.floor(rnd() * 10), Math.floor(rnd() * 10)] }, { layer: "fc2", unit: [Math.floor(rnd() * 100)] }]);
     if (rnd() < 0.5) v.lab = { kernel: pick(["classic:blur", "learned:conv1:0"]), stride: pick([1, 2, 3]), padding: pick([0, 1, 2, 3]), activation: pick(["relu", "tanh", "sigmoid", "none"]), pool: pick(["max", "avg", "sum"]), window: pick([1, 2, 3, 4]), source: pick(["input", "centred"]) };
+    if (rnd() < 0.5) v.learn = { target: Math.floor(rnd() * 10), rate: pick([0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]), steps: Math.floor(rnd() * 21) };
     if (rnd() < 0.5) v.lesson = { id: pick(["feature-maps", "why-120"]), step: 1 + Math.floor(rnd() * 8) };
     if (rnd() < 0.5) v.drawing = { sample: [Math.floor(rnd() * 10), Math.floor(rnd() * 100)] };
     const { view, notes } = await decodeHash(await encodeHash(v));
@@ -132,13 +136,18 @@ test("bad fields are ignored one by one with a note; nothing throws", () => {
     ["#pin=1x:0,0,0", "pin"], ["#lab=classic:blur;s9;p0;relu;max2;input", "lab"], ["#lab=garbage", "lab"],
     ["#lab=custom:3:1,2;s1;p0;relu;max2;input", "lab"], ["#lesson=../etc&step=2", "lesson"],
     ["#lesson=feature-maps&step=0", "lesson"], ["#step=3", "step"], ["#sample=7", "sample"],
-    ["#sample=7:0&ink=56x56.AAAA", "ink"], ["#what=1", "what"], ["#%E0%A4%A=1", "URL-encoded"],
+    ["#sample=7:0&ink=56x56.AAAA", "ink"],
+    ["#learn=garbage", "learn"], ["#learn=t3;lr0.03;n2", "learn"], ["#learn=t3;lr0.01;n100", "learn"],
+    ["#learn=t-1;lr0.01;n2", "learn"], ["#learn=t3;lr0.01", "learn"], ["#learn=t3;lrNaN;n2", "learn"], ["#learn=t100;lr0.01;n2", "learn"], ["#what=1", "what"], ["#%E0%A4%A=1", "URL-encoded"],
   ];
   for (const [hash, word] of cases) {
     const { notes } = decodeHashFields(hash);
     assert.equal(notes.length, 1, `${hash}: ${notes.join("; ")}`);
     assert.ok(notes[0].includes(word), notes[0]);
   }
+  const learnt = decodeHashFields("#tab=learn&learn=t3;lr9;n2&sample=4:1");
+  assert.deepEqual(learnt.view, { tab: "learn", drawing: { sample: [4, 1] } }, "a bad Learn setting leaves the rest of the link");
+  assert.ok(learnt.notes[0].includes("0.001, 0.002"), "the note names the rates accepted");
   const { view, notes } = decodeHashFields("#tab=lab&pin=bad&fold=0");
   assert.deepEqual(view, { tab: "lab", fold: false }, "good fields survive a bad neighbour");
   assert.equal(notes.length, 1);

@@ -124,6 +124,7 @@ export function mount(el, { store, api }) {
     ui.target = defaultTarget(s.trace);
     ui.steps = 0;
     ui.result = null;
+    if (pending) { take(pending); pending = null; }
     paintInput(s.trace);
     renderTargets();
     request();
@@ -292,6 +293,29 @@ export function mount(el, { store, api }) {
   $("learn-reset").onclick = () => { ui.steps = 0; render(); request(); };
   $("learn-conv2-view").onchange = () => ui.result && renderKernels(ui.result, ui.result.shownSteps);
 
+  // A link or a lesson step sets the target, rate and step count through store.learn (as the
+  // Lab adopts store.lab); render() writes the student's own choices back there. Set before
+  // this lazy tab mounted or while it is hidden, it waits for the next drawing the tab follows,
+  // so that drawing's default target does not undo it.
+  let pending = store.get().learn ?? null;
+  function take(l) {
+    if (Number.isInteger(l.target) && l.target >= 0 && l.target < classes().length) ui.target = l.target;
+    if (rates.includes(l.rate)) ui.rate = l.rate;
+    if (Number.isInteger(l.steps)) ui.steps = nextSteps(0, l.steps, limits()?.max_steps ?? 0);
+    $("learn-lr").value = String(Math.max(0, rates.indexOf(ui.rate)));
+    $("learn-lr-value").textContent = String(ui.rate);
+  }
+  function adopt(s) {
+    const l = s.learn;
+    if (!l || (l.target === ui.target && l.rate === ui.rate && l.steps === ui.steps)) return;
+    if (!ui.visible) { pending = l; return; }
+    follow();
+    take(l);
+    renderTargets();
+    render();
+    request();
+  }
+  store.subscribe(adopt, ["learn"]);
   store.subscribe(() => { if (ui.visible) follow(); }, ["trace"]);
   store.subscribe(() => { if (ui.visible && ui.result) render(); }, ["foldActivations", "model"]);
   store.subscribe(() => { const had = ui.rate; fillRates(); if (had == null && ui.rate != null) request(); }, ["model"]);
