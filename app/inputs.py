@@ -89,40 +89,16 @@ def rgb_from_image(data: bytes, settings: Settings) -> np.ndarray:
     return np.asarray(img.convert("RGB"))
 
 
+def _check_image_bytes(data: bytes, settings: Settings) -> None:
+    if len(data) > settings.max_image_bytes:
+        raise HTTPException(413, f"`image` is {len(data)} bytes; the limit is "
+                                 f"{settings.max_image_bytes} bytes (2 MB)")
+
+
 def _open_image(data: bytes, settings: Settings) -> Image.Image:
-    if len(data) > settings.max_image_bytes:
-        raise HTTPException(413, f"`image` is {len(data)} bytes; the limit is "
-                                 f"{settings.max_image_bytes} bytes (2 MB)")
+    """Decode a PNG or JPEG with Pillow, refusing every other format, size or fault by name."""
+    _check_image_bytes(data, settings)
     side = settings.max_image_side
-    try:
-        img = Image.open(io.BytesIO(data))
-        if img.format not in _FORMATS:
-            raise BadInput(f"`image` is {img.format or 'an unknown format'}; "
-                           "accepted: PNG or JPEG")
-        if img.width > side or img.height > side:
-            raise BadInput(f"`image` is {img.width}×{img.height}; the largest accepted is "
-                           f"{side}×{side}")
-        img.load()
-    except BadInput:
-        raise
-    except UnidentifiedImageError:
-        raise BadInput("`image` is not a PNG or JPEG (its bytes are no image format Pillow "
-                       "knows); send a PNG or JPEG data URL") from None
-    except (OSError, ValueError, SyntaxError, EOFError,
-            Image.DecompressionBombError) as exc:
-        raise BadInput(f"`image` could not be decoded as PNG or JPEG ({exc}); "
-                       "send a complete PNG or JPEG") from None
-    return img
-
-
-def ink_from_image(data: bytes, settings: Settings) -> np.ndarray:
-    if len(data) > settings.max_image_bytes:
-        raise HTTPException(413, f"`image` is {len(data)} bytes; the limit is "
-                                 f"{settings.max_image_bytes} bytes (2 MB)")
-    side = settings.max_image_side
-    ink = white_ink(data, side)   # the page's own PNG (static/js/png.js), without Pillow
-    if ink is not None:
-        return ink
     try:
         img = Image.open(io.BytesIO(data))
         if img.format not in _FORMATS:
@@ -145,7 +121,15 @@ def ink_from_image(data: bytes, settings: Settings) -> np.ndarray:
             Image.DecompressionBombError) as exc:
         raise BadInput(f"`image` could not be decoded as PNG or JPEG ({exc}); "
                        "send a complete PNG or JPEG") from None
-    return flatten_to_ink(img)
+    return img
+
+
+def ink_from_image(data: bytes, settings: Settings) -> np.ndarray:
+    _check_image_bytes(data, settings)
+    ink = white_ink(data, settings.max_image_side)   # the page's own PNG (static/js/png.js), without Pillow
+    if ink is not None:
+        return ink
+    return flatten_to_ink(_open_image(data, settings))
 
 
 def flatten_to_ink(img: Image.Image) -> np.ndarray:
