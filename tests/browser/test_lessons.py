@@ -294,10 +294,16 @@ def test_lessons_read_on_a_phone(open_page, api, trained):
         page.evaluate("(id) => window.convscope.lessons.open(id, 1)", lesson)
         wait_idle(page)
         check_numbers(page, api, [])
-        page.wait_for_selector(".lesson-next", state="visible")   # the card lays out after its numbers
-        box = page.locator("#lesson-card").bounding_box()
+        # Both boxes read in one go, once Next is laid out: the card re-renders after its numbers,
+        # so two separate reads could meet a detached button (no box) in between.
+        box = page.wait_for_function("""() => {
+            const c = document.querySelector('#lesson-card'), n = document.querySelector('.lesson-next');
+            if (!c || !n || !n.getBoundingClientRect().height) return null;
+            const b = c.getBoundingClientRect();
+            return { x: b.x, width: b.width, y: b.y, height: b.height, next: n.getBoundingClientRect().height };
+        }""").json_value()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 0.5 and box["y"] + box["height"] <= 844 + 0.5, box
-        assert page.locator(".lesson-next").bounding_box()["height"] >= 24
+        assert box["next"] >= 24, box
         page.screenshot(path=str(SHOTS / "lessons" / f"phone-{lesson}.png"))
     page.locator(".lesson-close").tap()
     page.locator("#lessons-button").tap()
