@@ -73,24 +73,6 @@ def bodies():
     return lenet, vgg
 
 
-def binary_client(port, path, payload, n):
-    import http.client
-    conn = http.client.HTTPConnection("127.0.0.1", port)
-    headers = {"content-type": "application/json", "accept": "application/octet-stream",
-               "accept-encoding": "gzip"}
-    times, size = [], 0
-    for _ in range(n):
-        t = time.perf_counter()
-        conn.request("POST", path, body=payload, headers=headers)
-        r = conn.getresponse()
-        data = r.read()
-        times.append((time.perf_counter() - t) * 1e3)
-        assert r.status == 200, (r.status, data[:200])
-        size = len(data)
-    conn.close()
-    return times, size
-
-
 def request_figures(paths: dict, rounds: int = 6, per_round: int = 25) -> tuple[int, Server]:
     lenet_body, vgg_body = bodies()
     # bench/api.py's server (a real `convscope serve` process): --model repeated serves the
@@ -106,7 +88,8 @@ def request_figures(paths: dict, rounds: int = 6, per_round: int = 25) -> tuple[
                                   ("tinyvgg", "/api/forward?model=tinyvgg", vgg_body)):
             t, sizes[f"{label} json"] = one_client(server.port, "POST", path, [body], per_round)
             rows[f"{label} json"] += t
-            t, sizes[f"{label} binary"] = binary_client(server.port, path, body, per_round)
+            t, sizes[f"{label} binary"] = one_client(server.port, "POST", path, [body], per_round,
+                                                         accept="application/octet-stream")
             rows[f"{label} binary"] += t
     health = pct(rows["health"], 50)
     print(f"\none client, {rounds} interleaved rounds of {per_round}; p50 / p99 ms, "
