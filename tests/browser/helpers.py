@@ -9,6 +9,8 @@
 """
 from __future__ import annotations
 
+import pytest
+
 from tests.serving import serve  # noqa: F401  (re-exported: the browser tests' own servers)
 
 
@@ -36,3 +38,16 @@ def strongest_unit(page, layer):
         for (let i = 1; i < l.values.length; i++) if (l.values[i] > l.values[best]) best = i;
         const u = []; for (let a = l.shape.length - 1; a >= 0; a--) { u.unshift(best % l.shape[a]); best = Math.floor(best / l.shape[a]); }
         return u; }""", layer)
+
+
+def conv_panel_adds_up(page) -> list[float]:
+    """The conv explanation on screen adds up: its per-channel subtotals plus the bias equal the
+    sum, and the sum equals the value. Returns the subtotals."""
+    subtotals = [float(v) for v in page.eval_on_selector_all(
+        "#explain .channel .n", "ns => ns.map(n => n.dataset.value)")]
+    bias = page.evaluate("() => window.convscope.store.get().explanation.bias")
+    total = float(page.get_attribute("#explain .sum", "data-value"))
+    value = float(page.get_attribute("#explain .value", "data-value"))
+    assert sum(subtotals) + bias == pytest.approx(total, abs=1e-4)
+    assert total == pytest.approx(value, abs=1e-4)
+    return subtotals

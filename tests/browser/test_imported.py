@@ -9,7 +9,8 @@ from PIL import Image
 from app.config import ROOT, Settings
 from app.main import create_app
 from tests.browser.conftest import ready, settled
-from tests.browser.helpers import assert_no_errors, new_page, serve, strongest_unit
+from tests.browser.helpers import (assert_no_errors, conv_panel_adds_up, new_page, serve,
+                                   strongest_unit)
 from tests.browser.test_page import hover_unit
 
 
@@ -42,17 +43,6 @@ def _explained(page, layer, unit):
     return page.evaluate("() => window.convscope.store.get().explanation")
 
 
-def _adds_up(page):
-    subtotals = [float(v) for v in page.eval_on_selector_all(
-        "#explain .channel .n", "ns => ns.map(n => n.dataset.value)")]
-    bias = page.evaluate("() => window.convscope.store.get().explanation.bias")
-    total = float(page.get_attribute("#explain .sum", "data-value"))
-    value = float(page.get_attribute("#explain .value", "data-value"))
-    assert sum(subtotals) + bias == pytest.approx(total, abs=1e-4)
-    assert total == pytest.approx(value, abs=1e-4)
-    return subtotals
-
-
 def test_tiny_vgg_picks_an_image_and_explains_three_channels(open_imported, tmp_path):
     page = open_imported("/?model=tinyvgg")
     ready(page)
@@ -79,7 +69,7 @@ def test_tiny_vgg_picks_an_image_and_explains_three_channels(open_imported, tmp_
     assert e["channels"] == [0, 1, 2] and e["source"]["shape"] == [3, 3, 3]
     chans = page.eval_on_selector_all("#explain .channel", "bs => bs.map(b => +b.dataset.channel)")
     assert chans == [0, 1, 2]
-    assert len(_adds_up(page)) == 3
+    assert len(conv_panel_adds_up(page)) == 3
     prediction = page.text_content("#prediction")
     classes = page.evaluate("() => window.convscope.store.get().model.classes")
     assert any(c in prediction for c in classes) and "lifeboat" in classes
@@ -104,7 +94,7 @@ def test_lenet5_is_drawn_and_explained_at_28x28(open_imported):
     # clipped to it; the explanation still adds up.
     e = _explained(page, "conv1", [2, 0, 13])
     assert e["source"]["window"][1] == [0, 3]
-    _adds_up(page)
+    conv_panel_adds_up(page)
     pool = _explained(page, "pool1", strongest_unit(page, "pool1"))
     assert pool["op"] == "avg" and pool["count"] == 4
     assert pool["sum"] / 4 == pytest.approx(pool["value"], rel=1e-5, abs=1e-6)

@@ -16,7 +16,7 @@ from engine.data import FASHION_MNIST_CLASSES
 from engine.spec import LECUN_C3_CONNECTIONS
 from tests.api.test_models import _model_files
 from tests.browser.conftest import SHOTS, settled
-from tests.browser.helpers import assert_no_errors, new_page, serve
+from tests.browser.helpers import assert_no_errors, conv_panel_adds_up, new_page, serve
 from tests.browser.test_page import hover_unit, overlay_lit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,13 +149,7 @@ def check_conv2_hover(page, unit):
     # The panel's terms are those maps only, and they still add up to the value.
     chans = page.eval_on_selector_all("#explain .channel", "bs => bs.map(b => +b.dataset.channel)")
     assert chans == reads
-    subtotals = [float(v) for v in page.eval_on_selector_all(
-        "#explain .channel .n", "ns => ns.map(n => n.dataset.value)")]
-    bias = page.evaluate("() => window.convscope.store.get().explanation.bias")
-    total = float(page.get_attribute("#explain .sum", "data-value"))
-    value = float(page.get_attribute("#explain .value", "data-value"))
-    assert sum(subtotals) + bias == pytest.approx(total, abs=1e-4)
-    assert total == pytest.approx(value, abs=1e-4)
+    conv_panel_adds_up(page)
     assert ("only" in page.text_content("#explain .note")) == (len(reads) < 6)
 
 
