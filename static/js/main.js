@@ -214,7 +214,14 @@ api.models()
   .then(loadModel)
   .then(() => lessons.openFromUrl())   // the link's view (and lesson step), once a trace is up
   .catch((err) => share.note([`the link's view: ${err.message}`]))
-  .finally(() => { views.follow(); store.set({ linkOpened: true }); });
+  .finally(() => {
+    views.follow();
+    store.set({ linkOpened: true });
+    // A link pasted into the address bar of this tab changes only the hash: the page does not
+    // reload, so reopen it here (the page's own URL writes use replaceState, which fires no
+    // hashchange).
+    window.addEventListener("hashchange", () => lessons.openFromUrl().catch((err) => share.note([`the link's view: ${err.message}`])));
+  });
 const share = mountShare($("share-slot"), { store, views, pad, net });
 const lessons = mountLessons($("lessons-slot"), { store, api, views, share, net });
 

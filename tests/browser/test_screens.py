@@ -77,13 +77,26 @@ def columns(page):
 
 def unit_on_screen(page, layer, unit):
     """The unit's rectangle in viewport pixels, after scrolling it into the network box."""
-    return page.evaluate("""([layer, unit]) => {
+    # Read once the page has stopped moving (the same box two frames apart): a pin opens the
+    # panel and a stage change re-lays the canvas, and a tap aimed at a box read mid-way lands
+    # on a neighbour (seen once in CI on a loaded machine).
+    return page.evaluate("""async ([layer, unit]) => {
         const net = window.convscope.net, wrap = document.getElementById('net-wrap');
-        const r = net.unitBox(layer, unit);
-        wrap.scrollLeft = Math.max(0, r.x + r.w / 2 - wrap.clientWidth / 2);
-        wrap.scrollTop = Math.max(0, r.y + r.h / 2 - wrap.clientHeight / 2);
-        const c = document.getElementById('net').getBoundingClientRect();
-        return {x: c.left + r.x, y: c.top + r.y, w: r.w, h: r.h}; }""", [layer, unit])
+        const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        const read = () => {
+            const r = net.unitBox(layer, unit);
+            wrap.scrollLeft = Math.max(0, r.x + r.w / 2 - wrap.clientWidth / 2);
+            wrap.scrollTop = Math.max(0, r.y + r.h / 2 - wrap.clientHeight / 2);
+            const c = document.getElementById('net').getBoundingClientRect();
+            return {x: c.left + r.x, y: c.top + r.y, w: r.w, h: r.h}; };
+        let box = read();
+        for (let i = 0; i < 50; i++) {
+            await frame();
+            const again = read();
+            if (JSON.stringify(again) === JSON.stringify(box)) return box;
+            box = again;
+        }
+        return box; }""", [layer, unit])
 
 
 def middle_unit(shape):

@@ -135,8 +135,9 @@ export function mountShare(slot, { store, views, pad }) {
     status.textContent = `${csvName(e)} saved.`;
   }
 
+  // Each link opened replaces the note: one that reopened everything closes an older one.
   function note(lines) {
-    if (!lines?.length) return;
+    if (!lines?.length) { banner.hidden = true; return; }
     banner.replaceChildren(h("span", { text: `This link could not reopen everything: ${lines.join("; ")}.` }),
       h("button", { "aria-label": "Close the note", text: "×", onclick: () => { banner.hidden = true; } }));
     banner.hidden = false;
