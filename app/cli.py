@@ -17,12 +17,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,train,evaluate,import}")
 
+    from app.config import SHIPPED_MODEL, TRAIN_DATA, TRAIN_OUT
     from app.server import add_serve_command
     from engine.commands import add_evaluate_command, add_import_command, add_train_command
 
     add_serve_command(sub)
-    add_train_command(sub)
-    add_evaluate_command(sub)
+    add_train_command(sub, data=TRAIN_DATA, out=TRAIN_OUT)
+    add_evaluate_command(sub, data=TRAIN_DATA, model=SHIPPED_MODEL)
     add_import_command(sub)
     return parser
 

@@ -15,6 +15,15 @@ PACKAGE = Path(__file__).resolve().parent
 # wheel or by `pip install .` (package data, setup.py), at the repository's top level in a
 # checkout and with `pip install -e .`.
 ROOT = PACKAGE if (PACKAGE / "templates").is_dir() else PACKAGE.parent
+CHECKOUT = ROOT == PACKAGE.parent
+SHIPPED_MODEL = ROOT / "models" / "lenet-mnist.npz"
+# What `convscope train` and `evaluate` read and write by default. In a checkout: the shared
+# MNIST beside the repository and the repository's models/ (so `convscope train` reproduces the
+# shipped file in place). Installed from a wheel, the package's models/ sit in site-packages,
+# which training must never overwrite: a new model goes to ./models/ of the current directory,
+# and the data is ./mnist unless --data says otherwise (no data ships with the package).
+TRAIN_DATA = ROOT.parent / "shared" / "data" / "mnist" if CHECKOUT else Path("mnist")
+TRAIN_OUT = SHIPPED_MODEL if CHECKOUT else Path("models") / "lenet-mnist.npz"
 MIB = 1024 * 1024
 
 
@@ -69,7 +78,7 @@ REQUIRED = {"static_dir": "", "templates_dir": "index.html"}
 
 @dataclass(frozen=True)
 class Settings:
-    model_path: Path = ROOT / "models" / "lenet-mnist.npz"
+    model_path: Path = SHIPPED_MODEL
     # More models served beside the default, picked with `?model=<file stem>` (see
     # app/models_registry.py); by default the shipped ones that are present.
     extra_models: tuple[Path, ...] = field(default_factory=_shipped_extras)

@@ -17,10 +17,9 @@ import socket
 import sys
 from pathlib import Path
 
-from app.config import ROOT
+from app.config import SHIPPED_MODEL as DEFAULT_MODEL
 from app.hosts import lan_ipv4
 
-DEFAULT_MODEL = ROOT / "models" / "lenet-mnist.npz"
 
 
 def add_serve_command(subparsers) -> None:

@@ -15,9 +15,11 @@ from pathlib import Path
 
 from engine.errors import EngineError
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
-DEFAULT_MODEL = ROOT / "models" / "lenet-mnist.npz"
+# The default paths are the CLI's to say (app/cli.py passes app/config.py's: a checkout and an
+# installed package differ); these are a checkout's, for callers that pass none.
+_CHECKOUT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = _CHECKOUT.parent / "shared" / "data" / "mnist"
+DEFAULT_MODEL = _CHECKOUT / "models" / "lenet-mnist.npz"
 
 
 def history_path(model_path: Path) -> Path:
@@ -39,17 +41,17 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def add_train_command(subparsers) -> None:
+def add_train_command(subparsers, data: Path = DEFAULT_DATA, out: Path = DEFAULT_MODEL) -> None:
     from engine.train import TrainConfig
     d = TrainConfig()
     p = subparsers.add_parser("train", help="train a model on MNIST-format data and save it")
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                   help=f"directory with the IDX files; the test pair is enough (default {DEFAULT_DATA})")
+    p.add_argument("--data", type=Path, default=data,
+                   help=f"directory with the IDX files; the test pair is enough (default {data})")
     p.add_argument("--epochs", type=_positive_int, default=d.epochs,
                    help=f"passes over the training set (default {d.epochs})")
-    p.add_argument("--out", type=Path, default=DEFAULT_MODEL,
+    p.add_argument("--out", type=Path, default=out,
                    help="model file to write; its history goes beside it as "
-                        f"<name>.history.npz (default {DEFAULT_MODEL})")
+                        f"<name>.history.npz (default {out})")
     p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     p.add_argument("--batch-size", type=_positive_int, default=d.batch_size,
                    help=f"mini-batch size (default {d.batch_size})")
@@ -64,12 +66,12 @@ def add_train_command(subparsers) -> None:
     p.set_defaults(run=run_train)
 
 
-def add_evaluate_command(subparsers) -> None:
+def add_evaluate_command(subparsers, data: Path = DEFAULT_DATA, model: Path = DEFAULT_MODEL) -> None:
     p = subparsers.add_parser("evaluate", help="print a model's test accuracy and confusion matrix")
-    p.add_argument("--model", type=Path, default=DEFAULT_MODEL,
-                   help=f"model .npz written by `convscope train` (default {DEFAULT_MODEL})")
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                   help=f"directory with the IDX files; the test pair is enough (default {DEFAULT_DATA})")
+    p.add_argument("--model", type=Path, default=model,
+                   help=f"model .npz written by `convscope train` (default {model})")
+    p.add_argument("--data", type=Path, default=data,
+                   help=f"directory with the IDX files; the test pair is enough (default {data})")
     p.set_defaults(run=run_evaluate)
 
 

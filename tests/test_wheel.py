@@ -75,5 +75,6 @@ def test_a_server_from_the_unpacked_wheel_answers(wheel, tmp_path):
     where = subprocess.run([sys.executable, "-c", "import app.config as c; print(c.ROOT)"],
                            env=env, cwd=empty, capture_output=True, text=True, timeout=60)
     assert where.stdout.strip() == str(site / "app"), where.stdout + where.stderr
+    assert wheel_smoke.cli_defaults([sys.executable, "-m", "app.cli"], env=env, cwd=str(empty)) == []
     proc, base = wheel_smoke.start([sys.executable, "-m", "app.cli"], env=env, cwd=str(empty))
     assert wheel_smoke.finish(proc, base) == 0

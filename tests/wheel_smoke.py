@@ -84,13 +84,40 @@ def check(base: str) -> list[str]:
     return failures
 
 
+def cli_defaults(command: list[str], env: dict | None = None, cwd: str | None = None) -> list[str]:
+    """`convscope train` must never default to writing into the installed package (it would
+    overwrite the shipped model inside site-packages): its --out is relative to where it runs.
+    `convscope evaluate` defaults to the model `serve` shows, which must exist."""
+    import os
+    env = {**(env or os.environ), "COLUMNS": "500"}     # argparse's help on one line per option
+
+    def default(sub: str, option: str) -> str:
+        out = subprocess.run([*command, sub, "--help"], capture_output=True, text=True, env=env,
+                             cwd=cwd, timeout=60).stdout
+        m = re.search(rf"{option} \S+ .*?\(default ([^)]*)\)", out)
+        return m.group(1) if m else f"<no default in: {out!r}>"
+
+    failures = []
+    out = default("train", "--out")
+    if out != "models/lenet-mnist.npz":
+        failures.append(f"convscope train --out defaults to {out}, not ./models/lenet-mnist.npz")
+    model = default("evaluate", "--model")
+    from pathlib import Path
+    if not Path(model).is_file():
+        failures.append(f"convscope evaluate --model defaults to {model}, which is not a file")
+    return failures
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 1:
         print(__doc__, file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as empty:
+        failures = cli_defaults(argv, cwd=empty)
+        for f in failures:
+            print(f"wheel smoke: FAILED {f}", file=sys.stderr)
         proc, base = start(argv, cwd=empty)
-        return finish(proc, base)
+        return finish(proc, base) or (1 if failures else 0)
 
 
 def finish(proc, base: str) -> int:
