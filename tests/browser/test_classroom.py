@@ -146,6 +146,22 @@ def test_a_class_session_end_to_end(browser, class_server, trained):
             return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 === 3)).join(','); }""")
         assert after == pixels                                   # untouched
 
+    # --- a spotlight on the 3D tab: each student's 3D view opens with the unit explained ----
+    tabs = [p.evaluate("() => window.convscope.store.get().tab") for p in pages]
+    teacher.fill("#p-focus", "conv2[3, 4, 4]")
+    teacher.select_option("#p-tab", "3d")
+    teacher.click("#p-spotlight")
+    for p in pages:
+        p.wait_for_selector("#view-3d:not([hidden])", timeout=5000)
+        p.wait_for_selector('#explain-3d[data-layer="conv2"][data-unit="3,4,4"]', timeout=10_000)
+        assert p.evaluate("() => window.convscope.store.get().tab") == "3d"
+    pages[1].screenshot(path=str(SHOTS / "student-spotlight-3d-1280.png"))
+    teacher.select_option("#p-tab", "network")
+    teacher.click("#p-release")
+    for p, tab in zip(pages, tabs):                              # each back on their own tab
+        p.wait_for_function("() => document.body.dataset.spotlight === 'off'")
+        p.wait_for_function("(t) => window.convscope.store.get().tab === t", arg=tab)
+
     # --- predict-then-reveal ----------------------------------------------------------------
     teacher.select_option("#p-sample-class", "8")
     teacher.click("#p-sample-pick")
