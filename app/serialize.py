@@ -5,6 +5,8 @@ Arrays stay NumPy until app/responses.py writes them: flat (row-major `ravel`) f
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from engine import gradient, kinds, lab
@@ -54,14 +56,41 @@ def weights(network) -> dict:
     }
 
 
-def trace_layers(trace) -> list[dict]:
-    layers = []
-    for rec in trace.records:
-        entry = {"name": rec.name, "kind": rec.kind, "shape": list(rec.shape)}
-        entry.update({k: v for k, v in (rec.params or {}).items() if k not in entry})
-        entry["values"] = flat(rec.values)
-        layers.append(entry)
-    return layers
+def entry_head(name: str, kind: str, shape, params: dict | None) -> dict:
+    """A trace record's layer entry without its values: name, kind, shape, the kind's params."""
+    entry = {"name": name, "kind": kind, "shape": list(shape)}
+    if params:
+        entry.update({k: v for k, v in params.items() if k not in entry})
+    return entry
+
+
+_HEADS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def network_heads(network) -> list[dict]:
+    """`entry_head` of each of `network`'s stages, made once per network. Shared between
+    answers, so never mutated: an answer's entry is `{**head, "values": ...}`."""
+    heads = _HEADS.get(network)
+    if heads is None:
+        heads = _HEADS[network] = [entry_head(*h) for h in network.record_heads]
+    return heads
+
+
+def trace_heads(trace, network=None) -> list[dict]:
+    """The entry heads of `trace`'s records: `network`'s cached ones when the trace is that
+    network's one-image forward (its records carry the network's own params dicts), else
+    made from the records."""
+    records = trace.records
+    if network is not None and not trace.batched:
+        known = network.record_heads
+        if len(known) == len(records) and all(r.params is h[3] for r, h in zip(records, known)):
+            return network_heads(network)
+    return [entry_head(r.name, r.kind, r.shape, r.params) for r in records]
+
+
+def trace_layers(trace, network=None) -> list[dict]:
+    return [{**head, "values": flat(rec.values)}
+            for head, rec in zip(trace_heads(trace, network), trace.records)]
 
 
 def preprocessing_info(pre: Preprocessed) -> dict:
@@ -81,7 +110,9 @@ def preprocessing(pre: Preprocessed) -> dict:
     return {**preprocessing_info(pre), "steps": steps}
 
 
-def forward_payload(trace, pre: Preprocessed | None) -> dict:
+def forward_payload(trace, pre: Preprocessed | None, network=None) -> dict:
+    """The contract's forward answer; `network`, the one that made `trace`, lets the layer
+    entries' fixed parts be reused (`trace_heads`)."""
     # Key order is for gzip, whose matches reach back only 32 KB: the preprocessing steps end
     # with the 32×32 input, so they go just before `layers`, whose first entry repeats it; the
     # probabilities go just after the softmax stage they repeat. Together ~1 KB less gzipped.
@@ -89,7 +120,7 @@ def forward_payload(trace, pre: Preprocessed | None) -> dict:
     if pre is not None:
         payload["preprocessing"] = preprocessing(pre)
     payload["prediction"] = int(trace.prediction)
-    payload["layers"] = trace_layers(trace)
+    payload["layers"] = trace_layers(trace, network)
     payload["probabilities"] = flat(trace.probabilities)
     return payload
 

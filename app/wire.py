@@ -23,10 +23,14 @@ same keys, same order) with every value array replaced by a descriptor saying ho
     {"encoding": "copy",     "of": name}   layer `name`'s values as they are (flatten; the
                                            probabilities = softmax; the input step = input)
 
-`of` always names an earlier layer. A stage is only ever described by a rebuild after the
-server has computed that rebuild itself, from the float32 values the client will hold, exactly
-as the client computes it, and found every bit equal (`_same`); otherwise its values are sent.
-So the decoded trace is bit for bit the JSON answer's (tests/api/test_forward_wire.py, and
+`of` always names an earlier layer. A stage is only ever described by a rebuild that gives
+the very bits the client would otherwise be sent; otherwise its values are sent. Either the
+server computes the rebuild itself, from the float32 values the client will hold, exactly as
+the client computes it, and finds every bit equal (`_same`); or, for a float32 network's own
+forward, the stage's layer makes its values by the page's rule by construction (`_TRUSTED`:
+ReLU, flatten, and max pooling of a ReLU's output, with one NaN check per ReLU stage), which
+tests prove once against the page's rule instead of every request recomputing it. So the
+decoded trace is bit for bit the JSON answer's (tests/api/test_forward_wire.py, and
 tests/js/wire.test.mjs decoding a server-made fixture with static/js/wire.js).
 
 What is not rebuilt, and why: tanh and sigmoid (JavaScript's Math.tanh/Math.exp are not
@@ -39,11 +43,13 @@ client accepts gzip.
 from __future__ import annotations
 
 import struct
+import weakref
 
 import numpy as np
 import orjson
 
-from app.serialize import STEP_NAMES, preprocessing_info
+from app.serialize import STEP_NAMES, network_heads, preprocessing_info, trace_heads
+from engine.layers import Flatten, Pool2D, ReLU
 from engine.preprocess import Preprocessed
 
 MAGIC = b"CSW1"
@@ -64,10 +70,10 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _as_u8(v: np.ndarray) -> np.ndarray | None:
     """v as bytes k with v == float32(k × float32(1/255)) exactly, or None if it is not that."""
-    if not v.size or v.min() < 0 or v.max() > 1:
+    if not (v.size and v.min() >= 0 and v.max() <= 1):   # NaN fails too: none reach the cast
         return None
     k = np.rint(v * np.float32(255)).astype(np.uint8)
-    return k if _same(_U8_TABLE[k], v) else None
+    return k if _same(_U8_TABLE.take(k), v) else None
 
 
 def relu(src: np.ndarray) -> np.ndarray:
@@ -87,9 +93,11 @@ _NEGATIVE_ZERO = np.int32(-2 ** 31)   # the bits of -0.0 read as an int32
 def max_pool(src: np.ndarray, shape, window: int, stride: int) -> np.ndarray | None:
     """The page's max pooling of src (flat, C×H×W = shape): out[c, y, x] is the max of
     src[c, y·stride + i, x·stride + j] over 0 ≤ i, j < window. None when that max could depend on
-    the order a window is visited in (a -0 beside a +0: the only equal floats whose bits differ).
+    the order a window is visited in (a -0 beside a +0: the only equal floats whose bits differ)
+    or on how NaN is compared (NumPy's maximum keeps it, the page's `v > m` skips it).
     """
-    if len(shape) != 3 or np.any(src.view(np.int32) == _NEGATIVE_ZERO):
+    if (len(shape) != 3 or np.any(src.view(np.int32) == _NEGATIVE_ZERO)
+            or np.isnan(src.max())):
         return None
     c, h, w = shape
     oh, ow = (h - window) // stride + 1, (w - window) // stride + 1
@@ -102,6 +110,44 @@ def max_pool(src: np.ndarray, shape, window: int, stride: int) -> np.ndarray | N
             part = x[:, i:i + stride * (oh - 1) + 1:stride, j:j + stride * (ow - 1) + 1:stride]
             out = part.copy() if out is None else np.maximum(out, part, out=out)
     return out.ravel()
+
+
+# Rebuilds the engine's layers make by construction, so a float32 network's own trace needs
+# no per-request recomputation of them (tests/api/test_forward_wire.py proves each against
+# the page's rule): ReLU.forward(_one) is np.maximum(prev, 0), whose bits are `v > 0 ? v : +0`
+# for every v but NaN (-0 and +0 give +0); Flatten's values are the previous stage's values
+# reshaped. A max pool of a stage holding neither -0 nor NaN (a checked ReLU's output) is the
+# one maximum of each window in whatever order it is visited, so the engine's equals the page's.
+_TRUSTED = {ReLU: "relu", Flatten: "copy"}
+_RULES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _pool_rule(layer, in_shape, out_shape) -> str | None:
+    """"max_pool" when the engine's max pool has the page's output shape (no padding, floor)."""
+    if not (isinstance(layer, Pool2D) and layer.op == "max" and len(in_shape) == 3):
+        return None
+    c, h, w = in_shape
+    oh, ow = (h - layer.window) // layer.stride + 1, (w - layer.window) // layer.stride + 1
+    return "max_pool" if tuple(out_shape) == (c, oh, ow) else None
+
+
+def _network_rules(network) -> list[str | None]:
+    """Per stage of a float32 network, the page rule its layer follows by construction."""
+    rules = _RULES.get(network)
+    if rules is None:
+        shapes = [tuple(s["shape"]) for s in network.stages]
+        rules = [None] + [_TRUSTED.get(type(layer)) or _pool_rule(layer, a, b)
+                          for layer, a, b in zip(network.layers, shapes, shapes[1:])]
+        _RULES[network] = rules
+    return rules
+
+
+def _rules(trace, network, heads) -> list[str | None]:
+    """The trusted rules when `heads` are the network's own (the trace is its one-image
+    forward: app.serialize.trace_heads), else none: every rebuild is then checked."""
+    if network is not None and network.dtype == np.float32 and heads is network_heads(network):
+        return _network_rules(network)
+    return [None] * len(trace.records)
 
 
 class _Data:
@@ -121,27 +167,36 @@ class _Data:
             self.descriptors_u8.append(d)   # offsets known once every f32 array is placed
             return d
         d = {"encoding": "f32", "offset": self.f32_bytes, "length": int(values.size)}
-        self.f32.append(values)
+        self.f32.append(values.astype("<f4", copy=False))
         self.f32_bytes += 4 * values.size
         return d
 
-    def bytes(self) -> bytes:
+    def place_u8(self) -> int:
+        """Gives every byte array its offset (after the f32 ones); the data's length."""
         offset = self.f32_bytes
         for d, k in zip(self.descriptors_u8, self.u8):
             d["offset"] = offset
             offset += k.size
-        parts = [a.astype("<f4", copy=False).tobytes() for a in self.f32]
-        return b"".join(parts + [k.tobytes() for k in self.u8])
+        return offset
+
+    def write(self, out: bytearray, at: int) -> None:
+        """Copies every array into `out` from `at` on: one copy each, no intermediate bytes."""
+        for a in self.f32 + self.u8:
+            n = a.nbytes
+            out[at:at + n] = memoryview(a).cast("B")
+            at += n
 
 
 def _rebuild(entry: dict, values: np.ndarray, prev: tuple[str, np.ndarray, list] | None):
-    """The descriptor of a stage the page can rebuild from the stage before it, or None."""
+    """The descriptor of a stage the page can rebuild from the stage before it, or None:
+    computed the page's way and compared bit for bit (for records no plan vouches for)."""
     if prev is None:
         return None
     name, src, shape = prev
     kind = entry["kind"]
     if kind == "activation" and entry.get("function") == "relu":
-        rebuilt = relu(src)
+        # NaN: the bits rule keeps a positive one, the page's `v > 0 ? v : 0` makes it 0
+        rebuilt = None if np.isnan(src.max()) else relu(src)
         encoding = "relu"
     elif kind == "pool" and entry.get("op") == "max":
         rebuilt = max_pool(src, shape, int(entry["window"]), int(entry["stride"]))
@@ -155,47 +210,59 @@ def _rebuild(entry: dict, values: np.ndarray, prev: tuple[str, np.ndarray, list]
     return {"encoding": encoding, "of": name}
 
 
-def encode_forward(trace, pre: Preprocessed | None) -> bytes:
-    """The binary form of app.serialize.forward_payload(trace, pre) (see the module docstring)."""
+def encode_forward(trace, pre: Preprocessed | None, network=None) -> bytes:
+    """The binary form of app.serialize.forward_payload(trace, pre) (see the module docstring).
+    Given the `network` whose one-image forward made `trace`, the stages its layers make by a
+    page rule by construction are described without recomputing them (`_TRUSTED`)."""
     data = _Data()
     header: dict = {}
-    layer_values: dict[str, np.ndarray] = {}
     if pre is not None:
-        info = preprocessing_info(pre)
-        steps = []
-        for name in (n for n in STEP_NAMES if n in pre.steps):   # resize-and-crop: no centred
-            values = _f32(pre.steps[name])
-            steps.append({"name": name, "shape": list(pre.steps[name].shape), "values": values})
-        header["preprocessing"] = {**info, "steps": steps}
+        steps = [{"name": n, "shape": list(pre.steps[n].shape), "values": _f32(pre.steps[n])}
+                 for n in STEP_NAMES if n in pre.steps]    # resize-and-crop: no centred
+        header["preprocessing"] = {**preprocessing_info(pre), "steps": steps}
     header["prediction"] = int(trace.prediction)
-    layers, prev = [], None
-    for rec in trace.records:
-        entry = {"name": rec.name, "kind": rec.kind, "shape": list(rec.shape)}
-        entry.update({k: v for k, v in (rec.params or {}).items() if k not in entry})
+    heads = trace_heads(trace, network)
+    layers = []
+    prev, clean = None, False      # clean: the previous stage holds neither -0 nor NaN
+    for head, rule, rec in zip(heads, _rules(trace, network, heads), trace.records):
         values = _f32(rec.values)
-        entry["values"] = (_rebuild(entry, values, prev)
-                           or data.add(values, try_u8=rec.kind == "input"))
-        layer_values[rec.name] = values
-        prev = (rec.name, values, list(rec.shape))
-        layers.append(entry)
+        d = None
+        if prev is not None:
+            if rule == "relu":
+                clean = not np.isnan(values.max())   # NaN: the one input max(v, 0) keeps
+                d = {"encoding": "relu", "of": prev[0]} if clean else None
+            elif rule == "copy":
+                d = {"encoding": "copy", "of": prev[0]}
+            elif rule == "max_pool" and clean:
+                d = {"encoding": "max_pool", "of": prev[0]}
+            else:
+                clean = False
+                d = _rebuild(head, values, prev)
+        layers.append({**head, "values": d or data.add(values, try_u8=rec.kind == "input")})
+        prev = (rec.name, values, head["shape"])
     header["layers"] = layers
-    probabilities = _f32(trace.probabilities)
-    last = trace.records[-1]
+    last, first = trace.records[-1], trace.records[0]
+    probabilities = trace.probabilities
     header["probabilities"] = ({"encoding": "copy", "of": last.name}
-                               if _same(probabilities, layer_values[last.name])
-                               else data.add(probabilities))
+                               if probabilities is last.values
+                               or _same(_f32(probabilities), _f32(last.values))
+                               else data.add(_f32(probabilities)))
     if pre is not None:   # after the layers, so a step can be a copy of the input layer
-        first = trace.records[0]
         for step in header["preprocessing"]["steps"]:
             values = step["values"]
-            if step["name"] == "input" and _same(values, layer_values[first.name]):
+            if step["name"] == "input" and _same(values, _f32(first.values)):
                 step["values"] = {"encoding": "copy", "of": first.name}
             else:
                 step["values"] = data.add(values, try_u8=True)
-    blob = data.bytes()
+    size = data.place_u8()
     head = orjson.dumps(header)
     head += b" " * (-len(head) % 4)
-    return MAGIC + struct.pack("<I", len(head)) + head + blob
+    out = bytearray(8 + len(head) + size)
+    out[:4] = MAGIC
+    struct.pack_into("<I", out, 4, len(head))
+    out[8:8 + len(head)] = head
+    data.write(out, 8 + len(head))
+    return bytes(out)
 
 
 # ------------------------------------------------------------------ the reference reader

@@ -372,8 +372,8 @@ def in_process(model: Path, page_body: bytes, pixel_body: bytes, digits) -> dict
         parsed = ForwardBody.model_validate(orjson.loads(body))
         x, pre = model_input(parsed, res)
         trace = res.network.forward(x)
-        binary = wire.encode_forward(trace, pre)
-        text = dumps(serialize.forward_payload(trace, pre))
+        binary = wire.encode_forward(trace, pre, res.network)
+        text = dumps(serialize.forward_payload(trace, pre, res.network))
         part = {"parse + validate (orjson, pydantic)":
                 _best(lambda: ForwardBody.model_validate(orjson.loads(body)))}
         if parsed.image is not None:
@@ -382,10 +382,11 @@ def in_process(model: Path, page_body: bytes, pixel_body: bytes, digits) -> dict
             part["  PNG -> ink (app/padpng)"] = _best(lambda: white_ink(data, 1024))
         part["body -> input (decode, ink, preprocess)"] = _best(lambda: model_input(parsed, res))
         part["network.forward (every stage)"] = _best(lambda: res.network.forward(x))
-        part["binary wire encode (app/wire.py)"] = _best(lambda: wire.encode_forward(trace, pre))
+        part["binary wire encode (app/wire.py)"] = _best(
+            lambda: wire.encode_forward(trace, pre, res.network))
         part[f"  gzip {coder} level {level} of the binary"] = _best(lambda: compress(binary, level))
         part["JSON: payload + orjson dumps"] = _best(
-            lambda: dumps(serialize.forward_payload(trace, pre)))
+            lambda: dumps(serialize.forward_payload(trace, pre, res.network)))
         part[f"  gzip {coder} level {level} of the JSON"] = _best(lambda: compress(text, level), 100)
         rows.append((label, part))
     h, page_bin, page_json, px_json = whole

@@ -46,7 +46,6 @@ class Network:
         # (name, kind, shape, params) per stage: a record is this plus the values.
         self._record_heads = [(s["name"], s["kind"], shape, params) for s, shape, params
                               in zip(self.stages, self._shapes, self._record_params)]
-        self._one_plan = None
         # logits() stops before a final softmax: the loss takes logits (stabler, cheaper).
         self._n_logit_layers = len(self.layers) - (self.layers and
                                                    self.layers[-1].kind == "softmax")
@@ -96,6 +95,13 @@ class Network:
             layer = self._by_name[name]
             if isinstance(layer, Conv2D):
                 layer.apply_mask()
+
+    @property
+    def record_heads(self) -> list[tuple]:
+        """Per stage, (name, kind, shape, params) as every one-image Trace record carries them:
+        the same params dict objects each time, so a record's `params is` this one's marks it
+        as made by this network (app/serialize.py and app/wire.py reuse what they derive)."""
+        return self._record_heads
 
     def layer(self, name: str) -> Layer:
         return self._by_name[name]

@@ -95,7 +95,8 @@ async def forward(body: ForwardBody, request: Request, res: ModelDep) -> Respons
     trace, pre = run_forward(body, res)
     settings = res.settings
     if prefers(request, wire.MEDIA_TYPE):
-        return binary_response(request, wire.encode_forward(trace, pre), wire.MEDIA_TYPE,
-                               settings.gzip_level, settings.gzip_min_bytes)
-    return json_response(request, serialize.forward_payload(trace, pre), settings.gzip_level,
-                         settings.gzip_min_bytes, vary="Accept, Accept-Encoding")
+        return binary_response(request, wire.encode_forward(trace, pre, res.network),
+                               wire.MEDIA_TYPE, settings.gzip_level, settings.gzip_min_bytes)
+    return json_response(request, serialize.forward_payload(trace, pre, res.network),
+                         settings.gzip_level, settings.gzip_min_bytes,
+                         vary="Accept, Accept-Encoding")

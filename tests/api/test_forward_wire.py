@@ -253,3 +253,76 @@ def test_decoder_refuses_what_is_not_a_wire_answer():
     with pytest.raises(ValueError, match="not a ConvScope"):
         wire.decode_forward(b"{}")
     assert gzip.decompress(gzip.compress(b"x")) == b"x"
+
+
+# ---- a network's own trace: rebuilds its layers make by construction, not recomputed
+def _page_rule_relu(values: np.ndarray) -> np.ndarray:
+    """static/js/wire.js relu, one value at a time: v > 0 ? v : +0."""
+    return np.array([v if v > 0 else np.float32(0.0) for v in values.ravel()], np.float32)
+
+
+def test_the_engine_relu_is_the_page_rule_bit_for_bit():
+    """What lets app/wire.py trust a ReLU stage: np.maximum(x, 0) as ReLU computes it gives
+    the page's bits for every non-NaN float, -0, denormals and infinities included, at every
+    length (NumPy's SIMD body and scalar tail)."""
+    from engine.layers import ReLU
+    tiny = np.float32(1e-45)
+    special = np.array([-0.0, 0.0, tiny, -tiny, np.inf, -np.inf, 3.4e38, -3.4e38, 1.5, -1.5],
+                       np.float32)
+    rng = np.random.default_rng(0)
+    layer = ReLU("r")
+    for n in (1, 7, 8, 15, 16, 17, 33, 64, 101, 4704):
+        x = np.concatenate([np.resize(special, n // 2), rng.standard_normal(n - n // 2)
+                            .astype(np.float32)])
+        rng.shuffle(x)
+        want = _page_rule_relu(x).view(np.uint32)
+        np.testing.assert_array_equal(layer.forward_one(x).view(np.uint32), want)
+        np.testing.assert_array_equal(layer.forward(x[None])[0].view(np.uint32), want)
+
+
+@pytest.mark.parametrize("model", ["lenet-mnist", "lenet-harley", "lenet-fashion"])
+def test_trusting_a_network_sends_the_bytes_checking_would(digit, model):
+    """The per-network shortcut changes nothing: the same bytes as every rebuild recomputed
+    and compared, for shipped models of ReLU and of tanh (whose max pools see negatives)."""
+    from app.config import ROOT
+    from engine.network import Network
+    from engine.preprocess import preprocess
+    net = Network.load(ROOT / "models" / f"{model}.npz")
+    rng = np.random.default_rng(1)
+    for image in (digit, np.zeros_like(digit), rng.integers(0, 256, digit.shape, np.uint8)):
+        pre = preprocess(image)
+        trace = net.forward(pre.input)
+        assert wire.encode_forward(trace, pre, net) == wire.encode_forward(trace, pre)
+
+
+def test_trusted_stages_stay_exact_with_negative_zero_and_nan():
+    """A net fed -0, NaN and negatives: the max pool of the input itself is checked (it holds
+    -0: sent), the ReLU of -0 is rebuilt (+0 on both sides) and so is the max pool of that
+    ReLU; a ReLU holding NaN is sent (the page would make 0 of it), and so is the max pool
+    after it. Every stage decodes to the engine's own bits."""
+    from engine.network import Network
+    spec = [{"name": "input", "kind": "input", "shape": [2, 8, 8]},
+            {"name": "p0", "kind": "pool", "op": "max", "window": 2, "stride": 2},
+            {"name": "r1", "kind": "activation", "function": "relu"},
+            {"name": "p1", "kind": "pool", "op": "max", "window": 2, "stride": 2},
+            {"name": "flat", "kind": "flatten"},
+            {"name": "fc", "kind": "dense", "units": 3},
+            {"name": "softmax", "kind": "softmax"}]
+    net = Network(spec, seed=0)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 8, 8)).astype(np.float32)
+    x[0, ::2, ::2] = -0.0
+    for nan in (False, True):
+        if nan:
+            x[1, 0, 0] = np.nan
+        trace = net.forward(x)
+        payload = wire.encode_forward(trace, None, net)
+        enc = {l["name"]: l["values"]["encoding"] for l in header_of(payload)["layers"]}
+        rebuilt = "f32" if nan else None
+        assert enc["p0"] == "f32" and enc["flat"] == "copy", enc
+        assert enc["r1"] == (rebuilt or "relu") and enc["p1"] == (rebuilt or "max_pool"), enc
+        decoded = wire.decode_forward(payload)
+        for rec, layer in zip(trace.records, decoded["layers"]):
+            np.testing.assert_array_equal(layer["values"].view(np.uint32),
+                                          rec.values.ravel().view(np.uint32), err_msg=rec.name)
+        assert payload == wire.encode_forward(trace, None)
