@@ -1,9 +1,11 @@
 // Which screen the page is on, and the phone's own controls. Boot-time wiring, like main.js,
 // kept here so main.js only calls initScreens().
 //
-// `compact` (store): a phone or small tablet, portrait (≤ 600 px wide) or landscape (≤ 500 px
-// high) — the network shows one stage at a time (stagelayout.js) with a stage bar
-// (views/stagebar.js) and the explain panel is a bottom sheet. Also keeps `stage` (the current
+// `compact` (store): a phone, portrait (≤ 600 px wide) or landscape (≤ 500 px high), or a touch
+// tablet (a coarse pointer, < 1200 px wide: 768×1024, 1024×768) — the network shows one stage at
+// a time (stagelayout.js) with a stage bar (views/stagebar.js) and the explain panel is a bottom
+// sheet (a side column in landscape). A finger cannot hit the desktop layout's 3 px conv cells on
+// a tablet; a mouse can, so a narrow desktop window keeps the whole network. Also keeps `stage` (the current
 // column's key) following the focused unit, and `zoom` (the zoomed map) valid.
 //
 // initScreens(store, net, els) with els = {stageBar, sheetHandle, body}
@@ -12,7 +14,7 @@ import { displayColumns } from "./layout.js";
 import { renderStageBar } from "./views/stagebar.js";
 import { focusUnit } from "./state.js";
 
-export const COMPACT_QUERY = "(max-width: 600px), (max-height: 500px)";
+export const COMPACT_QUERY = "(max-width: 600px), (max-height: 500px), (pointer: coarse) and (max-width: 1199px)";
 
 export function initScreens(store, net, { stageBar, sheetHandle, body = document.body }) {
   const mq = window.matchMedia(COMPACT_QUERY);

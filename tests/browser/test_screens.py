@@ -103,6 +103,46 @@ def middle_unit(shape):
     return [n // 2 for n in shape]
 
 
+def tap_every_stage(page, W, H, shots=None):
+    """On a compact screen: pick every stage by its chip, tap its middle unit (zooming into its
+    map first where the overview's cells are below TARGET), check the tapped unit is at least
+    TARGET px and on screen, that the tap pinned it and the panel explains it, the prediction
+    stays on screen and the page never scrolls sideways. -> {stage: (overview px, tapped px)}."""
+    sizes = {}
+    cols = columns(page)
+    assert len(cols) >= 6
+    for col in cols:
+        page.tap(f'.stage-chips [data-stage="{col["key"]}"]')
+        page.wait_for_function("(k) => window.convscope.net.view.layout.columns[window.convscope.net.view.layout.current].key === k", arg=col["key"])
+        unit = middle_unit(col["shape"])
+        box = unit_on_screen(page, col["primary"], unit)
+        overview = box["w"]
+        if page.evaluate("() => window.convscope.net.layout.zoomable"):
+            assert box["w"] < TARGET, "zoom only where the overview is too small to tap"
+            page.touchscreen.tap(box["x"] + box["w"] / 2, box["y"] + box["h"] / 2)   # tap the map: zoom
+            page.wait_for_function("(m) => window.convscope.net.layout.zoom === m", arg=unit[0])
+            box = unit_on_screen(page, col["primary"], unit)
+        assert box["w"] >= TARGET and box["h"] >= TARGET, f"{col['key']}: a {box['w']:.1f}×{box['h']:.1f} px unit"
+        assert 0 <= box["x"] and box["x"] + box["w"] <= W and 0 <= box["y"] and box["y"] + box["h"] <= H, f"{col['key']}: the unit is on screen"
+        sizes[col["key"]] = (round(overview, 1), round(min(box["w"], box["h"]), 1))
+        pinned = page.evaluate("() => window.convscope.store.get().pinned")
+        if pinned and pinned["layer"] == col["primary"] and pinned["unit"] == unit:   # the zooming tap pinned it already
+            pass
+        else:
+            page.touchscreen.tap(box["x"] + box["w"] / 2, box["y"] + box["h"] / 2)
+        page.wait_for_function("([l, u]) => { const p = window.convscope.store.get().pinned; return p && p.layer === l && p.unit.join() === u.join(); }",
+                               arg=[col["primary"], unit])
+        settled(page)
+        wait_panel(page, col["primary"], unit)
+        assert col["primary"] in page.text_content("#explain")
+        on_screen(page, "#prediction", W, H)
+        no_horizontal_scroll(page, W)
+        if shots and col["key"] in shots:
+            shot(page, shots[col["key"]])
+    print(f"unit px at {W}×{H} (overview, tapped):", sizes)
+    return sizes
+
+
 # ---- phone -------------------------------------------------------------------------------
 
 def test_phone_every_stage_reachable_every_unit_tappable_prediction_always_on_screen(device):
@@ -117,34 +157,7 @@ def test_phone_every_stage_reachable_every_unit_tappable_prediction_always_on_sc
     for tab in ("#tab-network", "#tab-3d", "#tab-learn", "#tab-lab"):
         on_screen(page, tab, W, H)
     shot(page, "phone-390x844")
-    cols = columns(page)
-    assert len(cols) >= 6
-    for col in cols:
-        page.tap(f'.stage-chips [data-stage="{col["key"]}"]')
-        page.wait_for_function("(k) => window.convscope.net.view.layout.columns[window.convscope.net.view.layout.current].key === k", arg=col["key"])
-        unit = middle_unit(col["shape"])
-        box = unit_on_screen(page, col["primary"], unit)
-        if page.evaluate("() => window.convscope.net.layout.zoomable"):
-            assert box["w"] < TARGET, "zoom only where the overview is too small to tap"
-            page.touchscreen.tap(box["x"] + box["w"] / 2, box["y"] + box["h"] / 2)   # tap the map: zoom
-            page.wait_for_function("(m) => window.convscope.net.layout.zoom === m", arg=unit[0])
-            box = unit_on_screen(page, col["primary"], unit)
-        assert box["w"] >= TARGET and box["h"] >= TARGET, f"{col['key']}: a {box['w']:.1f}×{box['h']:.1f} px unit"
-        assert 0 <= box["x"] and box["x"] + box["w"] <= W, f"{col['key']}: the unit is on screen"
-        pinned = page.evaluate("() => window.convscope.store.get().pinned")
-        if pinned and pinned["layer"] == col["primary"] and pinned["unit"] == unit:   # the zooming tap pinned it already
-            pass
-        else:
-            page.touchscreen.tap(box["x"] + box["w"] / 2, box["y"] + box["h"] / 2)
-        page.wait_for_function("([l, u]) => { const p = window.convscope.store.get().pinned; return p && p.layer === l && p.unit.join() === u.join(); }",
-                               arg=[col["primary"], unit])
-        settled(page)
-        wait_panel(page, col["primary"], unit)
-        assert col["primary"] in page.text_content("#explain")
-        on_screen(page, "#prediction", W, H)
-        no_horizontal_scroll(page, W)
-        if col["key"] == "conv2":
-            shot(page, "phone-conv2-zoomed")
+    tap_every_stage(page, W, H, shots={"conv2": "phone-conv2-zoomed"})
     # The sheet opens over the stage; the prediction stays on screen.
     page.tap("#sheet-handle")
     page.wait_for_function("() => document.body.classList.contains('sheet-open')")
@@ -185,29 +198,77 @@ def test_phone_swipe_and_buttons_step_through_the_stages(device):
     page.wait_for_function("(k) => { const l = window.convscope.net.view.layout; return l.columns[l.current].key === k; }", arg=keys[2], timeout=5_000)
 
 
-def test_landscape_phone_and_tablet_fit_and_every_stage_is_tappable(device):
-    page = device(844, 390, touch=True, mobile=True)
-    load_test_digit(page, 7)
-    no_horizontal_scroll(page, 844)
-    on_screen(page, "#prediction", 844, 390)
-    on_screen(page, "#explain", 844, 390)
-    shot(page, "phone-landscape-844x390")
-
-    W, H = 768, 1024
-    page = device(W, H, touch=True)
+@pytest.mark.parametrize("W,H", [(844, 390), (768, 1024), (1024, 768)], ids=["phone-landscape", "tablet-portrait", "tablet-landscape"])
+def test_landscape_phone_and_touch_tablets_every_unit_tappable_prediction_on_screen(device, W, H):
+    """A touch tablet gets the phone's one-stage layout (the desktop's, squeezed to 768 px, drew
+    conv cells 3 px wide); a landscape phone too. Every tab stays reachable, nothing scrolls sideways."""
+    page = device(W, H, touch=True, mobile=True)
     load_test_digit(page, 3)
+    assert page.evaluate("document.body.classList.contains('compact')")
     no_horizontal_scroll(page, W)
-    assert not page.evaluate("document.body.classList.contains('compact')"), "a tablet shows the whole network"
-    for col in columns(page):
-        unit = middle_unit(col["shape"])
-        box = unit_on_screen(page, col["primary"], unit)
-        page.touchscreen.tap(box["x"] + box["w"] / 2, box["y"] + box["h"] / 2)
-        page.wait_for_function("([l, u]) => { const p = window.convscope.store.get().pinned; return p && p.layer === l && p.unit.join() === u.join(); }",
-                               arg=[col["primary"], unit])
-        settled(page)
-        wait_panel(page, col["primary"], unit)
-        on_screen(page, "#prediction", W, H)
-    shot(page, "tablet-768x1024")
+    on_screen(page, "#prediction", W, H)
+    assert page.get_attribute("#prediction [data-prediction]", "data-prediction") == "3"
+    for tab in ("#tab-network", "#tab-3d", "#tab-learn", "#tab-lab", "#stage-bar", "#sizes"):
+        on_screen(page, tab, W, H)
+    shot(page, f"touch-{W}x{H}")
+    tap_every_stage(page, W, H, shots={"conv1": f"touch-{W}x{H}-conv1-zoomed", "fc1": f"touch-{W}x{H}-fc1", "softmax": f"touch-{W}x{H}-softmax"})
+    for tab in ("3d", "learn", "lab"):
+        page.tap(f"#tab-{tab}")
+        page.wait_for_function("(t) => !document.getElementById('view-' + t).hidden", arg=tab)
+        page.wait_for_timeout(300)
+        no_horizontal_scroll(page, W)
+        shot(page, f"touch-{W}x{H}-tab-{tab}")
+    page.tap("#tab-network")
+
+
+def test_a_narrow_desktop_window_keeps_the_whole_network(device):
+    """The tablet layout follows the pointer, not the width alone: a mouse hits 3 px cells."""
+    page = device(768, 1024)
+    assert not page.evaluate("document.body.classList.contains('compact')"), "a mouse at 768 px sees the whole network"
+    no_horizontal_scroll(page, 768)
+
+
+def panel_fits(page, W):
+    """The explain panel's content is no wider than the panel, and the panel no wider than the screen."""
+    return page.evaluate("""(W) => { const e = document.getElementById('explain'), r = e.getBoundingClientRect();
+        const t = e.querySelector('table.terms')?.getBoundingClientRect();
+        return {scroll: e.scrollWidth, client: e.clientWidth, right: r.right, table: t ? t.right : null, W}; }""", W)
+
+
+def test_phone_softmax_and_dense_tables_fit_and_why_400_120_is_reachable(device):
+    W, H = 390, 844
+    page = device(W, H, touch=True, mobile=True)
+    load_test_digit(page, 3)
+    for layer, unit in (("softmax", [3]), ("fc1", [60])):
+        pin(page, layer, unit)
+        page.tap("#sheet-handle")   # all the numbers
+        page.wait_for_function("() => document.body.classList.contains('sheet-open')")
+        f = panel_fits(page, W)
+        assert f["table"] is not None, f"{layer}: the terms table is shown"
+        assert f["scroll"] <= f["client"] and f["right"] <= W and f["table"] <= W, f"{layer}: the panel scrolls sideways: {f}"
+        rows = page.locator("#explain table.terms tr").count()
+        assert rows == 11, f"{layer}: one row per class / term plus the heading, got {rows}"
+        if layer == "softmax":   # the rows are the classes: z is the stage before softmax, the winner marked
+            z = page.evaluate("""() => { const t = window.convscope.store.get().trace, i = t.layers.findIndex((l) => l.kind === 'softmax');
+                return Array.from(t.layers[i - 1].values); }""")
+            shown = page.eval_on_selector_all("#explain table.terms tr td:nth-child(2)", "c => c.map(x => parseFloat(x.textContent.replace('−', '-')))")
+            assert shown == pytest.approx(z, abs=5e-4)
+            assert page.locator("#explain table.terms td.win").count() == 1
+        shot(page, f"phone-{layer}-table")
+        page.tap("#sheet-handle")
+        page.wait_for_function("() => !document.body.classList.contains('sheet-open')")
+    # "Why 400 → 120?": its title line is on screen under the stage; a tap opens it in place.
+    on_screen(page, "#sizes h3", W, H)
+    assert "Why 400" in page.text_content("#sizes h3")
+    page.tap("#sizes h3")
+    page.wait_for_function("() => document.getElementById('sizes').getAttribute('aria-expanded') === 'true'")
+    page.locator('#sizes .chip[data-stage="fc1"]').scroll_into_view_if_needed()
+    on_screen(page, '#sizes .chip[data-stage="fc1"]', W, H)
+    page.locator("#sizes .note").scroll_into_view_if_needed()
+    on_screen(page, "#sizes .note", W, H)
+    assert "design choice" in page.text_content("#sizes .note")
+    no_horizontal_scroll(page, W)
+    shot(page, "phone-why-400-120")
 
 
 # ---- presenter -------------------------------------------------------------------------

@@ -145,6 +145,20 @@ function renderActivation(el, e) {
   if (e.function === "leaky_relu") el.append(h("p", { class: "note" }, `x > 0 passes unchanged; otherwise it is multiplied by α = ${e.alpha}.`));
 }
 
+// A table of terms: `fields` are [heading, cell(item), class(item)?]. Across (the desktop): one
+// column per item, so the table stays a few rows high however many terms are shown. Down (a
+// phone or tablet's narrow panel, state.compact): one row per item, so it fits the width.
+function termsTable(fields, items, { across = true } = {}) {
+  const td = ([, cell, cls], item, tag = "td") => h(tag, cls ? { class: cls(item) } : {}, cell(item));
+  if (across) {
+    return h("table", { class: "terms" },
+      fields.map((f, k) => h("tr", {}, h(k ? "td" : "th", {}, f[0]), items.map((item) => td(f, item, k ? "td" : "th")))));
+  }
+  return h("table", { class: "terms down" },
+    h("tr", {}, fields.map((f) => h("th", {}, f[0]))),
+    items.map((item) => h("tr", {}, fields.map((f, k) => td(f, item, k ? "td" : "th")))));
+}
+
 function renderDense(el, e, state, options) {
   const t = denseTerms(e);
   const srcIndex = state.trace?.layers.findIndex((l) => l.name === e.source.layer) ?? -1;
@@ -152,12 +166,8 @@ function renderDense(el, e, state, options) {
   const before = src?.kind === "flatten" && srcIndex > 0 ? state.trace.layers[srcIndex - 1] : null;
   const where = (i) => (before ? `${before.name}[${unravel(before.shape, i).join(",")}]` : `${e.source.layer}[${i}]`);
   el.append(h("p", { class: "note" }, `Every one of the ${e.source.values.length} inputs is multiplied by its weight and added, plus a bias. The ${t.top.length} strongest terms:`));
-  // One column per term, so the table stays four rows high however many terms are shown.
-  const table = h("table", { class: "terms" },
-    h("tr", {}, h("th", {}, "input"), ...t.top.map((x) => h("th", {}, where(x.index)))),
-    h("tr", {}, h("td", {}, "value"), ...t.top.map((x) => h("td", {}, num(x.input)))),
-    h("tr", {}, h("td", {}, "× weight"), ...t.top.map((x) => h("td", {}, num(x.weight)))),
-    h("tr", {}, h("td", {}, "= term"), ...t.top.map((x) => h("td", {}, num(x.product)))));
+  const table = termsTable([["input", (x) => where(x.index)], ["value", (x) => num(x.input)], ["× weight", (x) => num(x.weight)], ["= term", (x) => num(x.product)]],
+    t.top, { across: !state?.compact });
   el.append(table);
   const eq = h("p", { class: "eq" });
   t.top.forEach((x, i) => eq.append(i ? " + " : "", num(x.product)));
@@ -170,11 +180,9 @@ function renderSoftmax(el, e, state) {
   const t = softmaxTerms(e);
   const classes = state.model?.classes;
   el.append(h("p", { class: "eq" }, `p(${classes?.[t.i] ?? t.i}) = exp(z${t.i} − max z) / Σⱼ exp(zⱼ − max z), max z = `, num(t.max)));
-  const table = h("table", { class: "terms" });
-  table.append(h("tr", {}, h("th", {}, "class"), ...t.logits.map((_, j) => h("th", {}, String(classes?.[j] ?? j)))));
-  table.append(h("tr", {}, h("td", {}, "z (fc output)"), ...t.logits.map((z) => h("td", {}, num(z)))));
-  table.append(h("tr", {}, h("td", {}, "exp(z − max)"), ...t.exps.map((x, j) => h("td", { class: j === t.i ? "win" : "" }, num(x, "", 4)))));
-  el.append(table);
+  const rows = t.logits.map((z, j) => ({ j, z, x: t.exps[j] }));
+  el.append(termsTable([["class", (r) => String(classes?.[r.j] ?? r.j)], ["z (fc output)", (r) => num(r.z)], ["exp(z − max)", (r) => num(r.x, "", 4), (r) => (r.j === t.i ? "win" : "")]],
+    rows, { across: !state?.compact }));
   el.append(h("p", { class: "eq" }, "= ", num(t.exps[t.i], "", 4), " / ", num(t.total, "", 4), " = ", num(e.value, "big"), ` (${(e.value * 100).toFixed(1)}%)`));
 }
 
