@@ -10,9 +10,14 @@ import { outlineInput } from "./prep.js";
 
 const FOCUS = "#b57bff";   // light purple: visible on the black pad, distinct from the ink
 
+// Overlays with an outline on them: an empty one is not cleared again on every stroke update
+// (a cleared canvas is a new frame for the compositor to take).
+const outlined = new WeakSet();
+
 export function renderBackProjection(padOverlay, state, drawing) {
   const ctx = padOverlay.getContext("2d");
-  ctx.clearRect(0, 0, padOverlay.width, padOverlay.height);
+  if (outlined.has(padOverlay)) ctx.clearRect(0, 0, padOverlay.width, padOverlay.height);
+  outlined.delete(padOverlay);
   const f = focusUnit(state);
   const stages = state.trace?.layers;
   if (!f || !stages || !drawing) { outlineInput(null); return; }
@@ -33,4 +38,5 @@ export function renderBackProjection(padOverlay, state, drawing) {
   ctx.strokeStyle = FOCUS;
   ctx.strokeRect(r.x * kx, r.y * ky, r.w * kx, r.h * ky);
   ctx.setLineDash([]);
+  outlined.add(padOverlay);
 }

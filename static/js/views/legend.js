@@ -7,8 +7,12 @@ import { legendTicks, legendDecimals, cssColor } from "../color.js";
 import { fixed } from "../numbers.js";
 
 export function renderLegend(el, scale, label, kind, { floor = -Infinity } = {}) {
-  if (!scale) { el.replaceChildren(); return; }
+  if (!scale) { el.replaceChildren(); delete el.dataset.drawn; return; }
   const [lo, hi] = scale.kind === "diverging" && floor >= 0 ? [0, scale.domain[1]] : scale.domain;
+  // Scales move in steps (color.js), so most stroke updates draw the same legend: kept as is.
+  const drawn = JSON.stringify([scale.kind, lo, hi, label, kind]);
+  if (el.dataset.drawn === drawn && el.childElementCount) return;
+  el.dataset.drawn = drawn;
   const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => `${cssColor(scale.color(lo + (hi - lo) * t))} ${t * 100}%`);
   const ramp = document.createElement("div");
   ramp.className = "ramp";

@@ -34,6 +34,14 @@ export function createNetworkView({ canvas, overlay }, store) {
     const s = store.get();
     return s.trace?.layers ?? s.model?.layers ?? null;
   }
+  // The stages' structure (everything but their values): a new trace of the same network keeps
+  // the layout, so a stroke repaints the maps without laying out, resizing the canvas or
+  // rebuilding the phone's stage bar (screen.js redraws it when `layout` changes).
+  let structureOf = { stages: null, key: "" };
+  function structure(st) {
+    if (structureOf.stages !== st) structureOf = { stages: st, key: JSON.stringify(st.map(({ values, ...rest }) => rest)) };
+    return structureOf.key;
+  }
 
   // Recompute the layout when the record, the folding or the size changes.
   // Phone (`compact`, screen.js): one stage at a time in the wrap's box (stagelayout.js), the
@@ -48,7 +56,11 @@ export function createNetworkView({ canvas, overlay }, store) {
     const compact = !!s.compact;
     const box = compact ? boxSize() : cssSize;
     const stage = compact ? `${s.stage}|${s.zoom}` : "";
-    if (view && view.stages === st && view.fold === fold && view.px === px && view.w === box.w && view.h === box.h && view.compact === compact && view.stage === stage) return view;
+    const shape = structure(st);
+    if (view && view.shape === shape && view.model === s.model && view.fold === fold && view.px === px && view.w === box.w && view.h === box.h && view.compact === compact && view.stage === stage) {
+      if (view.stages !== st) Object.assign(view, { stages: st, byName: new Map(st.map((l) => [l.name, l])) });
+      return view;
+    }
     const columns = displayColumns(st, { foldActivations: fold });
     let layout;
     if (compact) {
@@ -63,12 +75,15 @@ export function createNetworkView({ canvas, overlay }, store) {
       layout = layoutNetwork(columns, { width: cssSize.w - 8, height: cssSize.h, font: px, barsWidth: barsWidth(px) });
       layout.columns.forEach((c) => { c.x += 4; });
     }
-    view = { stages: st, fold, px, w: box.w, h: box.h, compact, stage, columns, layout, index: stageIndex(columns, st), byName: new Map(st.map((s) => [s.name, s])) };
+    view = { stages: st, shape, model: s.model, fold, px, w: box.w, h: box.h, compact, stage, columns, layout, index: stageIndex(columns, st), byName: new Map(st.map((s) => [s.name, s])) };
     return view;
   }
 
   const wrap = canvas.parentElement;
-  const boxSize = () => ({ w: Math.max(100, wrap.clientWidth), h: Math.max(100, wrap.clientHeight) });
+  // Read once per resize (main.js's ResizeObserver calls resize()): reading clientWidth on
+  // every repaint forced a layout of the whole page per stroke update on the phone.
+  let wrapBox = null;
+  const boxSize = () => (wrapBox ??= { w: Math.max(100, wrap.clientWidth), h: Math.max(100, wrap.clientHeight) });
   // The phone's canvas takes its content's size (null: back to filling the wrap, desktop).
   function sizeCanvas(w, h) {
     for (const c of [canvas, overlay]) {
@@ -87,6 +102,7 @@ export function createNetworkView({ canvas, overlay }, store) {
   }
 
   function resize() {
+    wrapBox = null;
     const r = canvas.getBoundingClientRect();
     dpr = window.devicePixelRatio || 1;
     if (!store.get().compact) {
@@ -247,8 +263,10 @@ export function createNetworkView({ canvas, overlay }, store) {
     });
   }
 
+  // Timed with numbers, not named marks: a measure between two named marks searches every
+  // mark ever made by that name, and they piled up with each repaint and hover.
   function render() {
-    performance.mark("net-repaint-start");
+    const t0 = performance.now();
     const v = relayout();
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, cssSize.w, cssSize.h);
@@ -272,20 +290,18 @@ export function createNetworkView({ canvas, overlay }, store) {
       ctx.restore();
     }
     if (!v.compact) paintLabels(v.layout.columns);   // the phone's stage bar names its one stage
-    performance.mark("net-repaint-end");
-    performance.measure("net-repaint", "net-repaint-start", "net-repaint-end");
+    performance.measure("net-repaint", { start: t0, end: performance.now() });
     renderOverlay();
   }
 
   function renderOverlay() {
-    performance.mark("net-hover-start");
+    const t0 = performance.now();
     octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     octx.clearRect(0, 0, cssSize.w, cssSize.h);
     const s = store.get();
     const focus = focusUnit(s);
     if (view && focus) paintOverlay(octx, view, focus, s.explanation, { keyboard: s.keyboardFocus, pinned: !!s.pinned });
-    performance.mark("net-hover-end");
-    performance.measure("net-hover", "net-hover-start", "net-hover-end");
+    performance.measure("net-hover", { start: t0, end: performance.now() });
   }
 
   // ---- interaction: pointer, tap, keyboard -------------------------------------------------

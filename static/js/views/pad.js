@@ -17,8 +17,9 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
   const state = { brush, eraser: false, drawing: false, last: null, mid: null, undo: [], blank: true, strokeTime: 0 };
   const small = document.createElement("canvas");   // for the downscaled-pixels body
 
-  function point(e) {
-    const r = canvas.getBoundingClientRect();
+  // The pad's box is read once per stroke (at pointerdown): read on every move, it forced a
+  // layout of the page the last answer had just changed, before each move could be drawn.
+  function point(e, r = state.rect ?? canvas.getBoundingClientRect()) {
     return { x: ((e.clientX - r.left) * canvas.width) / r.width, y: ((e.clientY - r.top) * canvas.height) / r.height };
   }
   function style() {
@@ -62,6 +63,7 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
     style();
     state.drawing = true;
     state.blank = state.eraser ? state.blank : false;
+    state.rect = canvas.getBoundingClientRect();
     const p = point(e);
     state.last = p;
     state.mid = p;
@@ -80,6 +82,7 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
   const end = (e) => {
     if (!state.drawing) return;
     state.drawing = false;
+    state.rect = null;
     const { last, mid } = state;
     ctx.beginPath();
     ctx.moveTo(mid.x, mid.y);

@@ -29,13 +29,17 @@ function folded(view, trace, f) {
 export function renderPanel(el, state, view, hint = HINTS.network) {
   const f = focusUnit(state);
   if (!f || !state.trace) {
+    // Already showing this hint (every stroke update comes here): leave the DOM alone.
+    if (el.dataset.hint === hint && el.firstElementChild?.className === "hint") return;
     const p = document.createElement("p");
     p.className = "hint";
     p.textContent = hint;
     el.replaceChildren(p);
     delete el.dataset.layer;
+    el.dataset.hint = hint;
     return;
   }
+  delete el.dataset.hint;
   const value = valueAt(state.trace, f.layer, f.unit);
   if (state.trace.byName.get(f.layer)?.kind === "input") return renderInputUnit(el, f, value);
   const e = state.explanation;

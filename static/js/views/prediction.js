@@ -21,6 +21,8 @@ export function renderPrediction(el, state) {
   el.classList.toggle("stale", !!state.stale);
   if (!t) { el.replaceChildren(); delete el.dataset.state; return ""; }
   if (traceIsBlank(t)) {
+    if (el.dataset.state === "blank" && el.dataset.shown === drawWhat(state.model)) return "";
+    el.dataset.shown = drawWhat(state.model);
     const prompt = document.createElement("span");
     prompt.className = "draw-prompt";
     prompt.textContent = `Draw ${drawWhat(state.model)}`;
@@ -31,6 +33,14 @@ export function renderPrediction(el, state) {
   const p = t.prediction;
   const name = String(state.model?.classes?.[p] ?? p);
   const pct = `${(t.probabilities[p] * 100).toFixed(1)}%`;
+  // Every stroke update lands here: the same answer leaves the DOM alone, a new percentage
+  // changes one text node.
+  if (el.dataset.state === "prediction" && el.dataset.shown === `${p}|${name}`) {
+    const pctEl = el.querySelector(".p-pct");
+    if (pctEl.textContent !== ` ${pct}`) pctEl.textContent = ` ${pct}`;
+    return `Prediction ${name}, ${pct}`;
+  }
+  el.dataset.shown = `${p}|${name}`;
   const strong = document.createElement("strong");
   strong.dataset.prediction = String(p);
   strong.textContent = name;

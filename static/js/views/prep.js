@@ -3,7 +3,7 @@
 // digit still reads the same. renderPrep(el, trace, drawing) where drawing is
 // {canvas, width, height}: the pad canvas and the size of the image that was sent.
 
-import { sequential, lut, lutIndex } from "../color.js";
+import { sequential, lut, fillRGBA } from "../color.js";
 import { prepWords, rgbImage } from "./modelinput.js";
 
 const SIDE = 48;
@@ -29,31 +29,43 @@ function step(label, title) {
   return { wrap, c, skip, ctx: c.getContext("2d") };
 }
 
-function paintRGB(ctx, fed, input) {
-  const [, h, w] = fed.shape;
-  const tmp = document.createElement("canvas");
-  tmp.width = w;
-  tmp.height = h;
-  tmp.getContext("2d").putImageData(rgbImage(fed.values, fed.shape, input), 0, 0);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(tmp, 0, 0, ctx.canvas.width, ctx.canvas.height);
+// One scratch canvas (and its ImageData) per size, reused: a stroke repaints every step, and a
+// new canvas, context and ImageData per step and update were a fifth of the phone's repaint.
+const scratch = new Map();
+function scratchFor(w, h) {
+  const key = `${w}x${h}`;
+  let s = scratch.get(key);
+  if (!s) {
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    s = { canvas, ctx: canvas.getContext("2d"), image: new ImageData(w, h) };
+    scratch.set(key, s);
+  }
+  return s;
 }
 
-function paintValues(ctx, values, [h, w]) {
-  const scale = sequential(0, 1);
-  const table = lut(scale);
-  const img = new ImageData(w, h);
-  for (let i = 0; i < h * w; i++) img.data.set(table.subarray(lutIndex(scale, values[i]) * 4, lutIndex(scale, values[i]) * 4 + 4), i * 4);
-  const tmp = document.createElement("canvas");
-  tmp.width = w;
-  tmp.height = h;
-  tmp.getContext("2d").putImageData(img, 0, 0);
+function paintRGB(ctx, fed, input) {
+  const [, h, w] = fed.shape;
+  const tmp = scratchFor(w, h);
+  tmp.ctx.putImageData(rgbImage(fed.values, fed.shape, input), 0, 0);
   ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(tmp, 0, 0, ctx.canvas.width, ctx.canvas.height);
+  ctx.drawImage(tmp.canvas, 0, 0, ctx.canvas.width, ctx.canvas.height);
+}
+
+const GRAY = sequential(0, 1);
+const GRAY_TABLE = lut(GRAY);
+function paintValues(ctx, values, [h, w]) {
+  const tmp = scratchFor(w, h);
+  fillRGBA(tmp.image.data, values, GRAY, GRAY_TABLE);
+  tmp.ctx.putImageData(tmp.image, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(tmp.canvas, 0, 0, ctx.canvas.width, ctx.canvas.height);
 }
 
 let parts = null;
 let inputStep = null;   // the last input step, to repaint under a moving outline
+let outlined = false;   // the input thumbnail carries an outline (outlineInput(null) removes it)
 
 export function renderPrep(el, trace, drawing) {
   if (!parts || !el.contains(parts.drawing.wrap)) {
@@ -73,13 +85,32 @@ export function renderPrep(el, trace, drawing) {
   const S = SIDE * 2;
   // The captions are the model's own pipeline (its input declaration), not always MNIST's.
   const words = prepWords(drawing.model);
-  for (const name of ["cropped", "fitted", "centred", "input"]) {
-    parts[name].wrap.hidden = words[name] === null;
-    parts[name].wrap.style.display = words[name] === null ? "none" : "";
-    if (words[name] !== null) parts[name].wrap.querySelector("figcaption").textContent = words[name];
+  const steps = new Map((pre?.steps ?? []).map((s) => [s.name, s]));
+  // Fed as it is (preprocess: false, e.g. a Fashion-MNIST test image): no steps, but the
+  // 32×32 input thumbnail still shows what the network reads.
+  const fed = trace?.byName?.get("input");
+  const asIs = !steps.has("input") && !!fed;
+  // The words and the skipped steps change with the model, not with each stroke: the DOM is
+  // written only when they change (each write re-laid the page out on every update).
+  const dom = JSON.stringify([words, asIs]);
+  if (parts.dom !== dom) {
+    parts.dom = dom;
+    for (const name of ["cropped", "fitted", "centred", "input"]) {
+      parts[name].wrap.hidden = words[name] === null;
+      parts[name].wrap.style.display = words[name] === null ? "none" : "";
+      if (words[name] !== null) parts[name].wrap.querySelector("figcaption").textContent = words[name];
+    }
+    parts.input.c.setAttribute("aria-label", words.inputTitle);
+    parts.note.textContent = words.asIs;
+    // ...and the steps it skipped say so instead of staying empty boxes.
+    for (const name of ["cropped", "fitted", "centred"]) {
+      parts[name].c.hidden = asIs;
+      parts[name].skip.hidden = !asIs;
+      parts[name].wrap.toggleAttribute("data-skipped", asIs && words[name] !== null);
+      parts[name].wrap.title = asIs ? "Skipped: used as is, not a digit" : "";
+    }
+    parts.note.hidden = !asIs;
   }
-  parts.input.c.setAttribute("aria-label", words.inputTitle);
-  parts.note.textContent = words.asIs;
   for (const p of Object.values(parts)) {
     if (!p.ctx) continue;
     p.ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -100,26 +131,14 @@ export function renderPrep(el, trace, drawing) {
     const k = S / Math.max(bw, bh);
     parts.cropped.ctx.drawImage(canvas, x0 * cx, y0 * cy, bw, bh, (S - bw * k) / 2, (S - bh * k) / 2, bw * k, bh * k);
   }
-  const steps = new Map((pre?.steps ?? []).map((s) => [s.name, s]));
-  // Fed as it is (preprocess: false, e.g. a Fashion-MNIST test image): no steps, but the
-  // 32×32 input thumbnail still shows what the network reads.
-  const fed = trace?.byName?.get("input");
-  const asIs = !steps.has("input") && !!fed;
   if (asIs) steps.set("input", { name: "input", values: fed.values, shape: fed.shape.slice(-2), rgb: fed.shape[0] === 3 ? fed : null });
-  // ...and the steps it skipped say so instead of staying empty boxes.
-  for (const name of ["cropped", "fitted", "centred"]) {
-    parts[name].c.hidden = asIs;
-    parts[name].skip.hidden = !asIs;
-    parts[name].wrap.toggleAttribute("data-skipped", asIs && words[name] !== null);
-    parts[name].wrap.title = asIs ? "Skipped: used as is, not a digit" : "";
-  }
-  parts.note.hidden = !asIs;
   for (const name of ["fitted", "centred", "input"]) {
     const s = steps.get(name);
     if (s?.rgb) paintRGB(parts[name].ctx, s.rgb, drawing.model?.input);
     else if (s) paintValues(parts[name].ctx, s.values, s.shape);
   }
   inputStep = steps.get("input") ?? null;
+  outlined = false;
   if (inputStep) inputStep.model = drawing.model;
   const com = pre?.centre_of_mass;
   const centred = steps.get("centred");
@@ -139,10 +158,11 @@ export function renderPrep(el, trace, drawing) {
 // Outline a receptive field (input pixels [[y0,y1],[x0,x1]]) on the input thumbnail.
 // rf null: just repaint the thumbnail without an outline.
 export function outlineInput(rf, inputSide = 32) {
-  if (!parts || !inputStep) return;
+  if (!parts || !inputStep || (!rf && !outlined)) return;   // nothing drawn over it to remove
   const ctx = parts.input.ctx;
   if (inputStep.rgb) paintRGB(ctx, inputStep.rgb, inputStep.model?.input);
   else paintValues(ctx, inputStep.values, inputStep.shape);
+  outlined = !!rf;
   if (!rf) return;
   const k = ctx.canvas.width / inputSide;
   ctx.strokeStyle = FOCUS;
