@@ -1,6 +1,7 @@
-"""Every screen a class has (issue 16), in real Chromium: a phone (390×844, touch), a tablet
-(768×1024, touch), a projector (1920×1080 presenter mode) and a laptop (1280×720); the honest
-states (blank pad, a server that stops answering, the screen reader's announcement).
+"""Every screen a class has (issue 16), in real Chromium: a phone (390×844 and 844×390, touch),
+touch tablets (768×1024, 1024×768; a mouse at 768 px keeps the desktop layout), a projector
+(1920×1080 presenter mode) and a laptop (1280×720); the honest states (blank pad, a server that
+stops answering, the screen reader's announcement).
 
 Screenshots go to /tmp/convscope-screens/ (looked at by hand, never committed).
 """
@@ -212,6 +213,11 @@ def test_landscape_phone_and_touch_tablets_every_unit_tappable_prediction_on_scr
         on_screen(page, tab, W, H)
     shot(page, f"touch-{W}x{H}")
     tap_every_stage(page, W, H, shots={"conv1": f"touch-{W}x{H}-conv1-zoomed", "fc1": f"touch-{W}x{H}-fc1", "softmax": f"touch-{W}x{H}-softmax"})
+    # Hover is never the only way: the last tap pinned a unit, a tap beside every unit unpins.
+    assert page.evaluate("() => window.convscope.store.get().pinned") is not None
+    wrap = page.locator("#net-wrap").bounding_box()
+    page.touchscreen.tap(wrap["x"] + 3, wrap["y"] + 3)
+    page.wait_for_function("() => window.convscope.store.get().pinned === null")
     for tab in ("3d", "learn", "lab"):
         page.tap(f"#tab-{tab}")
         page.wait_for_function("(t) => !document.getElementById('view-' + t).hidden", arg=tab)
