@@ -1,4 +1,4 @@
-"""HEAD is answered wherever GET is (RFC 9110 §9.3.2): a pure ASGI middleware.
+"""HEAD is answered wherever GET is (RFC 9110 §9.3.2), by app/front.py.
 
 FastAPI's routes accept only the methods declared, so `HEAD /` was a 405 while `GET /` was a
 200 (link checkers, `curl -I` and uptime probes use HEAD). Declaring HEAD on every route
@@ -10,11 +10,6 @@ included, are exactly the GET's.
 from __future__ import annotations
 
 
-class HeadAsGet:
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "HEAD":
-            scope = {**scope, "method": "GET"}
-        await self.app(scope, receive, send)
+def as_get(scope: dict) -> dict:
+    """The scope the app sees: a HEAD request's as a GET (a copy), any other as it is."""
+    return {**scope, "method": "GET"} if scope["method"] == "HEAD" else scope

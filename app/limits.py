@@ -1,10 +1,10 @@
 """Limits on what one request may cost: the body it sends and the CPU it asks for.
 
-`BodyLimit`, the request body limit, enforced before any route reads a byte. A pure ASGI
-middleware: a declared Content-Length over the limit is refused at once (413,
-unread); otherwise the body is read chunk by chunk and counted, so a chunked or lying client
-is cut off at the limit too. The body is then replayed to the app, which therefore never
-buffers more than `limit` bytes.
+`read_body`, the request body limit, enforced before any route reads a byte (by app/front.py,
+the app's one pure-ASGI layer): a declared Content-Length over the limit is refused at once
+(413, unread); otherwise the body is read chunk by chunk and counted, so a chunked or lying
+client is cut off at the limit too. The body is then replayed to the app (`replay`), which
+therefore never buffers more than `limit` bytes.
 
 `CostGate`, the concurrency limit on expensive requests (a 20-step gradient, the drawing at
 every snapshot of the training run, a large convolution): at most `slots` run at once in this
@@ -80,31 +80,25 @@ class CostGate:
             self._running.release()
 
 
-class GateFront:
-    """Refuses a request to an always-gated path at once while the gate is full, before its
-    body is parsed: an attacker retrying a 20-step gradient hundreds of times a second then
-    costs the worker a header check and a read of the bytes, not a JSON parse and validation.
-    The route's own `gate.run` still decides admission; this only answers the sure refusals
-    early (the gate can only be fuller by the time the route would have asked). The body is
-    read (up to `limit` bytes) and dropped, so the connection stays usable and the client,
-    still sending, sees the 503 rather than a reset."""
-
-    def __init__(self, app, gate: CostGate, paths: tuple[str, ...], limit: int):
-        self.app, self.gate, self.paths, self.limit = app, gate, frozenset(paths), limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["path"] not in self.paths or not self.gate.full:
-            return await self.app(scope, receive, send)
-        size, more = 0, True
-        while more and size <= self.limit:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            size += len(message.get("body", b""))
-            more = message.get("more_body", False)
-        busy = self.gate.busy(scope["path"].rsplit("/", 1)[-1], "the queue is full")
-        await _send_error(send, 503, busy.detail,
-                          [(b"retry-after", str(busy.retry_after).encode())], close=more)
+async def refuse_when_full(gate: CostGate, scope, receive, send, limit: int) -> None:
+    """The early refusal of a request to an always-gated path while the gate is full, before
+    its body is parsed (app/front.py asks `gate.full` first): an attacker retrying a 20-step
+    gradient hundreds of times a second then costs the worker a header check and a read of
+    the bytes, not a JSON parse and validation. The route's own `gate.run` still decides
+    admission; this only answers the sure refusals early (the gate can only be fuller by the
+    time the route would have asked). The body is read (up to `limit` bytes) and dropped, so
+    the connection stays usable and the client, still sending, sees the 503 rather than a
+    reset."""
+    size, more = 0, True
+    while more and size <= limit:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        size += len(message.get("body", b""))
+        more = message.get("more_body", False)
+    busy = gate.busy(scope["path"].rsplit("/", 1)[-1], "the queue is full")
+    await _send_error(send, 503, busy.detail,
+                      [(b"retry-after", str(busy.retry_after).encode())], close=more)
 
 
 def cost_gate(settings) -> CostGate:
@@ -119,53 +113,56 @@ async def get_gate(request: Request) -> CostGate:
 GateDep = Annotated[CostGate, Depends(get_gate)]
 
 
-class BodyLimit:
-    def __init__(self, app, limit: int):
-        self.app = app
-        self.limit = limit
+async def read_body(scope, receive, send, limit: int) -> bytes | None:
+    """The request's whole body, at most `limit` bytes; None when it was refused (413, or 415
+    for a compressed body: answered here) or the client went away."""
+    coding = _header(scope, b"content-encoding")
+    if coding is not None and coding.strip().lower() not in (b"", b"identity"):
+        # Nothing here inflates a body: a gzip bomb would pass the size check and expand
+        # 1000-fold. Say so rather than fail on binary "JSON".
+        await _send_error(send, 415, (
+            f"Content-Encoding {coding.decode('latin-1')!r} is not accepted: send the JSON "
+            "body uncompressed (no Content-Encoding, or identity); the largest body "
+            f"accepted is {limit} bytes"))
+        return None
+    declared = _content_length(scope)
+    if declared is not None and declared > limit:
+        await _refuse_size(send, f"request body is {declared} bytes", limit)
+        return None
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            await _refuse_size(send, f"request body exceeds {limit} bytes", limit)
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            return await self.app(scope, receive, send)
-        coding = _header(scope, b"content-encoding")
-        if coding is not None and coding.strip().lower() not in (b"", b"identity"):
-            # Nothing here inflates a body: a gzip bomb would pass the size check and expand
-            # 1000-fold. Say so rather than fail on binary "JSON".
-            return await _send_error(send, 415, (
-                f"Content-Encoding {coding.decode('latin-1')!r} is not accepted: send the JSON "
-                "body uncompressed (no Content-Encoding, or identity); the largest body "
-                f"accepted is {self.limit} bytes"))
-        declared = _content_length(scope)
-        if declared is not None and declared > self.limit:
-            return await self._refuse(send, f"request body is {declared} bytes")
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                return await self._refuse(send, f"request body exceeds {self.limit} bytes")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        sent = False
 
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+def replay(body: bytes, receive):
+    """A receive that gives the app `body` as one message, then whatever `receive` says."""
+    sent = False
 
-        await self.app(scope, replay, send)
+    async def replayed():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
 
-    async def _refuse(self, send, what: str):
-        await _send_error(send, 413, (
-            f"{what}; the limit is {self.limit} bytes (an image up to 2 MB as base64 or a pixel "
-            "array up to 512×512, plus JSON)"))
+    return replayed
+
+
+async def _refuse_size(send, what: str, limit: int):
+    await _send_error(send, 413, (
+        f"{what}; the limit is {limit} bytes (an image up to 2 MB as base64 or a pixel "
+        "array up to 512×512, plus JSON)"))
 
 
 async def _send_error(send, status: int, detail: str, extra=(), close: bool = True):

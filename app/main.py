@@ -16,13 +16,12 @@ from fastapi.templating import Jinja2Templates
 from app import docs, errors
 from app.config import Settings
 from app.deps import load_resources
-from app.head import HeadAsGet
+from app.front import Front
 from app.inputs import configure_pillow
-from app.limits import BodyLimit, GateFront, cost_gate
+from app.limits import cost_gate
 from app.models_registry import load_registry
 from app.routes import (explain, forward, gradient, health, history, join, lab, model, models,
                         samples)
-from app.security import SecurityHeaders
 from engine import parallel
 from app.static import SafeStaticFiles
 
@@ -59,13 +58,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         classroom.install(app, settings, resources, templates)
     errors.install(app)
     docs.install(app)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    # the always-gated routes (a large /api/convolve is only known once parsed)
-    app.add_middleware(GateFront, gate=app.state.cost_gate,
-                       paths=("/api/gradient", "/api/history/forward"),
-                       limit=settings.max_body_bytes)
-    app.add_middleware(HeadAsGet)               # HEAD is a GET to everything inside
-    app.add_middleware(SecurityHeaders)         # outermost: on every response, 413s included
+    # Outermost: security headers on every response (413s included), HEAD as GET, the early
+    # refusals of the always-gated routes (a large /api/convolve is only known once parsed),
+    # the body limit, and the forward's lane past the router.
+    app.add_middleware(Front, owner=app, gate=app.state.cost_gate,
+                       gated_paths=("/api/gradient", "/api/history/forward"),
+                       limit=settings.max_body_bytes, lanes=forward.LANES)
     app.mount("/static", SafeStaticFiles(directory=settings.static_dir, check_dir=False),
               name="static")
 

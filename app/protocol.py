@@ -36,6 +36,7 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from app.config import Settings
+from app.security import PLAIN_HEADERS
 
 # Descriptors a worker needs besides its connections (listener, model and static files,
 # the event loop's own, the thread pool's, logs).
@@ -309,7 +310,7 @@ class BoundedProtocol(HttpToolsProtocol):
             head += [name, b": ", value, b"\r\n"]
         if retry_after is not None:
             head.append(b"retry-after: %d\r\n" % retry_after)
-        head.append(b"content-type: application/json\r\nx-content-type-options: nosniff\r\n"
+        head.append(b"content-type: application/json\r\n" + PLAIN_HEADERS +
                     b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body))
         self._real.write(b"".join(head) + body)
         self._linger()

@@ -11,7 +11,9 @@
   frame-ancestors): no other site can frame the page and click-jack the drawing pad.
 - `Referrer-Policy: no-referrer`: the class's LAN address does not leak to a linked site.
 
-A pure ASGI middleware (no BaseHTTPMiddleware), so it costs one header merge per response.
+`secured(send)` wraps an ASGI send so its response start carries them; app/front.py applies
+it to every HTTP request, outermost, so 413s and 503s answered before the app carry them too.
+app/protocol.py's answers from uvicorn's level (431, 414, 408, 400, 503) write `PLAIN_HEADERS`.
 """
 from __future__ import annotations
 
@@ -22,25 +24,32 @@ PAGE_POLICY = "; ".join((
 
 HEADERS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
            (b"referrer-policy", b"no-referrer"))
+_POLICY = (b"content-security-policy", PAGE_POLICY.encode())
+_NAMES = frozenset(name for name, _ in HEADERS + (_POLICY,))
+
+# The same headers as raw HTTP/1.1 lines, for answers written below ASGI (app/protocol.py).
+PLAIN_HEADERS = b"".join(name + b": " + value + b"\r\n" for name, value in HEADERS + (_POLICY,))
 
 
-class SecurityHeaders:
-    def __init__(self, app, policy: str = PAGE_POLICY):
-        self.app = app
-        self.policy = policy.encode()
+def with_headers(headers) -> list:
+    """`headers` plus each security header it does not set itself (names compared lowercase)."""
+    headers = list(headers)
+    present = {name.lower() for name, _ in headers}
+    if _NAMES.isdisjoint(present):           # the usual case: every one of them is added
+        headers += HEADERS
+        headers.append(_POLICY)
+        return headers
+    headers += [h for h in HEADERS if h[0] not in present]
+    if _POLICY[0] not in present:
+        headers.append(_POLICY)
+    return headers
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
 
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers += [h for h in HEADERS if h[0] not in present]
-                if b"content-security-policy" not in present:
-                    headers.append((b"content-security-policy", self.policy))
-                message = {**message, "headers": headers}
-            await send(message)
+def secured(send):
+    """An ASGI send whose `http.response.start` carries the security headers."""
+    async def send_secured(message):
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": with_headers(message.get("headers", ()))}
+        await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+    return send_secured

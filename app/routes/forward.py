@@ -7,8 +7,9 @@ thread pool: 5.1 vs 3.3 ms of CPU per PNG request under a class load (40 threads
 the GIL). Only the image decode in a 2-thread pool (Pillow releases the GIL): one client's p50
 4.0 vs 3.4 ms, throughput within noise. More cores: use `convscope serve --workers N`.
 
-The hot path skips FastAPI's request machinery (see `LeanBodyRoute`); the route is declared
-the ordinary way, so OpenAPI, validation and every error stay FastAPI's.
+The hot path skips FastAPI's request machinery (see `LeanBodyRoute`), and a clean request
+skips the router too (`lane`, run by app/front.py); the route is declared the ordinary way, so
+OpenAPI, validation and every error stay FastAPI's.
 """
 from __future__ import annotations
 
@@ -47,13 +48,20 @@ class LeanBodyRoute(APIRoute):
             return standard
 
         async def handler(request: Request) -> Response:
-            body = await _clean_body(request, model)
-            if body is None:
-                return await standard(request)
-            res = await get_model(request, request.query_params.get("model"))
-            return await endpoint(body=body, request=request, res=res)
+            response = await lean_call(request, model, endpoint)
+            return await standard(request) if response is None else response
 
         return handler
+
+
+async def lean_call(request: Request, model, endpoint) -> Response | None:
+    """`endpoint`'s answer to a clean request (see LeanBodyRoute), or None (nothing done yet)
+    for one FastAPI's own handler should take, body already read."""
+    body = await _clean_body(request, model)
+    if body is None:
+        return None
+    res = await get_model(request, request.query_params.get("model"))
+    return await endpoint(body=body, request=request, res=res)
 
 
 async def _clean_body(request: Request, model):
@@ -100,3 +108,12 @@ async def forward(body: ForwardBody, request: Request, res: ModelDep) -> Respons
     return json_response(request, serialize.forward_payload(trace, pre, res.network),
                          settings.gzip_level, settings.gzip_min_bytes,
                          vary="Accept, Accept-Encoding")
+
+
+async def lane(request: Request) -> Response | None:
+    """POST /api/forward without the router (app/front.py's lane): the clean request's answer,
+    exactly as LeanBodyRoute's handler gives it, or None for the routed path to take."""
+    return await lean_call(request, ForwardBody, forward)
+
+
+LANES = {route.path: lane for route in router.routes}   # the one route: /api/forward, POST

@@ -48,6 +48,16 @@ def read_response(sock: socket.socket) -> tuple[int, dict, bytes]:
     return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
 
 
+def assert_security_headers(headers: dict) -> None:
+    """The headers every app response carries (app/security.py), on an answer from the
+    protocol level too."""
+    from app.security import PAGE_POLICY
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["content-security-policy"] == PAGE_POLICY
+
+
 def health(port: str, timeout: float = 2.0) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=timeout)
     conn.request("GET", "/api/health")
@@ -89,8 +99,9 @@ def test_a_head_over_the_limit_in_one_piece_gets_431(server):
     sock = connect(server)
     sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  + b"".join(b"X-%d: %s\r\n" % (i, b"b" * 1000) for i in range(40)) + b"\r\n")
-    status, _, body = read_response(sock)
+    status, headers, body = read_response(sock)
     assert status == 431 and "request head" in json.loads(body)["detail"]
+    assert_security_headers(headers)
 
 
 def test_a_head_under_the_limit_is_served(server):
@@ -103,8 +114,9 @@ def test_a_head_under_the_limit_is_served(server):
 def test_an_overlong_url_gets_414(server):
     sock = connect(server)
     sock.sendall(b"GET /api/health?" + b"q" * 20000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-    status, _, body = read_response(sock)
+    status, headers, body = read_response(sock)
     assert status == 414 and "8192 bytes" in json.loads(body)["detail"]
+    assert_security_headers(headers)
 
 
 def test_a_connection_that_never_speaks_is_closed_after_the_timeout(server):
@@ -222,6 +234,7 @@ def test_beyond_max_connections_idle_ones_make_room_and_busy_ones_get_503(settin
         extra.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         status, headers, body = read_response(extra)
         assert status == 503 and headers["retry-after"] == "1"
+        assert_security_headers(headers)
         assert f"{cap} connections" in json.loads(body)["detail"]
         for sock in busy:       # the busy ones finish their requests normally
             sock.sendall(b"Connection: close\r\n\r\n")
