@@ -100,6 +100,16 @@ def unit_on_screen(page, layer, unit):
         return box; }""", [layer, unit])
 
 
+def prediction_clear_of_header(page):
+    """The prediction pill (fixed in the header's corner on compact screens) covers no header control."""
+    hits = page.evaluate("""() => { const p = document.getElementById('prediction').getBoundingClientRect();
+        return [...document.querySelectorAll('.app-header button, .app-header select, .app-header input, .app-header label')]
+          .filter((e) => e.getClientRects().length && !e.closest('#prediction'))
+          .filter((e) => { const r = e.getBoundingClientRect(); return r.left < p.right && p.left < r.right && r.top < p.bottom && p.top < r.bottom; })
+          .map((e) => e.id || e.textContent.trim()); }""")
+    assert not hits, f"the prediction covers {hits}"
+
+
 def middle_unit(shape):
     return [n // 2 for n in shape]
 
@@ -204,9 +214,11 @@ def test_landscape_phone_and_touch_tablets_every_unit_tappable_prediction_on_scr
     """A touch tablet gets the phone's one-stage layout (the desktop's, squeezed to 768 px, drew
     conv cells 3 px wide); a landscape phone too. Every tab stays reachable, nothing scrolls sideways."""
     page = device(W, H, touch=True, mobile=True)
+    prediction_clear_of_header(page)   # "Draw a digit": the pill at its widest
     load_test_digit(page, 3)
     assert page.evaluate("document.body.classList.contains('compact')")
     no_horizontal_scroll(page, W)
+    prediction_clear_of_header(page)
     on_screen(page, "#prediction", W, H)
     assert page.get_attribute("#prediction [data-prediction]", "data-prediction") == "3"
     for tab in ("#tab-network", "#tab-3d", "#tab-learn", "#tab-lab", "#stage-bar", "#sizes"):
