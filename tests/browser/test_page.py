@@ -313,6 +313,60 @@ def test_the_drawing_is_sent_as_a_gray_alpha_png_of_the_pads_ink(open_page, serv
     assert len(body["image"]) < 0.8 * len(rgba["image"])   # fewer bytes on a classroom's Wi-Fi
 
 
+def test_the_drawing_is_encoded_from_the_inks_box_with_the_whole_pads_answer(open_page, server_url):
+    """The pad encodes only the box its strokes inked (png.js upFilteredBox + deflateRuns): the
+    body decodes to the whole pad's pixels, the server answers it exactly as it answers the whole
+    pad encoded the old way (inkDataURL of every pixel), and the ink noted with it (the
+    "draw a digit" check, crop boxes) is that of the whole pad. Through an eraser stroke (the
+    box does not shrink) and undo (the box comes back with the pixels)."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    page = open_page()
+    ready(page)
+    reference = """async () => {
+        const png = await import('/static/js/png.js'), honest = await import('/static/js/honest.js');
+        const c = document.getElementById('pad'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const alpha = new Uint8Array(c.width * c.height);
+        for (let i = 0; i < alpha.length; i++) alpha[i] = d[4 * i + 3];
+        const body = window.convscope.store.get().trace.body;
+        return { body, noted: honest.inkOf(body), whole: { image: await png.inkDataURL(alpha, c.width, c.height) },
+                 stats: honest.inkStats(alpha, c.width, c.height), alpha: Array.from(alpha) }; }"""
+
+    def check(label):
+        settled(page)
+        got = page.evaluate(reference)
+        png = base64.b64decode(got["body"]["image"].split(",", 1)[1])
+        sent = np.asarray(Image.open(io.BytesIO(png)))
+        assert sent.shape == (PAD, PAD, 2) and (sent[..., 0] == 255).all(), label
+        np.testing.assert_array_equal(sent[..., 1], np.asarray(got["alpha"], np.uint8).reshape(PAD, PAD), label)
+        assert got["noted"]["box"] == got["stats"]["box"], label
+        assert got["noted"]["ink"] == pytest.approx(got["stats"]["ink"], abs=1e-9), label
+        a = httpx.post(f"{server_url}/api/forward", json=got["body"], timeout=10).json()
+        b = httpx.post(f"{server_url}/api/forward", json=got["whole"], timeout=10).json()
+        assert a == b, label
+        return got
+
+    draw_mouse(page, zero_stroke())
+    drawn = check("a stroke")
+    assert drawn["stats"]["box"] is not None and drawn["stats"]["ink"] > 2000
+    page.click("#pad-eraser")
+    page.mouse.move(*pad_point(page, 60, 10))
+    page.mouse.down()
+    page.mouse.move(*pad_point(page, 240, 270), steps=8)
+    page.mouse.up()
+    erased = check("after the eraser")
+    assert erased["stats"]["ink"] < drawn["stats"]["ink"]
+    page.click("#pad-undo")
+    assert check("after undo")["stats"] == drawn["stats"]
+    page.click("#pad-clear")
+    settled(page)
+    assert page.evaluate("() => window.convscope.store.get().trace.byName.get('input').values.every((v) => v === 0)")
+
+
 def _purple_box(page):
     """Bounding box, in overlay pixels, of the receptive-field outline drawn on the pad."""
     return page.evaluate("""() => { const c = document.getElementById('pad-overlay');

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { crc32, upFiltered, whiteInk, inkPNG, inkDataURL, base64 } from "../../static/js/png.js";
+import { crc32, upFiltered, whiteInk, inkPNG, inkDataURL, base64, upFilteredBox, deflateRuns, codeLengths, adler32, inkBoxDataURL } from "../../static/js/png.js";
 
 // An independent reader: walk the chunks, check each CRC with Node's zlib, inflate IDAT with
 // Node's zlib and undo every PNG filter type (the spec's reference unfiltering).
@@ -90,4 +90,98 @@ test("data URL: standard base64 of the PNG bytes", async () => {
   assert.deepEqual(readPNG(Buffer.from(url.split(",")[1], "base64")).alpha, ink);
   const big = Uint8Array.from({ length: 70000 }, (_, i) => (i * 31) & 255);   // spans base64's 32 KB slices
   assert.equal(base64(big), Buffer.from(big).toString("base64"));
+});
+
+// ---- the per-stroke path: the ink's box, a synchronous deflate -------------------------------
+
+// The part of a width-wide ink image inside box [x0, y0, x1, y1].
+function crop(ink, width, [x0, y0, x1, y1]) {
+  const out = new Uint8Array((x1 - x0) * (y1 - y0));
+  for (let y = y0; y < y1; y++) out.set(ink.subarray(y * width + x0, y * width + x1), (y - y0) * (x1 - x0));
+  return out;
+}
+// Ink only inside `box` (anything else zero), with full-ink and soft pixels along its edges.
+function inkIn(width, height, [x0, y0, x1, y1]) {
+  const ink = new Uint8Array(width * height);
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) ink[y * width + x] = (x * 37 + y * 11) % 3 ? 255 : (x * 13 + y * 7) & 255;
+  return ink;
+}
+
+test("upFilteredBox writes upFiltered(whiteInk(ink)) byte for byte from the ink's box alone", () => {
+  const [w, h] = [23, 17];
+  // Boxes inside, against every edge, one pixel, the whole image; the ink may not fill its box.
+  for (const box of [[5, 4, 12, 9], [0, 0, 6, 3], [15, 10, 23, 17], [0, 5, 23, 6], [7, 0, 8, 17], [3, 3, 4, 4], [0, 0, 23, 17]]) {
+    const ink = inkIn(w, h, box);
+    assert.deepEqual(upFilteredBox(crop(ink, w, box), box, w, h), upFiltered(whiteInk(ink), 2 * w, h), `box ${box}`);
+    const loose = [Math.max(0, box[0] - 2), Math.max(0, box[1] - 1), Math.min(w, box[2] + 3), Math.min(h, box[3] + 2)];
+    assert.deepEqual(upFilteredBox(crop(ink, w, loose), loose, w, h), upFiltered(whiteInk(ink), 2 * w, h), `loose box ${loose}`);
+  }
+  const blank = new Uint8Array(w * h);
+  assert.deepEqual(upFilteredBox(new Uint8Array(0), null, w, h), upFiltered(whiteInk(blank), 2 * w, h));
+  const stroke = strokeImage(280, 280);
+  assert.deepEqual(upFilteredBox(crop(stroke, 280, [0, 0, 280, 280]), [0, 0, 280, 280], 280, 280), upFiltered(whiteInk(stroke), 560, 280));
+  assert.throws(() => upFilteredBox(new Uint8Array(5), [0, 0, 2, 2], w, h), /5 values for a 2×2 box/);
+});
+
+test("deflateRuns is a zlib stream Node's zlib inflates to the same bytes (Adler-32 checked)", () => {
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const runs = [];
+  while (runs.length < 60000) { const v = (rnd() * 4 | 0) * 60, n = rnd() * 700 | 0; for (let i = 0; i < n; i++) runs.push(v); }
+  const cases = {
+    empty: new Uint8Array(0),
+    one: Uint8Array.of(7),
+    "short runs": Uint8Array.of(1, 1, 2, 2, 2, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    zeros: new Uint8Array(100000),
+    "every length": Uint8Array.from({ length: 40000 }, (_, i) => Math.floor(Math.sqrt(i)) & 1),   // runs of 1..399
+    random: Uint8Array.from({ length: 5000 }, () => rnd() * 256 | 0),
+    runs: Uint8Array.from(runs),
+    stroke: upFiltered(whiteInk(strokeImage(280, 280)), 560, 280),
+  };
+  for (const [name, bytes] of Object.entries(cases)) {
+    const z = deflateRuns(bytes);
+    assert.deepEqual(new Uint8Array(zlib.inflateSync(z)), bytes, name);
+    assert.equal(Buffer.from(z).readUInt32BE(z.length - 4), adler32(bytes), name);
+  }
+  assert.equal(adler32(new TextEncoder().encode("Wikipedia")), 0x11e60398);   // the article's example
+  // Near zlib's own size on filtered ink (a digit on a classroom's Wi-Fi): a ring (a "0", the
+  // most ink) within a quarter; a straight slanted stroke, which only zlib's row-to-row matches
+  // catch, within 2× of its small size.
+  const ring = new Uint8Array(280 * 280);
+  for (let y = 0; y < 280; y++) for (let x = 0; x < 280; x++) {
+    const d = Math.abs(Math.hypot(x - 140, (y - 140) * 0.7) - 70) - 7;
+    ring[y * 280 + x] = d <= 0 ? 255 : d < 2 ? Math.round(255 * (1 - d / 2)) : 0;
+  }
+  for (const [name, ink, bound] of [["ring", ring, 1.25], ["slanted stroke", strokeImage(280, 280), 2]]) {
+    const bytes = upFiltered(whiteInk(ink), 560, 280);
+    const ours = deflateRuns(bytes).length, theirs = zlib.deflateSync(bytes).length;
+    assert.ok(ours < bound * theirs, `${name}: ${ours} vs zlib's ${theirs} bytes`);
+  }
+});
+
+test("codeLengths: a complete prefix code within the bit limit, even for Fibonacci counts", () => {
+  const fib = [1, 1];
+  while (fib.length < 30) fib.push(fib[fib.length - 1] + fib[fib.length - 2]);   // depth 29 unlimited
+  for (const [counts, max] of [[fib, 15], [fib.slice(0, 19), 7], [[5, 0, 3, 0, 0, 9], 15], [Array(286).fill(1), 15]]) {
+    const lengths = codeLengths(counts, max);
+    counts.forEach((c, s) => assert.equal(lengths[s] > 0, c > 0));
+    assert.ok(Math.max(...lengths) <= max, `${Math.max(...lengths)} bits`);
+    const kraft = [...lengths].reduce((sum, l) => sum + (l ? 2 ** -l : 0), 0);
+    assert.equal(kraft, 1, "complete: every code word used");
+  }
+  assert.deepEqual([...codeLengths([0, 4, 0], 15)], [0, 1, 0], "one symbol: one 1-bit code");
+});
+
+test("inkBoxDataURL: the same pixels as the whole pad's inkDataURL", async () => {
+  const stroke = strokeImage(280, 280);
+  for (let i = 0; i < 280 * 40; i++) stroke[i] = 0;   // ink from row 40 down, as after a stroke
+  const box = [0, 40, 280, 280];
+  const url = inkBoxDataURL(crop(stroke, 280, box), box, 280, 280);
+  assert.match(url, /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/);
+  const png = readPNG(Buffer.from(url.split(",")[1], "base64"));
+  const whole = readPNG(Buffer.from((await inkDataURL(stroke, 280, 280)).split(",")[1], "base64"));
+  assert.deepEqual([png.width, png.height], [280, 280]);
+  assert.deepEqual(png.alpha, whole.alpha);
+  assert.deepEqual(png.gray, whole.gray);
+  assert.deepEqual(readPNG(Buffer.from(inkBoxDataURL(new Uint8Array(0), null, 4, 3).split(",")[1], "base64")).alpha, new Uint8Array(12));
 });

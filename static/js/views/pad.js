@@ -7,14 +7,14 @@
 // per frame), with the timestamp of the pointer event, so main.js can time stroke -> updated
 // network. The receiver must be cheap: main.js hands it to a latest-wins scheduler.
 
-import { inkDataURL } from "../png.js";
+import { inkBoxDataURL } from "../png.js";
 import { alphaInkStats, noteInk } from "../honest.js";
 
 const UNDO_DEPTH = 30;
 
 export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  const state = { brush, eraser: false, drawing: false, last: null, mid: null, undo: [], blank: true, strokeTime: 0 };
+  const state = { brush, eraser: false, drawing: false, last: null, mid: null, undo: [], blank: true, strokeTime: 0, inkBox: null };
   const small = document.createElement("canvas");   // for the downscaled-pixels body
 
   // The pad's box is read once per stroke (at pointerdown): read on every move, it forced a
@@ -36,8 +36,20 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
     if (time > 0) performance.measure("input-delay", { start: time, end: performance.now() });
     onChange(time);
   }
+  // A box [x0, y0, x1, y1] (half-open, canvas pixels) that holds all of the ink, or null for
+  // none: every stroke grows it by what it painted (the path's hull plus the brush and a pixel of
+  // smoothing), so the body reads and filters only this part of the pad (png.js). Whatever is
+  // painted from outside (a picture, a test digit, a restored pad) makes it the whole pad.
+  const whole = () => [0, 0, canvas.width, canvas.height];
+  function inked(xs, ys) {
+    if (state.eraser) return;   // rubbing out never adds ink: the box stays a superset
+    const m = ctx.lineWidth / 2 + 2;
+    const b = [Math.floor(Math.min(...xs) - m), Math.floor(Math.min(...ys) - m), Math.ceil(Math.max(...xs) + m), Math.ceil(Math.max(...ys) + m)];
+    const u = state.inkBox ? [Math.min(b[0], state.inkBox[0]), Math.min(b[1], state.inkBox[1]), Math.max(b[2], state.inkBox[2]), Math.max(b[3], state.inkBox[3])] : b;
+    state.inkBox = [Math.max(0, u[0]), Math.max(0, u[1]), Math.min(canvas.width, u[2]), Math.min(canvas.height, u[3])];
+  }
   function snapshot() {
-    state.undo.push({ image: ctx.getImageData(0, 0, canvas.width, canvas.height), blank: state.blank });
+    state.undo.push({ image: ctx.getImageData(0, 0, canvas.width, canvas.height), blank: state.blank, inkBox: state.inkBox });
     if (state.undo.length > UNDO_DEPTH) state.undo.shift();
   }
 
@@ -50,6 +62,7 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
     ctx.moveTo(mid.x, mid.y);
     ctx.quadraticCurveTo(last.x, last.y, m.x, m.y);
     ctx.stroke();
+    inked([mid.x, last.x, m.x], [mid.y, last.y, m.y]);   // a quadratic curve stays in its points' hull
     state.last = p;
     state.mid = m;
   }
@@ -70,6 +83,7 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
     ctx.beginPath();   // a dot for a tap
     ctx.arc(p.x, p.y, state.brush / 2, 0, Math.PI * 2);
     ctx.fill();
+    inked([p.x], [p.y]);
     changed(e.timeStamp);
   });
   canvas.addEventListener("pointermove", (e) => {
@@ -88,6 +102,7 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
     ctx.moveTo(mid.x, mid.y);
     ctx.lineTo(last.x, last.y);
     ctx.stroke();
+    inked([mid.x, last.x], [mid.y, last.y]);
     changed(e.timeStamp);
   };
   canvas.addEventListener("pointerup", end);
@@ -106,6 +121,7 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
       snapshot();
       ctx.clearRect(0, 0, canvas.width, canvas.height);
       state.blank = true;
+      state.inkBox = null;
       changed(performance.now());
     },
     undo() {
@@ -113,18 +129,21 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
       if (!prev) return;
       ctx.putImageData(prev.image, 0, 0);
       state.blank = prev.blank;
+      state.inkBox = prev.inkBox;
       changed(performance.now());
     },
     // Something was painted on the canvas from outside (a picked picture): undo-able, sent.
     markDrawn() {
       state.blank = false;
+      state.inkBox = whole();
       changed(performance.now());
     },
     // The pad as it is, and back exactly (the class spotlight borrows the pad, then returns it).
-    save() { return { image: ctx.getImageData(0, 0, canvas.width, canvas.height), blank: state.blank }; },
+    save() { return { image: ctx.getImageData(0, 0, canvas.width, canvas.height), blank: state.blank, inkBox: state.inkBox }; },
     restore(saved) {
       ctx.putImageData(saved.image, 0, 0);
       state.blank = saved.blank;
+      state.inkBox = saved.inkBox === undefined ? whole() : saved.inkBox;
     },
     // Put a grayscale image (255 = ink) on the pad, scaled up smoothly; no change event (the
     // caller sends the original pixels, which are exact).
@@ -141,8 +160,9 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
       ctx.imageSmoothingEnabled = true;
       ctx.drawImage(src, 0, 0, canvas.width, canvas.height);
       state.blank = false;
+      state.inkBox = whole();
     },
-    // The drawing as a forward body (a Promise: the PNG is deflated off the main thread).
+    // The drawing as a forward body (a Promise; the ink PNG is built synchronously, png.js).
     // "png": the pad's ink (its alpha) as a gray + alpha PNG data URL at full resolution
     // (png.js says why it is not toDataURL). "rgba": canvas.toDataURL's RGBA PNG, as before.
     // "pixels": alpha (= ink) of the pad downscaled to `side`×`side`, as integers 0–255.
@@ -161,8 +181,14 @@ export function createPad(canvas, { onChange = () => {}, brush = 20 } = {}) {
         return noteInk({ image: canvas.toDataURL("image/jpeg", 0.92) }, state.blank ? { ink: 0, box: null, width, height } : { ink: width * height, box: [0, 0, width, height], width, height });
       }
       if (mode === "png") {
-        const { ink, stats } = alpha();
-        return noteInk({ image: await inkDataURL(ink, width, height) }, stats);
+        // Only the ink's box is read; outside it the pad is known to be blank (inked() above).
+        const box = state.inkBox && [state.inkBox[0], state.inkBox[1], Math.min(width, state.inkBox[2]), Math.min(height, state.inkBox[3])];
+        if (!box || box[2] <= box[0] || box[3] <= box[1]) return noteInk({ image: inkBoxDataURL(new Uint8Array(0), null, width, height) }, { ink: 0, box: null, width, height });
+        const [x0, y0, x1, y1] = box;
+        const ink = new Uint8Array((x1 - x0) * (y1 - y0));
+        const inBox = alphaInkStats(ctx.getImageData(x0, y0, x1 - x0, y1 - y0).data, x1 - x0, y1 - y0, ink);
+        const stats = { ink: inBox.ink, box: inBox.box && [inBox.box[0] + x0, inBox.box[1] + y0, inBox.box[2] + x0, inBox.box[3] + y0], width, height };
+        return noteInk({ image: inkBoxDataURL(ink, box, width, height) }, stats);
       }
       small.width = side;
       small.height = side;
