@@ -59,6 +59,9 @@ _U8_TABLE = np.arange(256, dtype=np.float32) * _ONE_255   # k -> float32(k × fl
 
 
 def _f32(values) -> np.ndarray:
+    """values as flat contiguous float32: a view when they already are (the engine's are)."""
+    if type(values) is np.ndarray and values.dtype == np.float32 and values.flags.c_contiguous:
+        return values.reshape(-1)
     return np.ascontiguousarray(values, dtype=np.float32).ravel()
 
 
@@ -244,8 +247,8 @@ def encode_forward(trace, pre: Preprocessed | None, network=None) -> bytes:
     last, first = trace.records[-1], trace.records[0]
     probabilities = trace.probabilities
     header["probabilities"] = ({"encoding": "copy", "of": last.name}
-                               if probabilities is last.values
-                               or _same(_f32(probabilities), _f32(last.values))
+                               if probabilities is last.values    # a softmax stage's own array
+                               or _same(_f32(probabilities), prev[1])
                                else data.add(_f32(probabilities)))
     if pre is not None:   # after the layers, so a step can be a copy of the input layer
         for step in header["preprocessing"]["steps"]:
