@@ -44,7 +44,9 @@ def model_input(body: ForwardBody, res):
     if decl["channels"] == 3 and body.image is not None:
         picture = rgb_from_image(decode_data_url(body.image, res.settings), res.settings)
     else:   # gray ink (a pixel array given to an RGB model is gray: every channel alike)
-        picture = as_ink(ink_from_body(body, res.settings))
+        # 8-bit ink as it is: prepare() takes it to floats, and the MNIST pipeline finds the
+        # ink's box in the bytes before it does (engine.preprocess.ink_box).
+        picture = ink_from_body(body, res.settings)
     return prepare(picture, decl, body.preprocess)
 
 

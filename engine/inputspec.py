@@ -14,8 +14,9 @@ declaration their dataset implies, so their records are unchanged. Fields:
   subject     what a picture of it is: "digit", "clothing", "image" (the page's words)
   prompt      the pad's hint ("Draw a digit here"); derived from `subject` when absent
 
-`prepare(picture, declaration, shape)` turns one picture — ink (H, W) in [0, 1] for a one-channel
-model, RGB (H, W, 3) in [0, 1] or uint8 for three — into the network's (C, H, W) input.
+`prepare(picture, declaration, shape)` turns one picture — ink (H, W) in [0, 1] or uint8 for a
+one-channel model, RGB (H, W, 3) in [0, 1] or uint8 for three — into the network's (C, H, W)
+input.
 """
 from __future__ import annotations
 
@@ -146,11 +147,13 @@ def prepare(picture: np.ndarray, decl: dict, preprocess: bool = True):
     pad = decl["pad"]
     inner = (h - 2 * pad, w - 2 * pad)
     if decl["preprocess"] == "mnist" and preprocess and picture.ndim == 2:
-        pre = mnist.preprocess(picture)
+        pre = mnist.preprocess(picture)     # any ink as_ink takes, 8-bit ink fastest
         if pad != mnist.PAD:      # preprocess() pads 28 -> 32 (the reference net); others differ
             pre.steps["input"] = np.pad(pre.steps["centred"], pad)
             pre.input = pre.steps["input"][None].copy()
         return pre.input, pre
+    if picture.ndim == 2 and picture.dtype == np.uint8:
+        picture = mnist.as_ink(picture)     # 8-bit ink is gray ink: k / 255, as the page's is
     pre = None
     if not preprocess or decl["preprocess"] == "none" or decl["preprocess"] == "mnist":
         if picture.dtype == np.uint8:
