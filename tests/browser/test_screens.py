@@ -239,11 +239,15 @@ def test_landscape_phone_and_touch_tablets_every_unit_tappable_prediction_on_scr
     page.tap("#tab-network")
 
 
-def test_a_narrow_desktop_window_keeps_the_whole_network(device):
-    """The tablet layout follows the pointer, not the width alone: a mouse hits 3 px cells."""
-    page = device(768, 1024)
-    assert not page.evaluate("document.body.classList.contains('compact')"), "a mouse at 768 px sees the whole network"
-    no_horizontal_scroll(page, 768)
+@pytest.mark.parametrize("W,H", [(768, 1024), (1024, 768)])
+def test_a_narrow_desktop_window_keeps_the_whole_network_and_fits(device, W, H):
+    """The tablet layout follows the pointer, not the width alone: a mouse hits 3 px cells. The
+    header's tools wrap rather than widen the page (at 1024 px they ran past its edge)."""
+    page = device(W, H)
+    assert not page.evaluate("document.body.classList.contains('compact')"), f"a mouse at {W} px sees the whole network"
+    no_horizontal_scroll(page, W)
+    on_screen(page, "#prediction", W, H)
+    shot(page, f"desktop-{W}x{H}")
 
 
 def panel_fits(page, W):
