@@ -1,4 +1,5 @@
-"""Engine objects -> contract JSON payloads (dicts holding float32 NumPy arrays).
+"""Engine objects -> contract JSON payloads (dicts holding float32 NumPy arrays, and in the
+forward answer an orjson.Fragment where a value list repeats another: `forward_payload`).
 
 Arrays stay NumPy until app/responses.py writes them: flat (row-major `ravel`) float32 with
 `shape` beside them, so every value on the wire is exactly the engine's float32.
@@ -8,7 +9,9 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
+import orjson
 
+from app.responses import dumps
 from engine import gradient, kinds, lab
 from engine.preprocess import Preprocessed
 
@@ -120,9 +123,29 @@ def forward_payload(trace, pre: Preprocessed | None, network=None) -> dict:
     if pre is not None:
         payload["preprocessing"] = preprocessing(pre)
     payload["prediction"] = int(trace.prediction)
-    payload["layers"] = trace_layers(trace, network)
+    payload["layers"] = layers = trace_layers(trace, network)
     payload["probabilities"] = flat(trace.probabilities)
+    # Value lists that repeat another bit for bit are written once (an orjson.Fragment held in
+    # both places: the same bytes out, ~12 µs less per LeNet answer): a flatten stage repeats
+    # the stage before it, the probabilities the softmax stage, the input step the input layer.
+    for i, entry in enumerate(layers[1:], 1):
+        if entry["kind"] == "flatten":
+            _share(layers[i - 1], entry)
+    _share(layers[-1], payload, "probabilities")
+    if pre is not None and pre.steps and "input" in pre.steps:
+        _share(layers[0], payload["preprocessing"]["steps"][-1])
     return payload
+
+
+def _share(source: dict, entry: dict, key: str = "values") -> None:
+    """entry[key] := source's values, serialised once for both, when their bits are equal."""
+    a, b = source["values"], entry[key]
+    if isinstance(a, orjson.Fragment):
+        same = False
+    else:
+        same = a is b or (a.shape == b.shape and a.tobytes() == b.tobytes())
+    if same:
+        source["values"] = entry[key] = orjson.Fragment(dumps(a))
 
 
 # Explain fields that are copies of float32 engine values (trace entries, weights): written
