@@ -326,3 +326,25 @@ def test_trusted_stages_stay_exact_with_negative_zero_and_nan():
             np.testing.assert_array_equal(layer["values"].view(np.uint32),
                                           rec.values.ravel().view(np.uint32), err_msg=rec.name)
         assert payload == wire.encode_forward(trace, None)
+
+
+@pytest.mark.parametrize("model", ["lenet-mnist", "lenet-harley"])
+def test_the_json_answer_writes_shared_value_lists_byte_for_byte(digit, model):
+    """forward_payload writes a repeated value list once (orjson.Fragment): the same bytes as
+    every list written out where it stands."""
+    from app import serialize
+    from app.config import ROOT
+    from app.responses import dumps
+    from engine.network import Network
+    from engine.preprocess import preprocess
+    net = Network.load(ROOT / "models" / f"{model}.npz")
+    for image, pre_on in ((digit, True), (np.zeros_like(digit), True), (digit, False)):
+        pre = preprocess(image)
+        trace = net.forward(pre.input)
+        pre = pre if pre_on else None
+        plain = {**({"preprocessing": serialize.preprocessing(pre)} if pre else {}),
+                 "prediction": int(trace.prediction), "layers": serialize.trace_layers(trace),
+                 "probabilities": serialize.flat(trace.probabilities)}
+        shared = serialize.forward_payload(trace, pre, net)
+        assert any(isinstance(e["values"], orjson.Fragment) for e in shared["layers"])
+        assert dumps(shared) == dumps(plain)
