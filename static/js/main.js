@@ -30,6 +30,10 @@ import { mountShare } from "./views/share.js";
 import { mountLessons } from "./views/lessons.js";
 
 const $ = (id) => document.getElementById(id);
+// Written on every stroke update: leave the DOM alone when nothing changed (a write, even of the
+// same text, re-lays the page out before the next pointer event can be hit-tested).
+const setText = (el, text) => { if (el.textContent !== text) el.textContent = text; };
+const setHidden = (el, hidden) => { if (el.hidden !== hidden) el.hidden = hidden; };
 // The drawing goes as a gray + alpha PNG of the whole pad (white ink, alpha = ink; png.js): it
 // keeps the pad's full resolution for cropping and the server reads it in ~0.13 ms
 // (app/padpng.py). bench/page.py compares it end to end with the old RGBA toDataURL PNG
@@ -50,7 +54,7 @@ const announcer = createAnnouncer((text) => { $("prediction-live").textContent =
 
 const pad = createPad($("pad"), {
   onChange(strokeTime) {
-    $("pad-hint").hidden = !pad.blank;
+    setHidden($("pad-hint"), !pad.blank);
     live.submit(async () => {   // encoded only when it is sent (latest wins)
       const t0 = performance.now();
       const body = await pad.body(bodyMode());
@@ -142,7 +146,7 @@ store.subscribe((s) => {
   const f = focusUnit(s);
   // Screen readers hear the focused unit and its value, not the whole panel on every move.
   const v = f && s.trace?.byName.get(f.layer);
-  $("focus-status").textContent = v ? `${f.layer} ${f.unit.join(", ")}: ${v.values[offset(v.shape, f.unit)].toFixed(3)}${s.pinned ? ", pinned" : ""}` : "";
+  setText($("focus-status"), v ? `${f.layer} ${f.unit.join(", ")}: ${v.values[offset(v.shape, f.unit)].toFixed(3)}${s.pinned ? ", pinned" : ""}` : "");
   const shown = f && net.view?.layout.columns[net.view.index.get(f.layer)?.column]?.shown;
   // Nothing focused: the first stage after the input (conv1, or relu1 when folded) keeps a legend.
   // On a phone, the stage on screen.
@@ -155,7 +159,7 @@ store.subscribe((s) => {
 }, ["projector"]);
 store.subscribe((s) => {
   const l = s.latency;
-  $("latency").textContent = l ? `${l.roundTrip.toFixed(0)} ms · paint ${l.paint.toFixed(1)} ms` : "–";
+  setText($("latency"), l ? `${l.roundTrip.toFixed(0)} ms · paint ${l.paint.toFixed(1)} ms` : "–");
 }, ["latency"]);
 store.subscribe((s) => { $("status").textContent = s.error ?? ""; }, ["error"]);
 // The model's own activation names it ("Fold tanh" for Harley's net); one checkbox serves every tab.

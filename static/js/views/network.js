@@ -294,13 +294,19 @@ export function createNetworkView({ canvas, overlay }, store) {
     renderOverlay();
   }
 
+  let overlaid = true;   // the overlay may hold a highlight (unknown until first cleared)
   function renderOverlay() {
     const t0 = performance.now();
-    octx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    octx.clearRect(0, 0, cssSize.w, cssSize.h);
     const s = store.get();
     const focus = focusUnit(s);
-    if (view && focus) paintOverlay(octx, view, focus, s.explanation, { keyboard: s.keyboardFocus, pinned: !!s.pinned });
+    // Nothing focused (a stroke's updates, mostly): an overlay already empty is left alone, not
+    // cleared into one more canvas frame for the compositor.
+    if (overlaid || (view && focus)) {
+      octx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      octx.clearRect(0, 0, cssSize.w, cssSize.h);
+    }
+    overlaid = !!(view && focus);
+    if (overlaid) paintOverlay(octx, view, focus, s.explanation, { keyboard: s.keyboardFocus, pinned: !!s.pinned });
     performance.measure("net-hover", { start: t0, end: performance.now() });
   }
 
