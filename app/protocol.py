@@ -17,7 +17,7 @@ the ASGI cycle and flow control stay uvicorn's; the subclass counts, times and c
   a response may wait `send_timeout_s` on a client that does not read (then aborted).
 - Connections: beyond `max_connections` per worker, the longest-idle connection is closed to
   make room; when none is idle, the new one is answered 503 with Retry-After.
-- Early answers reach the client: a 413 (BodyLimit), 431, 408 or 400 sent while the client is
+- Early answers reach the client: a 413 (app/limits.py), 431, 408 or 400 sent while the client is
   still sending is followed by a half-close and a bounded drain (`linger_bytes`, `linger_s`),
   because closing a socket with unread input makes the kernel send a reset, which destroys
   the answer in flight (Python's http.client saw ConnectionResetError instead of the 413).

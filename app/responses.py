@@ -6,6 +6,10 @@ orjson writes a float32 array as shortest round-trip float32 digits (e.g. 0.3333
 float64 digits, several ms and twice the bytes. Compression happens here, at a fast level,
 instead of in Starlette's GZipMiddleware (zlib level 9 and a streaming wrapper per response),
 with Intel ISA-L's deflate when `isal` is installed (5x faster than zlib level 1, smaller).
+Level 1 is the measured choice (a LeNet forward answer, in-process minimum): the ~150 KB JSON
+takes 0.15 ms to ~34 KB at ISA-L 1, the same time to 42 KB at 0, 0.19 ms at 2, 0.44 ms at 3
+(zlib 1: 1.2 ms, 37 KB); the ~30 KB binary takes 0.06 ms to ~17 KB at 1, 0.05 ms to 22 KB at
+0 (over the page's 20 KB). ISA-L's memory levels change neither time nor size measurably.
 """
 from __future__ import annotations
 

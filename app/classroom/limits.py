@@ -1,8 +1,9 @@
 """A tighter body limit for /api/class/... than the app's 3 MiB (app/limits.py): a pad PNG is
 ~6 KB and a nickname 24 characters, so 256 KiB refuses abuse early with a 413 that says so.
 
-Installed inside the app's own BodyLimit, which has already read (at most 3 MiB of) the body,
-so this one only counts what it is replayed; the connection stays usable after the 413."""
+Installed inside the app's own body limit (app/front.py), which has already read (at most
+3 MiB of) the body, so this one only counts what it is replayed; the connection stays usable
+after the 413."""
 from __future__ import annotations
 
 import orjson
