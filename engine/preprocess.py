@@ -92,18 +92,34 @@ def centre_of_mass(a: np.ndarray) -> tuple[float, float] | None:
     return rows / total, cols / total
 
 
-def _fit(crop: np.ndarray) -> tuple[np.ndarray, float]:
-    """Scale so the longer side is FIT, keeping aspect; anti-aliased."""
-    h, w = crop.shape
+def _fit(drawing: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, float]:
+    """Scale the drawing's box so its longer side is FIT, keeping aspect; anti-aliased."""
+    y0, y1, x0, x1 = box
+    h, w = y1 - y0, x1 - x0
     scale = FIT / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))   # Pillow wants (w, h)
     if size == (w, h):
-        return crop.copy(), 1.0
+        return drawing[y0:y1, x0:x1].copy(), 1.0
     # BOX averages exactly the source area under each output pixel (true anti-aliasing when
     # shrinking a 280-px drawing); BILINEAR avoids BOX's blockiness when a tiny crop grows.
     resample = Image.BOX if scale < 1 else Image.BILINEAR
-    out = np.asarray(Image.fromarray(crop).resize(size, resample), dtype=np.float32)
+    out = np.asarray(_crop_image(drawing, box).resize(size, resample), dtype=np.float32)
     return np.clip(out, 0, 1), scale
+
+
+def _crop_image(drawing: np.ndarray, box: tuple[int, int, int, int]) -> Image.Image:
+    """The box of a float32 drawing as a Pillow "F" image, the same floats.
+
+    Read straight from the drawing's memory with its row stride (Pillow's raw decoder skips
+    the rest of each row): one copy, where Image.fromarray of the crop makes two (tobytes,
+    then the decoder) and inspects the array first; 23 -> 10 us for the pad's usual box."""
+    y0, y1, x0, x1 = box
+    if not drawing.flags.c_contiguous:      # a caller's own float32 view: the general way
+        return Image.fromarray(drawing[y0:y1, x0:x1])
+    row = drawing.shape[1] * drawing.itemsize
+    start = y0 * row + x0 * drawing.itemsize
+    return Image.frombytes("F", (x1 - x0, y1 - y0), memoryview(drawing).cast("B")[start:],
+                           "raw", "F", row, 1)
 
 
 def _place(small: np.ndarray, top: float, left: float, side: int) -> np.ndarray:
@@ -155,7 +171,7 @@ def preprocess(ink) -> Preprocessed:
         return Preprocessed(steps, zeros["input"][None].copy(), blank=True)
     y0, y1, x0, x1 = box
     cropped = drawing[y0:y1, x0:x1]
-    scaled, scale = _fit(cropped)
+    scaled, scale = _fit(drawing, box)
 
     h, w = scaled.shape
     fitted = np.zeros((FIT, FIT), np.float32)
