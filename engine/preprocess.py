@@ -13,6 +13,7 @@ Steps (`Preprocessed.steps`, in this order, each a float32 image in [0, 1]):
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -87,9 +88,17 @@ def centre_of_mass(a: np.ndarray) -> tuple[float, float] | None:
     total = float(a.sum(dtype=np.float64))
     if total <= 0:
         return None
-    rows = a.sum(axis=1, dtype=np.float64) @ np.arange(a.shape[0])
-    cols = a.sum(axis=0, dtype=np.float64) @ np.arange(a.shape[1])
+    rows = a.sum(axis=1, dtype=np.float64) @ _positions(a.shape[0])
+    cols = a.sum(axis=0, dtype=np.float64) @ _positions(a.shape[1])
     return rows / total, cols / total
+
+
+@functools.lru_cache(maxsize=64)
+def _positions(n: int) -> np.ndarray:
+    """0, 1, ..., n - 1 as float64: the values matmul would cast np.arange(n) to, cast once."""
+    out = np.arange(n, dtype=np.float64)
+    out.flags.writeable = False
+    return out
 
 
 def _fit(drawing: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, float]:
@@ -134,10 +143,13 @@ def _place(small: np.ndarray, top: float, left: float, side: int) -> np.ndarray:
     ty, tx = math.floor(top), math.floor(left)
     fy, fx = top - ty, left - tx
     out = np.zeros((side + 1, side + 1), np.float32)
-    for dy, wy in ((0, 1 - fy), (1, fy)):
-        for dx, wx in ((0, 1 - fx), (1, fx)):
-            if wy * wx:
-                out[ty + dy:ty + dy + h, tx + dx:tx + dx + w] += np.float32(wy * wx) * small
+    shifts = ((0, 0, (1 - fy) * (1 - fx)), (0, 1, (1 - fy) * fx), (1, 0, fy * (1 - fx)),
+              (1, 1, fy * fx))
+    # The four weighted copies in one multiply, added in this order (the sums' rounding).
+    copies = np.float32([wt for _, _, wt in shifts])[:, None, None] * small
+    for (dy, dx, wt), copy in zip(shifts, copies):
+        if wt:
+            out[ty + dy:ty + dy + h, tx + dx:tx + dx + w] += copy
     return out[:side, :side]
 
 

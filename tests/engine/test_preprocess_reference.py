@@ -125,10 +125,12 @@ def test_parts_equal_the_reference():
         a -= np.float32(rng.choice([0.0, 0.1]))
         assert fast.quantize(a).tobytes() == ref.quantize(a).tobytes()
         assert fast.centre_of_mass(a) == ref.centre_of_mass(a)
-        top, left = rng.random(2) * 30 - 5
         small = np.clip(a, 0, 1)[:20, :20]
-        assert fast._place(small, top, left, 28).tobytes() == \
-            ref._place(small, top, left, 28).tobytes()
+        # sub-pixel, whole-pixel (zero weights skipped), half-whole, clamped both ways
+        for top, left in (rng.random(2) * 30 - 5, (3.0, 4.0), (0.0, 2.5), (6.25, 1.0),
+                          (-3.2, 40.7), (1e-17, 5 - 1e-16)):
+            assert fast._place(small, top, left, 28).tobytes() == \
+                ref._place(small, top, left, 28).tobytes(), (top, left)
 
 
 # ---- the whole adapter: body -> (input, Preprocessed), against the reference on the same ink
