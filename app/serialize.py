@@ -19,6 +19,9 @@ STEP_NAMES = ("fitted", "centred", "input")   # what the page shows between draw
 
 
 def flat(values) -> np.ndarray:
+    """values as flat contiguous float32: a view when they already are (the engine's are)."""
+    if type(values) is np.ndarray and values.dtype == np.float32 and values.flags.c_contiguous:
+        return values.reshape(-1)
     return np.ascontiguousarray(values, dtype=np.float32).ravel()
 
 

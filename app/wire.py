@@ -49,7 +49,7 @@ import weakref
 import numpy as np
 import orjson
 
-from app.serialize import STEP_NAMES, network_heads, preprocessing_info, trace_heads
+from app.serialize import STEP_NAMES, flat, network_heads, preprocessing_info, trace_heads
 from engine.layers import Flatten, Pool2D, ReLU
 from engine.preprocess import Preprocessed
 
@@ -57,13 +57,6 @@ MAGIC = b"CSW1"
 MEDIA_TYPE = "application/octet-stream"
 _ONE_255 = np.float32(1 / 255)
 _U8_TABLE = np.arange(256, dtype=np.float32) * _ONE_255   # k -> float32(k × float32(1/255))
-
-
-def _f32(values) -> np.ndarray:
-    """values as flat contiguous float32: a view when they already are (the engine's are)."""
-    if type(values) is np.ndarray and values.dtype == np.float32 and values.flags.c_contiguous:
-        return values.reshape(-1)
-    return np.ascontiguousarray(values, dtype=np.float32).ravel()
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -221,7 +214,7 @@ def encode_forward(trace, pre: Preprocessed | None, network=None) -> bytes:
     data = _Data()
     header: dict = {}
     if pre is not None:
-        steps = [{"name": n, "shape": list(pre.steps[n].shape), "values": _f32(pre.steps[n])}
+        steps = [{"name": n, "shape": list(pre.steps[n].shape), "values": flat(pre.steps[n])}
                  for n in STEP_NAMES if n in pre.steps]    # resize-and-crop: no centred
         header["preprocessing"] = {**preprocessing_info(pre), "steps": steps}
     header["prediction"] = int(trace.prediction)
@@ -229,7 +222,7 @@ def encode_forward(trace, pre: Preprocessed | None, network=None) -> bytes:
     layers = []
     prev, clean = None, False      # clean: the previous stage holds neither -0 nor NaN
     for head, rule, rec in zip(heads, _rules(trace, network, heads), trace.records):
-        values = _f32(rec.values)
+        values = flat(rec.values)
         d = None
         if prev is not None:
             if rule == "relu":
@@ -249,12 +242,12 @@ def encode_forward(trace, pre: Preprocessed | None, network=None) -> bytes:
     probabilities = trace.probabilities
     header["probabilities"] = ({"encoding": "copy", "of": last.name}
                                if probabilities is last.values    # a softmax stage's own array
-                               or _same(_f32(probabilities), prev[1])
-                               else data.add(_f32(probabilities)))
+                               or _same(flat(probabilities), prev[1])
+                               else data.add(flat(probabilities)))
     if pre is not None:   # after the layers, so a step can be a copy of the input layer
         for step in header["preprocessing"]["steps"]:
             values = step["values"]
-            if step["name"] == "input" and _same(values, _f32(first.values)):
+            if step["name"] == "input" and _same(values, flat(first.values)):
                 step["values"] = {"encoding": "copy", "of": first.name}
             else:
                 step["values"] = data.add(values, try_u8=True)
