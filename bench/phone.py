@@ -40,6 +40,31 @@ def touch_strokes(page, cdp, strokes):
         yield {n: measures(page, n) for n in NAMES}
 
 
+IDLE_PAD = """<!doctype html><meta name=viewport content='width=device-width'>
+<canvas id=pad style='touch-action:none;width:280px;height:280px;background:#000'></canvas>
+<script>window.delays = []; document.getElementById('pad').addEventListener('pointermove',
+  (e) => window.delays.push(performance.now() - e.timeStamp));</script>"""
+
+
+def input_floor(ctx, rate):
+    """input-delay on a page that does nothing but note it, with the same CDP touch dispatch and
+    throttling: what the figure costs before the app does any work (see the docstring)."""
+    page = ctx.new_page()
+    page.set_content(IDLE_PAD)
+    cdp = ctx.new_cdp_session(page)
+    if rate > 1:
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
+    box = page.locator("#pad").bounding_box()
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": box["x"] + 140, "y": box["y"] + 40}]})
+    for i in range(1, 61):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": box["x"] + 140 + 70 * math.sin(i / 10), "y": box["y"] + 40 + 3 * i}]})
+        page.wait_for_timeout(16)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    delays = page.evaluate("window.delays")
+    page.close()
+    return statistics.median(delays) if delays else float("nan")
+
+
 def health_ms(page, n=20):
     return page.evaluate("""async (n) => { const t = [];
         for (let i = 0; i < n; i++) { const t0 = performance.now(); await (await fetch('/api/health')).json(); t.push(performance.now() - t0); }
@@ -63,6 +88,8 @@ def run(browser, url, label, viewport, mobile, rate, strokes):
     health = health_ms(page)
     compact = page.evaluate("document.body.classList.contains('compact')")
     stats = page.evaluate("() => window.convscope.live.stats.forward")
+    page.close()
+    floor = input_floor(ctx, rate)
     ctx.close()
     med = statistics.median(got["stroke-to-network"]) if got["stroke-to-network"] else float("nan")
     print(f"\n{label}: {viewport[0]}×{viewport[1]}, CPU ×{rate}, {'one stage (phone layout)' if compact else 'whole network'}; "
@@ -70,6 +97,7 @@ def run(browser, url, label, viewport, mobile, rate, strokes):
     for k in NAMES:
         print(f"  {k:18s} {summary(got[k])}")
     print(f"  {'health round trip':18s} median {health:6.2f} ms   (stroke-to-network = {med / health:.1f}× a health request)")
+    print(f"  {'input-delay floor':18s} median {floor:6.2f} ms   (the same touch dispatch on a page doing nothing)")
     return med
 
 

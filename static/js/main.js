@@ -125,7 +125,12 @@ $("projector").onchange = (e) => store.set({ projector: e.target.checked });
 attachScrollCue($("explain"));
 initPresenter(store, $("projector"));
 
-store.subscribe(() => net.render(), ["trace", "model", "foldActivations", "floors"]);
+// The Network tab's own views (the network canvas, its legend and numbers panel) are hidden
+// while another tab is open — 3D and Learn borrow only the drawing side, so a stroke there
+// still brings a trace per update. Their repaint waits until the tab is shown again.
+const networkShown = (s) => (s.tab ?? "network") === "network";
+let networkBehind = false;   // something they show changed while hidden
+store.subscribe((s) => { if (networkShown(s)) net.render(); else networkBehind = true; }, ["trace", "model", "foldActivations", "floors"]);
 store.subscribe((s) => {
   renderPrep($("prep-strip"), s.trace, { canvas: pad.canvas, model: s.model, ...imageSize(s.trace?.body) });
   const spoken = renderPrediction($("prediction"), s);
@@ -139,19 +144,29 @@ store.subscribe((s) => {
   $("stale-banner").hidden = !s.stale;
   if (s.stale) $("stale-banner").textContent = `Not your current drawing — reconnecting… (next try in ${(s.stale.retryIn / 1000).toFixed(1)} s)`;
 }, ["stale"]);
-store.subscribe((s) => {
+function renderNetworkSide(s) {
   net.renderOverlay();
   renderPanel($("explain"), s, net.view, s.compact ? PHONE_HINT : undefined);
-  renderBackProjection($("pad-overlay"), s, s.trace ? imageSize(s.trace.body) : null);
   const f = focusUnit(s);
-  // Screen readers hear the focused unit and its value, not the whole panel on every move.
-  const v = f && s.trace?.byName.get(f.layer);
-  setText($("focus-status"), v ? `${f.layer} ${f.unit.join(", ")}: ${v.values[offset(v.shape, f.unit)].toFixed(3)}${s.pinned ? ", pinned" : ""}` : "");
   const shown = f && net.view?.layout.columns[net.view.index.get(f.layer)?.column]?.shown;
   // Nothing focused: the first stage after the input (conv1, or relu1 when folded) keeps a legend.
   // On a phone, the stage on screen.
   const col = shown ? net.view?.layout.columns.find((c) => c.shown === shown) : net.view?.layout.columns[net.view.compact ? net.view.layout.current : 1];
   renderLegend($("legend"), net.scaleOf(col?.shown), col ? `${col.label} ${col.sublabel}`.trim() : "", col?.kind, { floor: stageFloor(s.trace?.layers, col?.shown) });
+}
+store.subscribe((s) => {
+  if (!networkShown(s) || !networkBehind) return;
+  networkBehind = false;
+  queueMicrotask(() => { net.render(); renderNetworkSide(store.get()); });   // once tabs.js has unhidden it
+}, ["tab"]);
+store.subscribe((s) => {
+  if (networkShown(s)) renderNetworkSide(s);
+  else networkBehind = true;
+  renderBackProjection($("pad-overlay"), s, s.trace ? imageSize(s.trace.body) : null);
+  const f = focusUnit(s);
+  // Screen readers hear the focused unit and its value, not the whole panel on every move.
+  const v = f && s.trace?.byName.get(f.layer);
+  setText($("focus-status"), v ? `${f.layer} ${f.unit.join(", ")}: ${v.values[offset(v.shape, f.unit)].toFixed(3)}${s.pinned ? ", pinned" : ""}` : "");
 }, ["hover", "pinned", "explanation", "trace", "foldActivations", "floors", "stage", "zoom", "compact"]);
 store.subscribe((s) => {
   document.body.classList.toggle("projector", s.projector);

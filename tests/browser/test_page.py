@@ -367,6 +367,34 @@ def test_the_drawing_is_encoded_from_the_inks_box_with_the_whole_pads_answer(ope
     assert page.evaluate("() => window.convscope.store.get().trace.byName.get('input').values.every((v) => v === 0)")
 
 
+def test_the_network_tabs_views_wait_while_hidden_and_show_the_latest_drawing(open_page):
+    """Drawing on the 3D tab (it borrows the pad) does not repaint the hidden 2D network (nor its
+    legend and panel) on every update; back on the Network tab they show the latest trace, the
+    canvas exactly as a fresh repaint draws it."""
+    page = open_page()
+    ready(page)
+    legend_hi = "() => document.querySelector('#legend .ramp').dataset.domain.split(',')[1]"
+    blank = {"net": page.evaluate("() => document.getElementById('net').toDataURL()"), "legend": page.evaluate(legend_hi)}
+    page.click("#tab-3d")
+    page.wait_for_function("() => document.querySelector('canvas.view3d-canvas')?.view3d?.stats.frames > 0", timeout=10_000)
+    page.evaluate("() => performance.clearMeasures('net-repaint')")
+    draw_mouse(page, zero_stroke())
+    settled(page)
+    assert page.evaluate("() => performance.getEntriesByName('net-repaint').length") == 0, "painted while hidden"
+    assert page.evaluate(legend_hi) == blank["legend"], "the hidden legend waited"
+    page.click("#tab-network")
+    page.wait_for_function("() => performance.getEntriesByName('net-repaint').length > 0 && document.getElementById('net').clientWidth > 0")
+    shown = page.evaluate("""() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => {
+        const c = document.getElementById('net'), a = c.toDataURL();
+        window.convscope.net.render();
+        done({ net: a, fresh: c.toDataURL() }); })))""")
+    assert shown["net"] == shown["fresh"], "the canvas on show is a repaint of the latest trace"
+    assert shown["net"] != blank["net"], "the 0 drawn on the 3D tab is on the network"
+    first = page.evaluate("() => window.convscope.net.layout.columns[1].shown")
+    assert page.evaluate(legend_hi) == str(page.evaluate("(n) => window.convscope.net.scaleOf(n).domain[1]", first))
+    assert page.evaluate(legend_hi) != blank["legend"]
+
+
 def _purple_box(page):
     """Bounding box, in overlay pixels, of the receptive-field outline drawn on the pad."""
     return page.evaluate("""() => { const c = document.getElementById('pad-overlay');
