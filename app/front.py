@@ -11,6 +11,9 @@ In order, for each request:
    (anything but a clean body) goes on to the app with its body replayed, as every other.
 
 These were four middlewares, each a call and a closure per request; one layer does the same.
+Measured in-process (minimum of 1000, the forward's own work stubbed out so only the framework
+and the body's parse and validation remain): 0.091 ms a forward before, 0.065 ms with this
+layer and the lane; health, which takes the router, 0.037 ms either way.
 A lane's exceptions get the app's own handlers (a Starlette ExceptionMiddleware made from
 `app.exception_handlers`, as FastAPI makes the app's), so its refusals are worded exactly as
 the routed path's; anything unhandled goes on to Starlette's 500, as from a route.
