@@ -98,6 +98,7 @@ def test_preprocess_equals_the_reference_for_bytes_and_floats(ink):
     same(fast.preprocess(ink), want, "uint8")
     same(fast.preprocess(ref.as_ink(ink)), want, "float32")
     same(fast.preprocess(ink.astype(np.int64)), want, "int64")
+    same(fast.preprocess(ink.T), ref.preprocess(ink.T), "transposed bytes")
 
 
 def test_preprocess_equals_the_reference_for_other_dtypes():
@@ -117,6 +118,8 @@ def test_parts_equal_the_reference():
     rng = np.random.default_rng(9)
     for name, ink in CORPUS:
         assert fast.ink_box(ink) == ref.ink_box(ink), name
+        for view in (ink.T, ink[::2, ::3], ink[:, ::-1]):     # not C-contiguous bytes
+            assert fast.ink_box(view) == ref.ink_box(view), name
         f = ref.as_ink(ink)
         assert fast.as_ink(ink).tobytes() == f.tobytes(), name
         assert fast.ink_box(f) == ref.ink_box(f), name
