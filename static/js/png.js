@@ -6,8 +6,10 @@
 // so this writes 8-bit gray + alpha (colour type 4): gray 255 everywhere, alpha = ink. Still
 // white ink on transparency, as the contract reads the pad (ink = brightness × alpha, never
 // inverted, however much of the border is inked), at ~7 KB instead of ~11 KB on the wire and
-// ~0.13 ms instead of ~1.0 ms for the server to read (app/padpng.py reads exactly this format). Rows use PNG filter 2 ("Up": each byte minus the one
-// above, mod 256): the constant gray becomes zeros and a stroke's smooth edges mostly so.
+// ~0.13 ms instead of ~1.0 ms for the server to read (app/padpng.py reads exactly this format).
+// Rows use PNG filter 2 ("Up": each byte minus the one above, mod 256): the constant gray becomes
+// zeros and a stroke's smooth edges mostly so. The pad sends inkBoxDataURL (below) per stroke
+// update; inkPNG / inkDataURL encode a whole image and are the reference the tests hold it to.
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
