@@ -8,7 +8,22 @@ The server runs in its own process (bench/page.py's start_server) and is NOT thr
 phone in class talks to the teacher's laptop. Strokes are real touch drags (CDP
 Input.dispatchTouchEvent) at ~60 events a second on the pad. Also printed: a health request's
 round trip from the page (the floor any forward pays), so the figures read as ratios on this
-loaded 2-core machine.
+loaded 2-core machine, and the input-delay floor: the same touch dispatch on a page that does
+nothing but note each pointermove's delay.
+
+input-delay is performance.now() in the pad's handler minus the pointer event's timeStamp. On an
+idle page the CDP touch dispatch alone gives ~25-29 ms at ×1 and ×4 alike (CDP mouse moves:
+~11 ms): the synthetic touch is stamped when DevTools receives it, then waits for a frame in the
+browser and for the renderer's rAF-aligned dispatch on the main thread. A 60 Hz phone also
+delivers touch moves vsync-batched and rAF-aligned (about a frame), so the floor is not
+subtracted; compare input-delay with it.
+
+Measured 2026-12-02, machine loaded (load 8-14 from other work; health ×4 17-28 ms), before ->
+after the stroke-path work in the same session (3 interleaved runs each, medians):
+  phone ×4 stroke-to-network 253-294 -> 114-156 ms (encode 45 -> 7, trace-apply 27 -> 7,
+  net-repaint 9 -> 3, input-delay 70 -> 57 against a floor of 26); phone ×1 44-65 -> 40-41 ms;
+  laptop 52-63 -> 42-46 ms. The 50 ms target at ×4 is not met on this machine: the floor (26) +
+  a health round trip at ×4 (17-28) already take most of it.
 """
 from __future__ import annotations
 
