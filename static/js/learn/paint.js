@@ -4,30 +4,16 @@
 
 import { diverging, sequential, lut, fillRGBA, cssColor, NEGATIVE, POSITIVE } from "../color.js";
 import { maxAbs, curvePoints, cursorX } from "./model.js";
-
-const scratch = new Map();   // "w×h" -> {canvas, image}: reused, so repaints allocate nothing
-
-function smallImage(w, h) {
-  const key = `${w}x${h}`;
-  let s = scratch.get(key);
-  if (!s) {
-    const canvas = document.createElement("canvas");
-    canvas.width = w;
-    canvas.height = h;
-    s = { canvas, image: new ImageData(w, h) };
-    scratch.set(key, s);
-  }
-  return s;
-}
+import { scratchCanvas } from "../scratch.js";
 
 export const signedScale = (values, max = maxAbs(values)) => diverging(max > 0 ? max : 1);
 export const greyScale = () => sequential(0, 1);
 
 // Draw one h×w map at (x, y) on ctx, `cell` px per value.
 export function drawMap(ctx, values, h, w, scale, x, y, cell, table) {
-  const s = smallImage(w, h);
+  const s = scratchCanvas(w, h);
   fillRGBA(s.image.data, values, scale, table ?? lut(scale));
-  s.canvas.getContext("2d").putImageData(s.image, 0, 0);
+  s.ctx.putImageData(s.image, 0, 0);
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(s.canvas, x, y, w * cell, h * cell);
 }

@@ -5,6 +5,7 @@
 
 import { sequential, lut, fillRGBA } from "../color.js";
 import { prepWords, rgbImage } from "./modelinput.js";
+import { scratchCanvas } from "../scratch.js";
 
 const SIDE = 48;
 const FOCUS = "#7b2cbf";
@@ -29,25 +30,9 @@ function step(label, title) {
   return { wrap, c, skip, ctx: c.getContext("2d") };
 }
 
-// One scratch canvas (and its ImageData) per size, reused: a stroke repaints every step, and a
-// new canvas, context and ImageData per step and update were a fifth of the phone's repaint.
-const scratch = new Map();
-function scratchFor(w, h) {
-  const key = `${w}x${h}`;
-  let s = scratch.get(key);
-  if (!s) {
-    const canvas = document.createElement("canvas");
-    canvas.width = w;
-    canvas.height = h;
-    s = { canvas, ctx: canvas.getContext("2d"), image: new ImageData(w, h) };
-    scratch.set(key, s);
-  }
-  return s;
-}
-
 function paintRGB(ctx, fed, input) {
   const [, h, w] = fed.shape;
-  const tmp = scratchFor(w, h);
+  const tmp = scratchCanvas(w, h);
   tmp.ctx.putImageData(rgbImage(fed.values, fed.shape, input), 0, 0);
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(tmp.canvas, 0, 0, ctx.canvas.width, ctx.canvas.height);
@@ -56,7 +41,7 @@ function paintRGB(ctx, fed, input) {
 const GRAY = sequential(0, 1);
 const GRAY_TABLE = lut(GRAY);
 function paintValues(ctx, values, [h, w]) {
-  const tmp = scratchFor(w, h);
+  const tmp = scratchCanvas(w, h);
   fillRGBA(tmp.image.data, values, GRAY, GRAY_TABLE);
   tmp.ctx.putImageData(tmp.image, 0, 0);
   ctx.imageSmoothingEnabled = false;
