@@ -21,7 +21,6 @@ from app.config import SHIPPED_MODEL as DEFAULT_MODEL
 from app.hosts import lan_ipv4
 
 
-
 def add_serve_command(subparsers) -> None:
     p = subparsers.add_parser("serve", help="serve the visualizer (default http://127.0.0.1:8000/)")
     p.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1; "

@@ -1,8 +1,8 @@
 """`convscope train` and `convscope evaluate` (wired into the CLI by app/cli.py).
 
-The defaults reproduce the shipped model: `convscope train` alone trains the reference net on
-../shared/data/mnist (10,000 training digits) and writes models/lenet-mnist.npz beside its
-history models/lenet-mnist.history.npz. Errors are one line on stderr and a non-zero exit.
+In a checkout the defaults (app/config.py) reproduce the shipped model: `convscope train` alone
+trains the reference net on ../shared/data/mnist (10,000 training digits) and writes
+models/lenet-mnist.npz beside its history models/lenet-mnist.history.npz. Errors are one line on stderr and a non-zero exit.
 """
 from __future__ import annotations
 
@@ -14,12 +14,6 @@ import time
 from pathlib import Path
 
 from engine.errors import EngineError
-
-# The default paths are the CLI's to say (app/cli.py passes app/config.py's: a checkout and an
-# installed package differ); these are a checkout's, for callers that pass none.
-_CHECKOUT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = _CHECKOUT.parent / "shared" / "data" / "mnist"
-DEFAULT_MODEL = _CHECKOUT / "models" / "lenet-mnist.npz"
 
 
 def history_path(model_path: Path) -> Path:
@@ -41,7 +35,9 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def add_train_command(subparsers, data: Path = DEFAULT_DATA, out: Path = DEFAULT_MODEL) -> None:
+def add_train_command(subparsers, *, data: Path, out: Path) -> None:
+    """`convscope train`; the default --data and --out are the CLI's to say (app/config.py:
+    a checkout and an installed package differ)."""
     from engine.train import TrainConfig
     d = TrainConfig()
     p = subparsers.add_parser("train", help="train a model on MNIST-format data and save it")
@@ -66,7 +62,8 @@ def add_train_command(subparsers, data: Path = DEFAULT_DATA, out: Path = DEFAULT
     p.set_defaults(run=run_train)
 
 
-def add_evaluate_command(subparsers, data: Path = DEFAULT_DATA, model: Path = DEFAULT_MODEL) -> None:
+def add_evaluate_command(subparsers, *, data: Path, model: Path) -> None:
+    """`convscope evaluate`; the default --data and --model are the CLI's (app/config.py)."""
     p = subparsers.add_parser("evaluate", help="print a model's test accuracy and confusion matrix")
     p.add_argument("--model", type=Path, default=model,
                    help=f"model .npz written by `convscope train` (default {model})")
