@@ -192,8 +192,8 @@ def read(path, input_shape=None) -> Imported:
             p["weight"], p["bias"] = fold_batchnorm(p["weight"], p["bias"], gamma, beta, mean,
                                                     var, float(a.get("epsilon", 1e-5)))
             notes.append(f"BatchNormalization {node.name!r} (ε = {a.get('epsilon', 1e-5):g}) is "
-                         f"folded into {prev['name']}: its weights and bias are the conv's "
-                         f"scaled by γ/√(σ² + ε), so {prev['name']} shows the normalised values")
+                         f"folded into {prev['name']}: its weights and bias are the {prev['kind']} layer's "
+                         f"scaled by γ/√(σ² + ε), so {prev['name']} shows the normalised values.")
             origin[prev["name"]] += f" + {node.name} (BatchNormalization, folded)"
             checkpoints[prev["name"]] = out
         elif op in _ACTIVATIONS:

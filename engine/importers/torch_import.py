@@ -140,7 +140,7 @@ def _from_module(path, model, shape) -> Imported:
                                                     m.running_var.numpy(), m.eps)
             notes.append(f"{type(m).__name__} {mname!r} (ε = {m.eps:g}) is folded into "
                          f"{prev['name']}: its weights and bias are scaled by γ/√(σ² + ε), so "
-                         f"{prev['name']} shows the normalised values")
+                         f"{prev['name']} shows the normalised values.")
             origin[prev["name"]] += f" + {mname} ({type(m).__name__}, folded)"
             checkpoints[prev["name"]] = index
             continue
@@ -247,7 +247,7 @@ def _from_state_dict(path, state, spec, shape) -> Imported:
             p["weight"], p["bias"], g.get("weight", np.ones(n)), g.get("bias", np.zeros(n)),
             g["running_mean"], g["running_var"], 1e-5)
         notes.append(f"BatchNorm {prefix!r} (ε = 1e-05, PyTorch's default) is folded into "
-                     f"{stage_name}")
+                     f"{stage_name}.")
     spec = [{k: v for k, v in s.items() if k != "shape"} for s in stages]
     spec[0]["shape"] = list(shape)
     F = torch.nn.functional

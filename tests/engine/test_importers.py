@@ -66,6 +66,9 @@ def test_onnx_import_equals_onnx_runtime_every_stage(name, exported, tmp_path):
     if name == "bn_dropout":
         notes = " ".join(loaded.metadata["notes"])
         assert notes.count("folded into") == 3 and "fc1" in notes
+        # The model card reads as sentences, each naming the kind it folded into.
+        assert all(n.endswith(".") for n in loaded.metadata["notes"])
+        assert "the conv layer's" in notes and "fc1: its weights and bias are the dense layer's" in notes
         assert loaded.stages[1]["stride"] == 2 and loaded.stages[-1]["kind"] == "dense"
         assert loaded.stages[2]["function"] == "leaky_relu" and loaded.stages[2]["alpha"] == 0.1
 
