@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import {
   checkLesson, parsePath, lookup, resolveUnit, runnerUp, dataRequests, lessonContext, fillText,
   snapshot, taskDone, readProgress, recordStep, lessonStatus, MIN_STEPS, MAX_STEPS,
+  lessonModels, missingModels, missingModelsText, KEEP_SHIPPED,
 } from "../../static/js/lessons/engine.js";
 
 const DIR = new URL("../../static/lessons/", import.meta.url);
@@ -173,4 +174,25 @@ test("progress: recorded per step, finished when every step is done, survives ju
   assert.deepEqual(p.a, { done: [0, 1, 2], last: 1, finished: true });
   assert.equal(lessonStatus(readProgress(JSON.stringify(p)), "a", 3), "done");
   assert.deepEqual(recordStep({ a: { done: "junk" } }, "a", 9, 3).a.done, [], "out-of-range steps are dropped");
+});
+
+test("a lesson names the model it was written for; index.json lists every model it needs", () => {
+  const index = JSON.parse(readFileSync(new URL("index.json", DIR)));
+  for (const [i, l] of lessons.entries()) {
+    assert.equal(l.model, "lenet-mnist", files[i]);
+    assert.deepEqual(index[i].models, lessonModels(l), `${files[i]}: index.json models`);
+  }
+  assert.deepEqual(lessonModels(lessons[4]), ["lenet-mnist", "lenet-harley"]);   // lesson 5 visits Harley's
+  assert.deepEqual(checkLesson({ ...lessons[0], model: undefined }), ["model missing"]);
+});
+
+test("missingModels: what the server does not serve; nothing while the list is unknown", () => {
+  const served = [{ id: "tinyvgg" }, { id: "lenet-mnist" }];
+  assert.deepEqual(missingModels(["lenet-mnist", "lenet-harley"], served), ["lenet-harley"]);
+  assert.deepEqual(missingModels(["lenet-mnist"], served), []);
+  assert.deepEqual(missingModels(["lenet-mnist"], undefined), []);
+  assert.deepEqual(missingModels(undefined, served), []);
+  const text = missingModelsText(["lenet-harley"]);
+  assert.match(text, /^needs lenet-harley, which this server does not serve/);
+  assert.ok(text.includes(KEEP_SHIPPED));
 });

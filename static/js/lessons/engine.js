@@ -1,9 +1,11 @@
 // The lesson engine: what a step of a lesson (static/lessons/*.json) asks for, and its text with
 // the live numbers filled in. Pure: no DOM, no fetch, no store (lessons/runner.js does those).
 //
-// A lesson file is {id, number, title, question, steps: [step, ...]} with 3–8 steps; a step is
+// A lesson file is {id, number, title, question, model, steps: [step, ...]} with 3–8 steps;
+// `model` is the id of the model the lesson was written for (its texts' counts, "16 filters on 6
+// maps", are that net's), and what "default" means in its steps. A step is
 //   {title, view, data, text, task, labels?}
-//   view   what the step sets: {tab, model ("default" or an id), fold, drawing ({sample: [c, i]}
+//   view   what the step sets: {tab, model ("default" = the lesson's model, or an id), fold, drawing ({sample: [c, i]}
 //          or "yours"), pin (a unit spec, or null), lab ({kernel, stride, ...})}
 //   data   named numbers to fetch: {name: {explain: {layer, unit: spec}} |
 //          {gradient: {target: "learn" | "runner-up" | k, rate: "learn" | number, weight: {layer}}} |
@@ -30,7 +32,7 @@ const DIGIT_LIKE = /(?<![{|\w.])\d*\.\d+|(?<![{|\w.[])\b\d{2,}\b/;   // numbers 
 export function checkLesson(lesson) {
   const errors = [];
   if (!lesson || typeof lesson !== "object") return ["not an object"];
-  for (const k of ["id", "title", "question"]) if (typeof lesson[k] !== "string" || !lesson[k]) errors.push(`${k} missing`);
+  for (const k of ["id", "title", "question", "model"]) if (typeof lesson[k] !== "string" || !lesson[k]) errors.push(`${k} missing`);
   const steps = lesson.steps;
   if (!Array.isArray(steps) || steps.length < MIN_STEPS || steps.length > MAX_STEPS) {
     errors.push(`steps: ${MIN_STEPS}–${MAX_STEPS} expected, got ${Array.isArray(steps) ? steps.length : "none"}`);
@@ -49,6 +51,35 @@ export function checkLesson(lesson) {
     }
   });
   return errors;
+}
+
+// --- the models a lesson needs --------------------------------------------------------------------
+// The lesson's own model and every model a step switches to by id, in order of first use. A server
+// started with only other models (`convscope serve --model mine.npz`) cannot run the lesson: the
+// picker says which are missing instead of running texts written for another net.
+export function lessonModels(lesson) {
+  const ids = lesson?.model ? [lesson.model] : [];
+  for (const s of lesson?.steps ?? []) {
+    for (const id of [s.view?.model, s.task?.do === "model" ? s.task.value : null]) {
+      if (id && id !== "default" && !ids.includes(id)) ids.push(id);
+    }
+  }
+  return ids;
+}
+
+// The ids of `needed` that the server does not serve ([] while the model list is not known yet).
+export function missingModels(needed, served) {
+  if (!Array.isArray(served)) return [];
+  const have = new Set(served.map((m) => m.id));
+  return (needed ?? []).filter((id) => !have.has(id));
+}
+
+// How a teacher serves the shipped models beside their own (app/cli.py: a folder is every model in it).
+export const KEEP_SHIPPED = "convscope serve --model models --model YOURS.npz";
+
+// Why a lesson cannot run here, for a link that opens it (and the picker's aria-label).
+export function missingModelsText(missing) {
+  return `needs ${missing.join(" and ")}, which this server does not serve (start it with \`${KEEP_SHIPPED}\` to keep the shipped models beside your own)`;
 }
 
 // --- paths and units ---------------------------------------------------------------------------

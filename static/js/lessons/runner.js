@@ -10,7 +10,7 @@
 //   requests: [{name, kind, args, body, answer}] — what each shown number came from (tests
 //   replay these against the API).
 
-import { dataRequests, lessonContext, fillText, snapshot, taskDone, resolveUnit } from "./engine.js";
+import { dataRequests, lessonContext, fillText, snapshot, taskDone, resolveUnit, lessonModels, missingModels, missingModelsText } from "./engine.js";
 
 const REFRESH_MS = 120;   // after the drawing rests: numbers are refetched at most this often
 
@@ -20,7 +20,9 @@ export function createRunner({ store, api, views, onChange, onDone }) {
   let seq = 0, pending = 0, timer = null, scheduled = false, entering = false;
   const cache = new Map();   // one explain/gradient answer per (kind, body, args), for this step
 
-  const defaultModel = () => store.get().models?.find((m) => m.default)?.id ?? store.get().models?.[0]?.id ?? null;
+  // "default" in a step is the lesson's own model (the one its texts were written for); a
+  // lesson file without one runs on the server's default model.
+  const defaultModel = () => lesson?.model ?? store.get().models?.find((m) => m.default)?.id ?? store.get().models?.[0]?.id ?? null;
   const dom = { expanded: (sel) => [...document.querySelectorAll(sel)].some((n) => n.getAttribute("aria-expanded") === "true") };
   const card = () => (lesson ? { lesson, index, step: lesson.steps[index], parts: filled.parts, missing: filled.missing, done, notes, requests, entering } : null);
   const emit = () => onChange(card());
@@ -130,7 +132,12 @@ export function createRunner({ store, api, views, onChange, onDone }) {
   new MutationObserver(check).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-expanded"] });
 
   return {
-    async open(l, i = 0, override = null) { lesson = l; await enter(Math.max(0, Math.min(i, l.steps.length - 1)), override); },
+    async open(l, i = 0, override = null) {
+      const missing = missingModels(lessonModels(l), store.get().models);
+      if (missing.length) throw new Error(missingModelsText(missing));
+      lesson = l;
+      await enter(Math.max(0, Math.min(i, l.steps.length - 1)), override);
+    },
     go(i) { if (lesson && i >= 0 && i < lesson.steps.length) return enter(i); return Promise.resolve(); },
     close() { seq++; lesson = null; start = null; clearTimeout(timer); scheduled = false; store.set({ lesson: null }); emit(); },
     get card() { return card(); },

@@ -8,7 +8,7 @@
 // Lesson texts are data (static/lessons/*.json, lessons/engine.js says their format).
 
 import { createRunner } from "../lessons/runner.js";
-import { PROGRESS_KEY, readProgress, recordStep, lessonStatus, checkLesson } from "../lessons/engine.js";
+import { PROGRESS_KEY, readProgress, recordStep, lessonStatus, checkLesson, missingModels, missingModelsText, KEEP_SHIPPED } from "../lessons/engine.js";
 import { mapRect } from "../layout.js";
 import { decodeHash } from "../urlstate.js";
 
@@ -88,12 +88,19 @@ export function mountLessons(slot, { store, api, views, share, net }) {
       picker.replaceChildren(h("h2", { text: "Lessons" }), h("p", { class: "lessons-intro", text: "Each lesson answers one question on the live network, in a few steps: read, then do one thing." }),
         h("ol", { class: "lessons-list" }, list.map((l) => {
           const status = lessonStatus(progress, l.id, l.steps);
+          // A lesson whose models this server does not serve stays listed (a student can read the
+          // question) but says what it needs instead of opening on another net.
+          const missing = missingModels(l.models, store.get().models);
+          const why = missing.length ? missingModelsText(missing) : null;
           return h("li", {}, h("button", {
-            class: "lesson-pick", "data-lesson": l.id,
-            "aria-label": `Lesson ${l.number}: ${l.question} (${status === "new" ? "not started" : status})`,
-            onclick: () => { openPicker(false); open(l.id, 1); },
-          }, h("span", { class: "lesson-q", text: l.question }), h("span", { class: `lesson-status ${status === "done" ? "done" : ""}`, text: status === "new" ? `${l.steps} steps` : status === "done" ? "✓ done" : status })));
-        })));
+            class: why ? "lesson-pick unavailable" : "lesson-pick", "data-lesson": l.id,
+            "aria-disabled": why ? "true" : null,
+            "aria-label": `Lesson ${l.number}: ${l.question} (${why ? `unavailable: ${why}` : status === "new" ? "not started" : status})`,
+            onclick: () => { if (why) return; openPicker(false); openNoting(l.id, 1); },
+          }, h("span", { class: "lesson-q", text: l.question }),
+          h("span", { class: `lesson-status ${status === "done" ? "done" : ""}`, text: why ? `needs ${missing.join(", ")}` : status === "new" ? `${l.steps} steps` : status === "done" ? "✓ done" : status })));
+        }),
+        missingNote(list)));
       picker.querySelector("button")?.focus();
     }, (err) => picker.replaceChildren(h("p", { role: "alert", text: `lessons: ${err.message}` })));
   }
@@ -107,6 +114,13 @@ export function mountLessons(slot, { store, api, views, share, net }) {
     items[(i + (e.key === "ArrowDown" ? 1 : -1) + items.length) % items.length]?.focus();
   });
   document.addEventListener("pointerdown", (e) => { if (!picker.hidden && !slot.contains(e.target)) openPicker(false); });
+
+  // One sentence under the list when some lessons cannot run on this server's models.
+  function missingNote(list) {
+    const missing = [...new Set(list.flatMap((l) => missingModels(l.models, store.get().models)))];
+    if (!missing.length) return null;
+    return h("p", { class: "lessons-missing", role: "note", text: `The lessons were written for the article's LeNet models, and this server does not serve ${missing.join(" or ")}. Start it with \`${KEEP_SHIPPED}\` to keep the shipped models beside your own.` });
+  }
 
   function dismissHint() { hint.hidden = true; storage.set(HINT_KEY, "1"); }
 
@@ -174,15 +188,18 @@ export function mountLessons(slot, { store, api, views, share, net }) {
   store.subscribe(() => { const c = runner.card; if (c) drawLabels(c.step.labels); }, ["trace", "foldActivations", "tab"]);
   new ResizeObserver(() => { const c = runner.card; if (c) drawLabels(c.step.labels); }).observe(document.getElementById("net-wrap") ?? document.body);
 
+  // Opens a lesson; what kept it from opening comes back as notes (the link's note shows them).
   async function open(id, step = 1, override = null) {
     hint.hidden = true;
     try {
       const lesson = await load(id);
       await runner.open(lesson, step - 1, override);
+      return [];
     } catch (err) {
-      share.note([`lesson ${id}: ${err.message}`]);
+      return [`lesson ${id}: ${err.message}`];
     }
   }
+  const openNoting = (id, step, override) => open(id, step, override).then((notes) => { if (notes.length) share.note(notes); });
 
   // A link's view; with a lesson in it, that lesson's step opens on the link's drawing and unit.
   async function openFromUrl() {
@@ -190,7 +207,7 @@ export function mountLessons(slot, { store, api, views, share, net }) {
     let more = [];
     if (view.lesson) {
       const { lesson, ...rest } = view;
-      await open(lesson.id, lesson.step, rest);
+      more = await open(lesson.id, lesson.step, rest);
     } else {
       more = await views.apply(view);
     }
@@ -198,5 +215,5 @@ export function mountLessons(slot, { store, api, views, share, net }) {
     if (!storage.get(HINT_KEY) && !view.lesson && !runner.lesson) hint.hidden = false;
   }
 
-  return { open, openFromUrl, runner, openPicker };
+  return { open: openNoting, openFromUrl, runner, openPicker };
 }
