@@ -17,6 +17,7 @@ from app.config import Settings
 from app.responses import Encoded, dumps
 from engine import inputspec
 from engine.errors import ModelFileError, SpecError
+from engine.history import history_path
 from engine.network import Network
 
 
@@ -66,6 +67,10 @@ def load_resources(settings: Settings) -> Resources:
     info = serialize.model_info(network, declared)
     samples, problem = load_samples(settings, info)
     info["samples"] = samples is not None    # added field: whether /api/samples has test images
+    # Added field: whether a recorded training run sits beside the model (GET /api/history
+    # answers it; else 404), so the page asks only when there is one. Read at start-up, like
+    # the model itself.
+    info["history"] = history_path(settings.model_path).is_file()
     res = Resources(
         settings=settings,
         network=network,

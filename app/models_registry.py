@@ -77,12 +77,11 @@ class Registry:
 def model_entry(mid: str, res: Resources, default: str) -> dict:
     info = res.model_info
     label, description = LABELS.get(mid, (mid, ""))
-    imported = (res.network.metadata or {}).get("imported")
-    if not description and isinstance(imported, dict):
+    imported = info.get("imported")
+    if not description and imported:
         # `convscope import`'s model card: where it came from and what the import changed.
-        source = {"onnx": "ONNX", "torch": "PyTorch"}.get(imported.get("source"), "a file")
-        file = Path(str(imported.get("file", ""))).name
-        description = " ".join([f"Imported from {source} ({file}), every stage verified."]
+        source = {"onnx": "ONNX", "torch": "PyTorch"}.get(imported["source"], "a file")
+        description = " ".join([f"Imported from {source} ({imported['file']}), every stage verified."]
                                + [str(n) for n in info.get("notes", [])])
     return {"id": mid, "name": info["name"], "label": label, "description": description,
             "dataset": info["dataset"], "classes": info["classes"],

@@ -128,6 +128,11 @@ class Limits(BaseModel):
     learn: LearnLimits
 
 
+class ImportedCard(BaseModel):
+    source: str = Field(description="onnx or torch")
+    file: str = Field(description="the imported file's name")
+
+
 class ModelInfo(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -142,6 +147,12 @@ class ModelInfo(BaseModel):
     notes: list[str] | None = Field(None, description="Added: what an import changed.")
     limits: Limits | None = Field(None, description="Added: the Lab's and Learn's accepted "
                                   "ranges (engine.lab, engine.gradient); the page's controls.")
+    samples: bool | None = Field(None, description="Added: whether /api/samples has test images.")
+    history: bool | None = Field(None, description="Added: whether a recorded training run "
+                                 "(<model>.history.npz) is beside the model: GET /api/history "
+                                 "answers it, else 404.")
+    imported: ImportedCard | None = Field(None, description="Added: where `convscope import` "
+                                          "took the model from; null for a model trained here.")
 
 
 # GET /api/models (added): one entry per served model; `id` is what `?model=` takes.

@@ -7,6 +7,7 @@ Arrays stay NumPy until app/responses.py writes them: flat (row-major `ravel`) f
 from __future__ import annotations
 
 import weakref
+from pathlib import Path
 
 import numpy as np
 import orjson
@@ -36,8 +37,8 @@ def model_info(network, declared: dict | None = None) -> dict:
     """/api/model. Added fields beside the contract's: `input` (the model's input declaration:
     shape, preprocessing, the pad's words), `kinds` (each layer kind's parameters and rules,
     from engine.kinds), `limits` (the Lab's and Learn's accepted ranges, from engine.lab and
-    engine.gradient: the page builds its controls from them) and `notes` (what an importer did,
-    e.g. folded BatchNorm)."""
+    engine.gradient: the page builds its controls from them), `notes` (what an importer did,
+    e.g. folded BatchNorm) and `imported` (imported_card)."""
     meta = network.metadata or {}
     info = {
         "name": meta.get("name", "unnamed"),
@@ -51,7 +52,18 @@ def model_info(network, declared: dict | None = None) -> dict:
     info["kinds"] = kinds.describe()
     info["limits"] = {"lab": lab.limits(), "learn": gradient.limits()}
     info["notes"] = [str(n) for n in meta.get("notes", [])]
+    info["imported"] = imported_card(meta)
     return info
+
+
+def imported_card(meta: dict) -> dict | None:
+    """Where `convscope import` took the model from: {source: onnx | torch, file: its name (no
+    folder: the server's paths are not the page's business)}, or None for a model trained here."""
+    imported = meta.get("imported")
+    if not isinstance(imported, dict):
+        return None
+    return {"source": str(imported.get("source", "")),
+            "file": Path(str(imported.get("file", ""))).name}
 
 
 def weights(network) -> dict:

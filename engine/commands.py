@@ -16,11 +16,6 @@ from pathlib import Path
 from engine.errors import EngineError
 
 
-def history_path(model_path: Path) -> Path:
-    """models/lenet-mnist.npz -> models/lenet-mnist.history.npz"""
-    return model_path.with_name(model_path.name.removesuffix(".npz") + ".history.npz")
-
-
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -93,6 +88,7 @@ def load_spec(name: str) -> list:
 def train_and_save(spec, data, out: Path, config, spec_name: str = "reference"):
     """Train, score on the test split, write the model and its history beside it.
     Returns (accuracy, seconds, history path)."""
+    from engine.history import history_path
     from engine.train import evaluate, train
 
     out = Path(out)

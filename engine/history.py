@@ -36,10 +36,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from engine.errors import ModelFileError
+
+
+def history_path(model_path) -> Path:
+    """Where a model's recorded training run sits: models/lenet-mnist.npz ->
+    models/lenet-mnist.history.npz (`convscope train` writes both; the server reads it)."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.name.removesuffix(".npz") + ".history.npz")
 
 FORMAT = "convscope-history"
 VERSION = 1

@@ -29,7 +29,7 @@ from app.routes.gradient import network_input
 from app.schemas import ErrorBody, HistoryForwardBody, HistoryForwardResult, HistoryResult
 from app.serialize import flat
 from engine.errors import ModelFileError
-from engine.history import History
+from engine.history import History, history_path
 from engine.network import Network
 from engine.spec import names_of_kind
 from engine.seeds import run_differences, seed_paths
@@ -51,11 +51,6 @@ def default_stages(stages: list[dict]) -> list[str]:
             after = stages[i + 1] if i + 1 < len(stages) else None
             out.append(after["name"] if after and after["kind"] == "activation" else s["name"])
     return out
-
-
-def history_path(model_path) -> Path:
-    model_path = Path(model_path)
-    return model_path.with_name(model_path.name.removesuffix(".npz") + ".history.npz")
 
 
 @dataclass

@@ -96,3 +96,14 @@ def test_serve_takes_a_folder_and_a_file(folder):
         proc.terminate()
         proc.wait(15)
 
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_an_imported_model_has_no_history_and_says_where_it_came_from(client, name):
+    """/api/model `history: false` (so the page does not ask /api/history, which 404s) and
+    `imported`: the importer's card, the source file's name without the folder it was in."""
+    info = client.get(f"/api/model?model={name}").json()
+    assert info["history"] is False
+    assert info["imported"] == {"source": "onnx", "file": f"{name}.onnx"}
+    r = client.get(f"/api/history?model={name}")
+    assert r.status_code == 404 and f"{name}.history.npz" in r.json()["detail"]

@@ -1,7 +1,13 @@
 """GET /api/health, /api/model and /api/model/weights."""
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
+
 import numpy as np
+from fastapi.testclient import TestClient
+
+from app.main import create_app
 
 
 def test_health(client):
@@ -54,3 +60,19 @@ def test_weights_are_pytorch_layout_and_exact(client, network):
         np.testing.assert_array_equal(np.float32(got[name]["bias"]), p["bias"], err_msg=name)
     assert got["conv1"]["weight_shape"][:2] == [6, 1]    # (filters, in_channels, k, k)
     assert got["fc1"]["weight_shape"] == [120, 400]      # (units, inputs): out = W @ x + b
+
+
+def test_model_says_whether_a_training_history_is_beside_it(client, settings, tmp_path):
+    """`history` is true exactly when GET /api/history answers (the page asks only then);
+    `imported` is null for a model trained here. A copy of the model without its history
+    file says false, and /api/history agrees with a 404."""
+    info = client.get("/api/model").json()
+    has = settings.model_path.with_name(settings.model_path.stem + ".history.npz").is_file()
+    assert info["history"] is has and info["imported"] is None
+    assert client.get("/api/history").status_code == (200 if has else 404)
+    lonely = tmp_path / "lonely.npz"
+    shutil.copy(settings.model_path, lonely)
+    with TestClient(create_app(replace(settings, model_path=lonely, extra_models=()))) as c:
+        info = c.get("/api/model").json()
+        assert info["history"] is False and info["imported"] is None
+        assert c.get("/api/history").status_code == 404

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from engine.augment import affine, affine_naive, random_affine
-from engine.commands import format_confusion, history_path
+from engine.commands import format_confusion
 from engine.data import Dataset, load_mnist
-from engine.history import History, snapshot_steps
+from engine.history import History, history_path, snapshot_steps
 from engine.losses import cross_entropy, softmax, total_error
 from engine.network import Network
 from engine.spec import REFERENCE_SPEC
