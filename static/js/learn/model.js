@@ -120,3 +120,32 @@ export function trend(history) {
   const down = e.every((v, i) => i === 0 || v < e[i - 1]);
   return { first: history[0], last: history[history.length - 1], rising: up, falling: down };
 }
+
+// The values a one-channel input can take: pixels in [0, 1] through the model's normalisation
+// (x − mean) / std (/api/model `input`), so a normalised input is painted over its own range
+// instead of being clipped to [0, 1].
+export function inputRange(input, c = 0) {
+  const mean = input?.mean?.[c] ?? 0, std = input?.std?.[c] ?? 1;
+  return [(0 - mean) / std, (1 - mean) / std];
+}
+
+// What each input channel of a conv stage is called on screen: R, G, B for the first conv of a
+// colour model (it reads the picture's channels), else null (the maps' numbers will do).
+export function channelNames(stages, conv) {
+  const input = stages?.find((s) => s.kind === "input");
+  const first = stages?.find((s) => s.kind === "conv");
+  return first && first.name === conv && input?.shape[0] === 3 && first.in_channels === 3 ? ["R", "G", "B"] : null;
+}
+
+// Conv weights [F, C, k, k] as a labelled grid: one column per filter, one row per input
+// channel (a one-channel conv is one row of filters), so a filter's R, G and B kernels stand
+// in one column under its number. Tiles carry {f, c, row, col, values}.
+export function filterGrid(values, shape, names = null) {
+  const [F, C] = shape;
+  const tiles = kernelTiles(values, shape).map((t) => ({ ...t, row: t.c, col: t.f }));
+  return {
+    tiles, rows: C, cols: F,
+    rowLabels: C > 1 ? Array.from({ length: C }, (_, c) => names?.[c] ?? String(c)) : null,
+    colLabels: Array.from({ length: F }, (_, f) => String(f)),
+  };
+}

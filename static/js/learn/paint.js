@@ -3,11 +3,11 @@
 // Maps are one small ImageData drawn scaled with smoothing off (one drawImage per image).
 
 import { diverging, sequential, lut, fillRGBA, cssColor, NEGATIVE, POSITIVE } from "../color.js";
-import { maxAbs, curvePoints, cursorX } from "./model.js";
+import { maxAbs, curvePoints, cursorX, inputRange } from "./model.js";
 import { scratchCanvas } from "../scratch.js";
+import { rgbImage } from "../views/modelinput.js";
 
 export const signedScale = (values, max = maxAbs(values)) => diverging(max > 0 ? max : 1);
-export const greyScale = () => sequential(0, 1);
 
 // Draw one h×w map at (x, y) on ctx, `cell` px per value.
 export function drawMap(ctx, values, h, w, scale, x, y, cell, table) {
@@ -45,11 +45,62 @@ export function paintTiles(canvas, tiles, h, w, scale, { cols = tiles.length, ce
   return ctx;
 }
 
-// A big matrix (dense weights units × inputs) as a heatmap `width` px wide.
+// The model's input as the network reads it, `cell` px per pixel: a colour input de-normalised
+// to its RGB picture (the preprocessing strip's own rgbImage), one channel in grey over the
+// range its normalisation gives (learn/model.js inputRange), so nothing is clipped.
+export function paintInput(canvas, layer, input, cell) {
+  const [C, H, W] = layer.shape;
+  const ctx = sized(canvas, W * cell, H * cell);
+  if (C === 3) {
+    const s = scratchCanvas(W, H);
+    s.ctx.putImageData(rgbImage(layer.values, layer.shape, input), 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(s.canvas, 0, 0, W * cell, H * cell);
+  } else {
+    drawMap(ctx, layer.values.subarray(0, H * W), H, W, sequential(...inputRange(input, 0)), 0, 0, cell);
+  }
+  return ctx;
+}
+
+// Kernels as a labelled grid (learn/model.js filterGrid): filter numbers over the columns,
+// channel names (R, G, B) or numbers left of the rows. Labels are thinned when tiles are
+// narrower than a label, so they never overlap.
+const LABEL_FONT = "10px system-ui, sans-serif";
+export function paintGrid(canvas, grid, h, w, scale, { cell = 4, gap = 2 } = {}) {
+  const probe = canvas.getContext("2d");
+  probe.font = LABEL_FONT;
+  const widest = (labels) => Math.ceil(Math.max(0, ...(labels ?? []).map((l) => probe.measureText(l).width)));
+  const left = grid.rowLabels ? widest(grid.rowLabels) + 4 : 0;
+  const top = grid.colLabels ? 12 : 0;
+  const tw = w * cell + gap, th = h * cell + gap;
+  const ctx = sized(canvas, left + grid.cols * tw - gap, top + grid.rows * th - gap);
+  const table = lut(scale);
+  for (const t of grid.tiles) drawMap(ctx, t.values, h, w, scale, left + t.col * tw, top + t.row * th, cell, table);
+  ctx.font = LABEL_FONT;
+  ctx.fillStyle = "#555";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "alphabetic";
+  const every = Math.max(1, Math.ceil((widest(grid.colLabels) + 3) / tw));
+  grid.colLabels?.forEach((l, i) => { if (i % every === 0) ctx.fillText(l, left + i * tw + (w * cell) / 2, top - 3); });
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  grid.rowLabels?.forEach((l, i) => ctx.fillText(l, left - 3, top + i * th + (h * cell) / 2));
+  return ctx;
+}
+
+// A big matrix (dense weights units × inputs) as a heatmap `width` px wide. Rows stay at least
+// a few px tall (a 10-unit layer over 1,690 inputs would otherwise be a 2 px strip); columns
+// narrower than a pixel are averaged by the browser's smoothing instead of dropped.
 export function paintHeatmap(canvas, values, rows, cols, scale, width) {
   const cell = width / cols;
-  const ctx = sized(canvas, width, Math.max(2, rows * cell));
-  drawMap(ctx, values, rows, cols, scale, 0, 0, cell);
+  const rowH = Math.max(cell, Math.min(6, 60 / rows));
+  const ctx = sized(canvas, width, Math.max(2, rows * rowH));
+  const s = scratchCanvas(cols, rows);
+  fillRGBA(s.image.data, values, scale, lut(scale));
+  s.ctx.putImageData(s.image, 0, 0);
+  ctx.imageSmoothingEnabled = cell < 1;
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(s.canvas, 0, 0, width, rows * rowH);
   return ctx;
 }
 

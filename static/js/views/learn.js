@@ -8,8 +8,9 @@
 import { latestWins } from "../schedule.js";
 import { displayColumns, layoutNetwork, unitRect, mapRect } from "../layout.js";
 import { lut } from "../color.js";
-import { figure, nextSteps, maxAbs, gradientLayers, denseGradient, difference, kernelTiles, defaultTarget, trend, learningRates, defaultRate } from "../learn/model.js";
-import { drawMap, sized, paintTiles, paintHeatmap, paintBars, paintCurves, signedScale, greyScale, BEFORE, AFTER, GRADIENT } from "../learn/paint.js";
+import { figure, nextSteps, maxAbs, gradientLayers, denseGradient, difference, filterGrid, channelNames, defaultTarget, trend, learningRates, defaultRate } from "../learn/model.js";
+import { drawMap, sized, paintGrid, paintInput, paintHeatmap, paintBars, paintCurves, signedScale, BEFORE, AFTER, GRADIENT } from "../learn/paint.js";
+import { learnWords, kernelTitle } from "../learn/words.js";
 import { mountHistory } from "./learnhistory.js";
 
 const CONV2_VIEWS = { gradient: "gradient", difference: "after − before", before: "before", after: "after" };
@@ -19,11 +20,11 @@ function template() {
   <div class="learn-wrap">
   <div class="learn-side" id="learn-side"></div>
   <div class="learn">
-    <section class="learn-step" aria-label="One step of gradient descent on your drawing">
-      <h2>One step of backpropagation on your drawing</h2>
-      <p class="learn-hint">Draw on the left, then pick what your drawing <em>should</em> be. The server computes the loss, its gradient with respect to every stage and every weight, and takes gradient-descent steps on a <strong>copy</strong> of the network: the served model never changes. Steps on one digit teach only that digit (a few large steps can make the copy forget others): real training averages the gradient over many digits, in small steps.</p>
+    <section class="learn-step" id="learn-step-section" aria-label="One step of gradient descent on your drawing">
+      <h2 id="learn-title">One step of backpropagation on your drawing</h2>
+      <p class="learn-hint"><span id="learn-prompt">Draw a digit on the pad</span>, then choose what your <span class="learn-noun">drawing</span> <em>should</em> be. The server computes the loss, its gradient with respect to every stage and every weight, and takes gradient-descent steps on a <strong>copy</strong> of the network: the served model never changes. Steps on one <span class="learn-noun">drawing</span> teach only that <span class="learn-noun">drawing</span> (a few large steps can make the copy forget others): real training averages the gradient over many examples, in small steps.</p>
       <div class="learn-controls">
-        <figure class="learn-input"><canvas id="learn-input" aria-label="Your drawing as the network sees it"></canvas><figcaption>your drawing</figcaption></figure>
+        <figure class="learn-input"><canvas id="learn-input" aria-label="Your drawing as the network sees it"></canvas><figcaption id="learn-input-cap">your drawing</figcaption></figure>
         <fieldset class="learn-targets" id="learn-targets"><legend>Target class</legend></fieldset>
         <label class="learn-rate">Learning rate <input id="learn-lr" type="range" min="0" max="0" step="1" value="0"> <output id="learn-lr-value"></output></label>
         <div class="learn-buttons">
@@ -42,16 +43,16 @@ function template() {
       <h3>Gradient at every stage</h3>
       <canvas id="learn-stages" class="learn-stages" aria-label="Gradient of the loss with respect to every stage"></canvas>
       <p id="learn-stage-scales" class="learn-hint"></p>
-      <h3 id="learn-conv1-title">conv1's 6 filters</h3>
+      <h3 id="learn-conv1-title"></h3>
       <div class="learn-kernels" id="learn-conv1">
         <figure><canvas data-k="before"></canvas><figcaption>before</figcaption></figure>
         <figure><canvas data-k="gradient"></canvas><figcaption>gradient</figcaption></figure>
         <figure><canvas data-k="after"></canvas><figcaption>after the steps</figcaption></figure>
         <figure><canvas data-k="difference"></canvas><figcaption>after − before</figcaption></figure>
       </div>
-      <h3 id="learn-conv2-head"><span id="learn-conv2-title">conv2's 16 filters (columns) × 6 input maps (rows)</span> <select id="learn-conv2-view" aria-label="conv2 kernels shown">${Object.entries(CONV2_VIEWS).map(([k, v]) => `<option value="${k}">${v}</option>`).join("")}</select></h3>
-      <canvas id="learn-conv2" aria-label="conv2 kernels: one column per filter, one row per input map"></canvas>
-      <h3>Dense weight gradients (rows = units, columns = inputs)</h3>
+      <h3 id="learn-conv2-head"><span id="learn-conv2-title"></span> <select id="learn-conv2-view" aria-label="conv2 kernels shown">${Object.entries(CONV2_VIEWS).map(([k, v]) => `<option value="${k}">${v}</option>`).join("")}</select></h3>
+      <canvas id="learn-conv2" aria-label="The second conv's kernels: one column per filter, one row per input map"></canvas>
+      <h3 id="learn-dense-title">Dense weight gradients (rows = units, columns = inputs)</h3>
       <div class="learn-dense" id="learn-dense"></div>
       <p id="learn-error" class="learn-error" role="alert"></p>
     </section>
@@ -104,7 +105,8 @@ export function mount(el, { store, api }) {
 
   function classes() {
     const s = store.get();
-    return s.model?.classes ?? Array.from({ length: 10 }, (_, i) => String(i));
+    const n = s.trace?.layers.at(-1).shape[0] ?? 0;   // a server without class names: numbers
+    return s.model?.classes ?? Array.from({ length: n }, (_, i) => String(i));
   }
 
   function renderTargets() {
@@ -116,25 +118,51 @@ export function mount(el, { store, api }) {
     for (const input of box.querySelectorAll("input")) input.checked = Number(input.value) === ui.target;
   }
 
-  // A new drawing (or the first show): start over from the served model, target = prediction.
+  // A new drawing or model (or the first show): start over from the served model, target =
+  // prediction. The model counts: the same drawing sent to another model is another answer.
   function follow() {
     const s = store.get();
-    if (!s.trace || s.trace.body === ui.body) return;
+    if (!s.trace || (s.trace.body === ui.body && s.model === ui.model)) return;
     ui.body = s.trace.body;
+    ui.model = s.model;
     ui.target = defaultTarget(s.trace);
     ui.steps = 0;
     ui.result = null;
     if (pending) { take(pending); pending = null; }
-    paintInput(s.trace);
+    showInput(s.trace);
     renderTargets();
     request();
   }
 
-  function paintInput(trace) {
-    const input = trace.byName.get("input");
-    const [, H, W] = input.shape;
-    const ctx = sized($("learn-input"), W * 3, H * 3);
-    drawMap(ctx, input.values, H, W, greyScale(), 0, 0, 3);
+  // The input stage by kind, as the network reads it (colour and normalisation undone for the
+  // eye), ~130 px whatever its side.
+  function showInput(trace) {
+    const input = trace.layers.find((l) => l.kind === "input");
+    if (!input) return;
+    const cell = Math.max(1, Math.floor(144 / Math.max(...input.shape.slice(1))));
+    paintInput($("learn-input"), input, store.get().model?.input, cell);
+  }
+
+  // The words and titles that follow the model, not each answer: what the student gave it
+  // (learn/words.js) and the conv stages' kernels, by kind, from the record.
+  function renderModel() {
+    const model = store.get().model;
+    const w = learnWords(model);
+    $("learn-title").textContent = w.title;
+    $("learn-step-section").setAttribute("aria-label", w.title);
+    $("learn-prompt").textContent = w.prompt;
+    for (const span of el.querySelectorAll(".learn-noun")) span.textContent = w.noun;
+    $("learn-input-cap").textContent = w.caption;
+    $("learn-input").setAttribute("aria-label", w.inputLabel);
+    const convs = (model?.layers ?? []).filter((l) => l.kind === "conv");
+    const [c1, c2] = convs;
+    // style.display as well as `hidden`: the kernels' row is a CSS flex box, which wins over it.
+    const show = (id, on) => { $(id).hidden = !on; $(id).style.display = on ? "" : "none"; };
+    for (const id of ["learn-conv1-title", "learn-conv1"]) show(id, !!c1);
+    for (const id of ["learn-conv2-head", "learn-conv2"]) show(id, !!c2);
+    if (c1) $("learn-conv1-title").textContent = kernelTitle(c1.name, c1.filters, c1.in_channels, channelNames(model.layers, c1.name));
+    if (c2) $("learn-conv2-title").textContent = kernelTitle(c2.name, c2.filters, c2.in_channels, channelNames(model.layers, c2.name));
+    show("learn-dense-title", (model?.layers ?? []).some((l) => l.kind === "dense"));
   }
 
   function render() {
@@ -230,34 +258,34 @@ export function mount(el, { store, api }) {
   }
 
   function renderKernels(r, n) {
-    // The first two conv layers by kind (the response lists every conv layer in order).
+    // The first two conv layers by kind (the response lists every conv layer in order), each
+    // as filterGrid's columns (filters) × rows (input channels, R G B for a colour input).
     const [c1, c2] = Object.keys(r.kernels);
     if (!c1) return;
+    const stages = store.get().model?.layers;
     const k1 = r.kernels[c1];
     const [F1, C1, kh, kw] = k1.shape;
     const g1 = r.parameter_gradients[c1].weight;
-    $("learn-conv1-title").textContent = `${c1}'s ${F1} filters`;
+    const names1 = channelNames(stages, c1);
+    $("learn-conv1-title").textContent = kernelTitle(c1, F1, C1, names1);
     const after1 = n ? k1.after : k1.before;
     const d1 = difference(after1, k1.before);
     const wScale = signedScale(null, Math.max(maxAbs(k1.before), maxAbs(after1)));
     const sets = { before: [k1.before, wScale], after: [after1, wScale], gradient: [g1, signedScale(g1)], difference: [d1, signedScale(d1)] };
     for (const canvas of el.querySelectorAll("#learn-conv1 canvas")) {
       const [values, scale] = sets[canvas.dataset.k];
-      paintTiles(canvas, kernelTiles(values, [F1, C1, kh, kw]), kh, kw, scale, { cols: F1 * C1, cell: 8, gap: 4 });
+      paintGrid(canvas, filterGrid(values, k1.shape, names1), kh, kw, scale, { cell: 8, gap: 4 });
     }
-    for (const id of ["learn-conv2-head", "learn-conv2"]) $(id).hidden = !c2;
     if (!c2) return;
     const k2 = r.kernels[c2];
     const [F2, C2, h2, w2] = k2.shape;
-    $("learn-conv2-title").textContent = `${c2}'s ${F2} filters (columns) × ${C2} input maps (rows)`;
+    $("learn-conv2-title").textContent = kernelTitle(c2, F2, C2, channelNames(stages, c2));
     const after2 = n ? k2.after : k2.before;
     const view = $("learn-conv2-view").value;
     const v2 = { gradient: r.parameter_gradients[c2].weight, before: k2.before, after: after2, difference: difference(after2, k2.before) }[view];
     const same = view === "before" || view === "after";
     const scale2 = same ? signedScale(null, Math.max(maxAbs(k2.before), maxAbs(after2))) : signedScale(v2);
-    // One column per filter, one row per input map: tiles reordered (c, f) from (f, c).
-    const tiles = kernelTiles(v2, [F2, C2, h2, w2]).sort((a, b) => a.c - b.c || a.f - b.f);
-    paintTiles($("learn-conv2"), tiles, h2, w2, scale2, { cols: F2, cell: 5, gap: 3 });
+    paintGrid($("learn-conv2"), filterGrid(v2, k2.shape, channelNames(stages, c2)), h2, w2, scale2, { cell: 5, gap: 3 });
   }
 
   function renderDense(r) {
@@ -270,7 +298,9 @@ export function mount(el, { store, api }) {
       const [units, inputs] = p.weight_shape;
       const values = denseGradient(p);
       const fig = box.children[i];
-      paintHeatmap(fig.querySelector("canvas"), values, units, inputs, signedScale(values), Math.min(400, Math.max(200, inputs)));
+      // About a pixel per input, within the panel (a 1,690-input layer is drawn narrower).
+      const room = Math.max(200, el.querySelector(".learn").clientWidth - 40);
+      paintHeatmap(fig.querySelector("canvas"), values, units, inputs, signedScale(values), Math.min(room, 800, Math.max(200, inputs)));
       fig.querySelector("figcaption").textContent = `${name}: ${units} × ${inputs}${p.outer ? " — for one image it is (d loss/d output) ⊗ (input): every row is the input, scaled" : ""}`;
     });
   }
@@ -318,6 +348,8 @@ export function mount(el, { store, api }) {
   store.subscribe(adopt, ["learn"]);
   store.subscribe(() => { if (ui.visible) follow(); }, ["trace"]);
   store.subscribe(() => { if (ui.visible && ui.result) render(); }, ["foldActivations", "model"]);
+  store.subscribe(renderModel, ["model"]);
+  renderModel();
   store.subscribe(() => { const had = ui.rate; fillRates(); if (had == null && ui.rate != null) request(); }, ["model"]);
 
   // While open, the tab borrows the Network tab's drawing side (pad, tools), as the 3D tab

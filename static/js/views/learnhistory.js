@@ -4,18 +4,25 @@
 // scrub repaints from memory), and the loss/accuracy curves with a cursor. Then the two seeds:
 // "filters differ because they start different".
 //
+// A model with no recorded run (`history: false` in /api/model: every imported model) gets one
+// sentence saying why, and no request; one with a single run gets one sentence for the seeds.
+// A model switch in place starts over: what is shown is always the current model's run.
+//
 // mountHistory(el, {store, api}) -> {show, hide, seek(k), frames}
 
 import { latestWins } from "../schedule.js";
-import { maxAbs, kernelTiles, snapshotSlice, nextSnapshot, epochAxis, epochTicks } from "../learn/model.js";
-import { paintTiles, paintBars, paintCurves, signedScale, BEFORE, AFTER, GRADIENT } from "../learn/paint.js";
+import { maxAbs, snapshotSlice, nextSnapshot, epochAxis, epochTicks, filterGrid, channelNames } from "../learn/model.js";
+import { paintTiles, paintGrid, paintBars, paintCurves, signedScale, BEFORE, AFTER, GRADIENT } from "../learn/paint.js";
+import { learnWords, noHistory, kernelTitle, NO_SEEDS } from "../learn/words.js";
 
 const PLAY_MS = 350;   // per snapshot while playing: ~10 s for a couple of dozen moments
 
 function template() {
   return `
     <h2>Watch it train</h2>
-    <p class="learn-hint">A real training run of this network, recorded as it learned: drag the slider (or press play) from random initialisation to the end. Your drawing is run through the network as it was at each moment.</p>
+    <p id="learn-h-none" class="learn-hint" hidden></p>
+    <div id="learn-h-run">
+    <p class="learn-hint">A real training run of this network, recorded as it learned: drag the slider (or press play) from random initialisation to the end. Your <span class="learn-noun">drawing</span> is run through the network as it was at each moment.</p>
     <p id="learn-h-missing" class="learn-error" hidden></p>
     <div class="learn-h-controls" id="learn-h-controls">
       <button id="learn-h-play" type="button" aria-pressed="false">▶ play</button>
@@ -23,51 +30,85 @@ function template() {
       <output id="learn-h-label" aria-live="polite"></output>
     </div>
     <div class="learn-h-row">
-      <figure><canvas id="learn-h-kernels"></canvas><figcaption id="learn-h-kcap">conv1's 6 filters</figcaption></figure>
-      <figure><canvas id="learn-h-map0"></canvas><figcaption id="learn-h-cap0">conv1's maps of your drawing</figcaption></figure>
-      <figure><canvas id="learn-h-map1"></canvas><figcaption id="learn-h-cap1">conv2's maps</figcaption></figure>
+      <figure><canvas id="learn-h-kernels"></canvas><figcaption id="learn-h-kcap"></figcaption></figure>
+      <figure><canvas id="learn-h-map0"></canvas><figcaption id="learn-h-cap0"></figcaption></figure>
+      <figure><canvas id="learn-h-map1"></canvas><figcaption id="learn-h-cap1"></figcaption></figure>
     </div>
     <div class="learn-h-row">
       <figure><canvas id="learn-h-bars"></canvas><figcaption id="learn-h-pred"></figcaption></figure>
       <figure><canvas id="learn-h-loss"></canvas></figure>
       <figure><canvas id="learn-h-acc"></canvas></figure>
     </div>
-    <h3>Filters differ because they start different</h3>
+    <h3 id="learn-h-seeds-head">Filters differ because they start different</h3>
     <p class="learn-hint" id="learn-h-seeds-hint"></p>
-    <div id="learn-h-seeds" class="learn-seeds"></div>`;
+    <div id="learn-h-seeds" class="learn-seeds"></div>
+    </div>`;
 }
 
 export function mountHistory(el, { store, api }) {
   el.innerHTML = template();
   const $ = (id) => el.querySelector(`#${id}`);
-  const st = { visible: false, history: null, loading: null, body: null, forward: null, k: 0, playing: null, frames: 0 };
+  const st = { visible: false, model: null, history: null, loading: null, body: null, forward: null, k: 0, playing: null, frames: 0 };
+  // style.display as well as `hidden`: the rows are CSS flex boxes, which win over `hidden`.
+  const show = (id, on) => { $(id).hidden = !on; $(id).style.display = on ? "" : "none"; };
 
-  const fetchForward = latestWins((body, signal) => api.historyForward(body, {}, { signal }), {
+  const fetchForward = latestWins((j, signal) => api.historyForward(j.body, {}, { signal }), {
     mode: "abort",
-    onResult(result, body) {
-      st.forward = { ...result, body };
+    onResult(result, j) {
+      if (j.model !== st.model) return;   // asked of the model before a switch
+      st.forward = { ...result, body: j.body };
       paint();
     },
-    onError: (err) => { $("learn-h-missing").hidden = false; $("learn-h-missing").textContent = `history: ${err.message}`; },
+    onError: (err, j) => {
+      if (j && j.model !== st.model) return;
+      $("learn-h-missing").hidden = false;
+      $("learn-h-missing").textContent = `history: ${err.message}`;
+    },
   });
 
+  // The current model's run, or the one sentence saying why it has none (and no request). A
+  // model switched in place drops the last one's run: nothing of it may stay on screen.
+  function useModel() {
+    const model = store.get().model;
+    if (!model || model === st.model) return;
+    setPlaying(false);
+    Object.assign(st, { model, history: null, loading: null, body: null, forward: null, k: 0 });
+    const why = noHistory(model);
+    $("learn-h-none").textContent = why ?? "";
+    show("learn-h-none", !!why);
+    show("learn-h-run", !why);
+    show("learn-h-controls", true);
+    $("learn-h-missing").hidden = true;
+    for (const span of el.querySelectorAll(".learn-noun")) span.textContent = learnWords(model).noun;
+    for (const id of ["learn-h-kcap", "learn-h-cap0", "learn-h-cap1", "learn-h-pred", "learn-h-label", "learn-h-seeds-hint"]) $(id).textContent = "";
+    $("learn-h-seeds").replaceChildren();
+    for (const canvas of el.querySelectorAll("#learn-h-run canvas")) canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    if (st.visible) load().then(follow);
+  }
+
   function load() {
+    if (noHistory(st.model)) return Promise.resolve();
     if (st.loading) return st.loading;
+    const model = st.model;
     st.loading = api.history().then((h) => {
+      if (model !== st.model) return;
       st.history = h;
       const slider = $("learn-h-slider");
       slider.max = String(h.snapshots.length - 1);
       st.k = h.snapshots.length - 1;
       slider.value = String(st.k);
       st.kernelScale = signedScale(h.kernels.values);   // one scale for all moments: growth shows
-      $("learn-h-kcap").textContent = `${h.kernels.layer}'s ${h.kernels.shape[1]} filters`;   // the first conv by kind
+      st.channelNames = channelNames(model.layers, h.kernels.layer);
+      const [, F, C] = h.kernels.shape;   // the first conv by kind, [snapshots, F, C, k, k]
+      $("learn-h-kcap").textContent = kernelTitle(h.kernels.layer, F, C, channelNames(model.layers, h.kernels.layer));
       paintSeeds(h);
       follow();
       paint();
     }, (err) => {
+      if (model !== st.model) return;
       $("learn-h-missing").hidden = false;
       $("learn-h-missing").textContent = err.status === 404 ? `No training history for this model: ${err.detail}` : `history: ${err.message}`;
-      $("learn-h-controls").hidden = true;
+      show("learn-h-controls", false);
     });
     return st.loading;
   }
@@ -76,7 +117,7 @@ export function mountHistory(el, { store, api }) {
     const body = store.get().trace?.body;
     if (!st.history || !body || body === st.body) return;
     st.body = body;
-    fetchForward.submit(body);
+    fetchForward.submit({ body, model: st.model });
   }
 
   // One frame: everything that depends on the snapshot. Marked for bench/learn.py (fps).
@@ -90,7 +131,7 @@ export function mountHistory(el, { store, api }) {
     $("learn-h-label").dataset.snapshot = String(k);
     const kshape = h.kernels.shape;
     const conv1 = snapshotSlice(h.kernels.values, kshape, k);
-    paintTiles($("learn-h-kernels"), kernelTiles(conv1, kshape.slice(1)), kshape[3], kshape[4], st.kernelScale, { cols: kshape[1] * kshape[2], cell: 7, gap: 4 });
+    paintGrid($("learn-h-kernels"), filterGrid(conv1, kshape.slice(1), st.channelNames), kshape[3], kshape[4], st.kernelScale, { cell: 7, gap: 4 });
     const f = st.forward?.snapshots.find((s) => s.index === k);
     if (f) {
       f.layers.slice(0, 2).forEach((layer, i) => {
@@ -138,17 +179,20 @@ export function mountHistory(el, { store, api }) {
   }
 
   function paintSeeds(h) {
-    $("learn-h-seeds-hint").textContent = seedsHint(h.seeds);
     const box = $("learn-h-seeds");
+    const one = h.seeds.length < 2;   // nothing to compare: one sentence, no heading or figures
+    show("learn-h-seeds-head", !one);
+    show("learn-h-seeds", !one);
+    $("learn-h-seeds-hint").textContent = one ? NO_SEEDS : seedsHint(h.seeds);
+    if (one) { box.replaceChildren(); return; }
     box.innerHTML = h.seeds.map((s, i) => `
       <div class="learn-seed"><p><strong>${s.label}</strong>${s.test_accuracy != null ? ` · ${s.epochs} epoch${s.epochs === 1 ? "" : "s"}, test accuracy ${(s.test_accuracy * 100).toFixed(1)}%` : ""}</p>
       <figure><canvas data-seed="${i}" data-when="init"></canvas><figcaption>at random init</figcaption></figure>
       <figure><canvas data-seed="${i}" data-when="final"></canvas><figcaption>after training</figcaption></figure></div>`).join("");
-    if (h.seeds.length < 2) box.insertAdjacentHTML("beforeend", "<p class='learn-hint'>Only one run is recorded for this model.</p>");
     for (const canvas of box.querySelectorAll("canvas")) {
       const s = h.seeds[Number(canvas.dataset.seed)];
       const values = s[canvas.dataset.when];
-      paintTiles(canvas, kernelTiles(values, s.shape), s.shape[2], s.shape[3], signedScale(values), { cols: s.shape[0] * s.shape[1], cell: 7, gap: 4 });
+      paintGrid(canvas, filterGrid(values, s.shape, st.channelNames), s.shape[2], s.shape[3], signedScale(values), { cell: 7, gap: 4 });
     }
   }
 
@@ -176,9 +220,10 @@ export function mountHistory(el, { store, api }) {
   $("learn-h-slider").addEventListener("input", (e) => { setPlaying(false); seek(Number(e.target.value)); });
   $("learn-h-play").onclick = () => setPlaying(!st.playing);
   store.subscribe(() => { if (st.visible) follow(); }, ["trace"]);
+  store.subscribe(useModel, ["model"]);
 
   return {
-    show() { st.visible = true; load().then(follow); },
+    show() { st.visible = true; useModel(); load().then(follow); },
     hide() { st.visible = false; setPlaying(false); },
     seek,
     get frames() { return st.frames; },
