@@ -102,3 +102,31 @@ test("loss figures: 4 decimals, e-notation with a real minus below 0.001", async
   assert.equal(figure(1.234e-6), "1.23e\u22126");
   assert.equal(Number(figure(1.234e-6).replace("\u2212", "-")), 1.23e-6);
 });
+
+test("a normalised one-channel input is painted over its own range", async () => {
+  const { inputRange } = await import("../../static/js/learn/model.js");
+  assert.deepEqual(inputRange({ mean: [0], std: [1] }), [0, 1]);
+  const [lo, hi] = inputRange({ mean: [0.1307], std: [0.3081] });
+  assert.ok(Math.abs(lo - -0.1307 / 0.3081) < 1e-12 && Math.abs(hi - 0.8693 / 0.3081) < 1e-12);
+  assert.deepEqual(inputRange(undefined), [0, 1], "no declaration: pixels in [0, 1]");
+});
+
+test("kernels as a grid: filters in columns, input channels in rows, labelled", async () => {
+  const { filterGrid, channelNames } = await import("../../static/js/learn/model.js");
+  const shape = [2, 3, 1, 1];                         // 2 filters × 3 channels of 1×1
+  const values = Float32Array.from([0, 1, 2, 10, 11, 12]);   // w[f, c] = 10 f + c
+  const g = filterGrid(values, shape, ["R", "G", "B"]);
+  assert.equal(g.rows, 3);
+  assert.equal(g.cols, 2);
+  assert.deepEqual(g.rowLabels, ["R", "G", "B"]);
+  assert.deepEqual(g.colLabels, ["0", "1"]);
+  for (const t of g.tiles) assert.equal(t.values[0], 10 * t.col + t.row, `tile at row ${t.row}, col ${t.col}`);
+  assert.deepEqual(filterGrid(values, shape).rowLabels, ["0", "1", "2"], "unnamed maps are numbered");
+  const one = filterGrid(Float32Array.from([1, 2, 3]), [3, 1, 1, 1]);
+  assert.equal(one.rows, 1);
+  assert.equal(one.rowLabels, null, "one channel: a single row of filters, no row labels");
+  const rgb = [{ name: "in", kind: "input", shape: [3, 64, 64] }, { name: "c1", kind: "conv", in_channels: 3 }, { name: "c2", kind: "conv", in_channels: 10 }];
+  assert.deepEqual(channelNames(rgb, "c1"), ["R", "G", "B"]);
+  assert.equal(channelNames(rgb, "c2"), null, "a later conv reads maps, not colours");
+  assert.equal(channelNames([{ name: "in", kind: "input", shape: [1, 32, 32] }, { name: "conv1", kind: "conv", in_channels: 1 }], "conv1"), null);
+});

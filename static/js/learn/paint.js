@@ -85,6 +85,9 @@ export function paintGrid(canvas, grid, h, w, scale, { cell = 4, gap = 2 } = {})
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   grid.rowLabels?.forEach((l, i) => ctx.fillText(l, left - 3, top + i * th + (h * cell) / 2));
+  // What the labels say, readable off the page (tests, and a hint for assistive tools).
+  canvas.dataset.rows = (grid.rowLabels ?? []).join(",");
+  canvas.dataset.cols = (grid.colLabels ?? []).join(",");
   return ctx;
 }
 

@@ -226,10 +226,12 @@ export function mount(el, { store, api }) {
       const layer = byName.get(col.shown);
       const max = maxAbs(layer.values);
       const scale = signedScale(layer.values, max);
+      // Kept inside the canvas: the last stage (fc2 of a model with no softmax) sits at its edge.
+      const at = (text) => Math.max(0, Math.min(col.x, width - ctx.measureText(text).width - 1));
       ctx.fillStyle = "#222";
-      ctx.fillText(col.label, col.x, 12);
+      ctx.fillText(col.label, at(col.label), 12);
       ctx.fillStyle = "#666";
-      ctx.fillText(col.sublabel || "", col.x, 25);
+      ctx.fillText(col.sublabel || "", at(col.sublabel || ""), 25);
       maxima.push(`${col.shown} ${max.toExponential(1)}`);
       if (col.type === "maps") {
         const [C, H, W] = col.shape;

@@ -1,0 +1,251 @@
+"""The Learn tab on models other than the shipped MNIST LeNets, in real Chromium.
+
+Tiny VGG (64×64×3, mean/std-normalised RGB): the input is shown in colour, exactly the
+forward answer's input de-normalised; conv1's kernels are a grid of 10 filters (columns) × R,
+G, B (rows); a Step shows /api/gradient's own numbers; and, imported, it has no training run:
+the page says so in one sentence and never asks /api/history (whose 404 would be a console
+error). LeNet-5 (imported, one channel) says the same; a trained model without its history
+file says the other sentence; Fashion-MNIST's single recorded run shows no seeds comparison,
+and switching from it to Tiny VGG in place leaves nothing of its run on screen.
+"""
+from __future__ import annotations
+
+import shutil
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.config import ROOT, Settings
+from app.main import create_app
+from tests.browser.conftest import SHOTS, ready, settled
+from tests.browser.helpers import assert_no_errors, new_page, serve
+
+IMPORTED = ("This model was imported, so it has no recorded training run to replay; the "
+            "shipped models have one.")
+UNRECORDED = ("No training run was recorded for this model (convscope train records one "
+              "beside the .npz).")
+ONE_SEED = ("Only one training run was recorded for this model, so there is no second seed's "
+            "filters to set beside its own.")
+SHIPPED = ROOT / "models" / "lenet-mnist.npz"
+FASHION = ROOT / "models" / "lenet-fashion.npz"
+
+
+@pytest.fixture(scope="module")
+def models_url(imported_models, tmp_path_factory):
+    """Tiny VGG (default), LeNet-5, and when shipped: Fashion-MNIST (with its history) and a
+    copy of the shipped LeNet in a folder of its own, without its history ("lonely")."""
+    extra = [imported_models / "lenet5.npz"]
+    if FASHION.is_file():
+        extra.append(FASHION)
+    if SHIPPED.is_file():
+        lonely = tmp_path_factory.mktemp("lonely") / "lonely.npz"
+        shutil.copy(SHIPPED, lonely)
+        extra.append(lonely)
+    settings = Settings(model_path=imported_models / "tinyvgg.npz", extra_models=tuple(extra))
+    with serve(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture
+def open_page(browser, models_url):
+    opened = []
+
+    def _open(path, **kw):
+        ctx, page = new_page(browser, models_url + path, **kw)
+        page.api_requests = []
+        page.on("request", lambda r: "/api/" in r.url and page.api_requests.append(r.url))
+        opened.append((ctx, page))
+        return page
+    yield _open
+    assert_no_errors([p for _, p in opened])
+    for ctx, _ in opened:
+        ctx.close()
+
+
+def pick_picture(page, tmp_path):
+    yy, xx = np.mgrid[0:96, 0:128]
+    picture = np.stack([xx * 2 % 256, yy * 2 % 256, (255 - xx) % 256], -1).astype(np.uint8)
+    path = tmp_path / "picture.png"
+    Image.fromarray(picture).save(path)
+    page.set_input_files("#pad-file", str(path))
+    page.wait_for_function("() => { const s = window.convscope.store.get();"
+                           " return s.trace && s.trace.body.image && !window.convscope.pad.blank; }")
+    settled(page)
+
+
+def draw_stroke(page):
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(box["x"] + 90, box["y"] + 60)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 190, box["y"] + 60, steps=6)
+    page.mouse.move(box["x"] + 120, box["y"] + 230, steps=8)
+    page.mouse.up()
+    settled(page)
+
+
+def open_learn(page):
+    page.click("#tab-learn")
+    page.wait_for_function("() => window.convscope.learn && window.convscope.learn.idle "
+                           "&& document.querySelector('#learn-table thead')")
+
+
+def canvas_rgba(page, selector) -> np.ndarray:
+    w, h, data = page.evaluate("""(s) => { const c = document.querySelector(s);
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        return [c.width, c.height, Array.from(d)]; }""", selector)
+    return np.asarray(data, np.uint8).reshape(h, w, 4)
+
+
+def no_history_shown(page, sentence, since=0):
+    page.wait_for_function("(t) => document.querySelector('#learn-h-none').textContent === t",
+                           arg=sentence)
+    assert page.is_visible("#learn-h-none") and not page.is_visible("#learn-h-run")
+    assert not page.is_visible("#learn-h-play"), "no empty player under the sentence"
+    asked = page.api_requests[since:]
+    assert not any("/api/history" in u for u in asked), asked
+
+
+def table_after(page, steps) -> dict:
+    page.wait_for_function(
+        f"""() => window.convscope.learn.idle &&
+                  document.querySelector('#learn-table thead').textContent.includes('after {steps} step')""")
+    rows = {}
+    for tr in page.locator("#learn-table tbody tr").all():
+        tds = tr.locator("td").all()
+        rows[tr.locator("th").inner_text()] = [td.inner_text() for td in tds]
+    return rows
+
+
+def number(text):
+    return float(text.rstrip("%").replace("\u2212", "-"))
+
+
+def test_tiny_vgg_learn_in_colour_grouped_filters_and_the_servers_numbers(open_page, models_url,
+                                                                        tmp_path):
+    page = open_page("/?model=tinyvgg")
+    ready(page)
+    pick_picture(page, tmp_path)
+    open_learn(page)
+    model = httpx.get(f"{models_url}/api/model?model=tinyvgg").json()
+    assert model["history"] is False and model["imported"]["file"] == "tinyvgg.onnx"
+
+    # The input as the network reads it, de-normalised to colour: the forward answer's own.
+    body = page.evaluate("() => window.convscope.store.get().trace.body")
+    fwd = httpx.post(f"{models_url}/api/forward?model=tinyvgg", json=body, timeout=30).json()
+    x = np.asarray(fwd["layers"][0]["values"], np.float64).reshape(3, 64, 64)
+    mean = np.asarray(model["input"]["mean"])[:, None, None]
+    std = np.asarray(model["input"]["std"])[:, None, None]
+    want = np.clip(np.round((x * std + mean) * 255), 0, 255).transpose(1, 2, 0)
+    shown = canvas_rgba(page, "#learn-input")
+    cell = shown.shape[0] // 64
+    assert shown.shape[:2] == (64 * cell, 64 * cell) and cell >= 1
+    got = shown[cell // 2::cell, cell // 2::cell, :3].astype(np.float64)
+    assert np.abs(got - want).max() <= 1, "the Learn input is not the de-normalised model input"
+    assert np.abs(got[..., 0] - got[..., 2]).mean() > 20, "the input is shown in grey"
+    assert page.inner_text("#learn-input-cap") == "your image"
+    assert page.inner_text("#learn-title") == "One step of backpropagation on your image"
+    assert page.inner_text("#learn-prompt") == "Pick, drop or paste an image on the pad"
+
+    # conv1's kernels: one column per filter (numbered), one row per colour channel (R, G, B).
+    title = page.inner_text("#learn-conv1-title")
+    assert title == "conv1's 10 filters (columns) × 3 colour channels R, G, B (rows)", title
+    before = page.locator("#learn-conv1 canvas[data-k='before']")
+    assert before.get_attribute("data-rows") == "R,G,B"
+    assert before.get_attribute("data-cols") == ",".join(map(str, range(10)))
+
+    # Step: the table shows what /api/gradient answers for the same body, target and rate.
+    target = int(page.locator("input[name=learn-target]:checked").get_attribute("value"))
+    rate = float(page.inner_text("#learn-lr-value"))
+    page.click("#learn-step")
+    rows = table_after(page, 1)
+    r = httpx.post(f"{models_url}/api/gradient?model=tinyvgg", timeout=30, json={
+        **body, "target": target, "learning_rate": rate, "steps": 1}).json()
+    p_row = next(v for k, v in rows.items() if k.startswith("p(target"))
+    err_row = next(v for k, v in rows.items() if k.startswith("total error"))
+    ce_row = next(v for k, v in rows.items() if k.startswith("cross-entropy"))
+    for (shown_before, shown_after), get, tol in (
+            (p_row, lambda f: f["probabilities"][target] * 100, 0.005),
+            (err_row, lambda f: f["total_error"], 5e-5),
+            (ce_row, lambda f: f["cross_entropy"], 5e-5)):
+        assert number(shown_before) == pytest.approx(get(r["before"]), abs=tol)
+        assert number(shown_after) == pytest.approx(get(r["after"]), abs=tol)
+    assert number(p_row[1]) > number(p_row[0]), "one step toward the target raises it"
+
+    # The kernels' grid puts filter f's channel c at column f, row c: a strongly signed weight
+    # is orange (positive) or blue (negative) at its own tile's centre.
+    w = np.asarray(r["kernels"]["conv1"]["before"]).reshape(r["kernels"]["conv1"]["shape"])
+    grid = canvas_rgba(page, "#learn-conv1 canvas[data-k='before']").astype(int)
+    cell, gap, k = 8, 4, 3
+    tw = k * cell + gap
+    left, top = grid.shape[1] - (10 * tw - gap), grid.shape[0] - (3 * tw - gap)
+    assert left > 0 and top > 0, "room for the channel and filter labels"
+    big = np.abs(w[:, :, 1, 1]).max()
+    checked = 0
+    for f in range(10):
+        for c in range(3):
+            v = w[f, c, 1, 1]
+            if abs(v) < 0.5 * big:
+                continue
+            red, _, blue, _ = grid[top + c * tw + cell + cell // 2, left + f * tw + cell + cell // 2]
+            assert (red > blue) == (v > 0), f"filter {f} channel {c}: weight {v}, pixel {red, blue}"
+            checked += 1
+    assert checked >= 3
+
+    no_history_shown(page, IMPORTED)
+    page.screenshot(path=str(SHOTS / "learn-tinyvgg.png"), full_page=True)
+
+
+def test_tiny_vgg_learn_on_a_phone(open_page, tmp_path):
+    page = open_page("/?model=tinyvgg", touch=True, viewport=(390, 844))
+    ready(page)
+    pick_picture(page, tmp_path)
+    open_learn(page)
+    no_history_shown(page, IMPORTED)
+    width = page.evaluate("() => document.querySelector('#learn-conv1 canvas').getBoundingClientRect().right")
+    assert width <= 390, f"conv1's kernels run off a phone's screen ({width} px)"
+
+
+def test_lenet5_has_no_recorded_run_either(open_page):
+    page = open_page("/?model=lenet5")
+    ready(page)
+    draw_stroke(page)
+    open_learn(page)
+    assert page.inner_text("#learn-input-cap") == "your drawing"
+    assert page.inner_text("#learn-prompt") == "Draw a digit on the pad"
+    assert page.inner_text("#learn-conv1-title") == "conv1's 6 filters"
+    no_history_shown(page, IMPORTED)
+
+
+def test_a_trained_model_without_its_history_file_says_so(open_page):
+    if not SHIPPED.is_file():
+        pytest.skip("models/lenet-mnist.npz is not shipped in this checkout")
+    page = open_page("/?model=lonely")
+    ready(page)
+    draw_stroke(page)
+    open_learn(page)
+    no_history_shown(page, UNRECORDED)
+
+
+def test_one_recorded_run_shows_no_seeds_and_a_switch_drops_it(open_page, models_url):
+    if not FASHION.with_name("lenet-fashion.history.npz").is_file():
+        pytest.skip("models/lenet-fashion.history.npz is not shipped in this checkout")
+    seeds = httpx.get(f"{models_url}/api/history?model=lenet-fashion", timeout=30).json()["seeds"]
+    if len(seeds) > 1:
+        pytest.skip("lenet-fashion has a second-seed run here")
+    page = open_page("/?model=lenet-fashion")
+    ready(page)
+    draw_stroke(page)
+    open_learn(page)
+    page.wait_for_function("() => window.convscope.learn.history.ready", timeout=20_000)
+    assert page.inner_text("#learn-h-seeds-hint") == ONE_SEED
+    assert not page.is_visible("#learn-h-seeds-head") and not page.is_visible("#learn-h-seeds")
+    assert page.inner_text("#learn-h-kcap") == "conv1's 6 filters"
+    assert page.is_visible("#learn-h-play") and not page.is_visible("#learn-h-none")
+    # Switched in place to an imported model: its sentence, none of Fashion's run.
+    before = len(page.api_requests)
+    page.select_option("#model-select", "tinyvgg")
+    page.wait_for_function("() => window.convscope.store.get().model?.modelId === 'tinyvgg'")
+    no_history_shown(page, IMPORTED, since=before)
+    assert page.inner_text("#learn-h-kcap") == ""
