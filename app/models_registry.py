@@ -81,8 +81,9 @@ def model_entry(mid: str, res: Resources, default: str) -> dict:
     if not description and imported:
         # `convscope import`'s model card: where it came from and what the import changed.
         source = {"onnx": "ONNX", "torch": "PyTorch"}.get(imported["source"], "a file")
-        description = " ".join([f"Imported from {source} ({imported['file']}), every stage verified."]
-                               + [str(n) for n in info.get("notes", [])])
+        description = " ".join(
+            [f"Imported from {source} ({imported['file']}), every stage verified."]
+            + [str(n) for n in info.get("notes", [])])
     return {"id": mid, "name": info["name"], "label": label, "description": description,
             "dataset": info["dataset"], "classes": info["classes"],
             "accuracy": info["accuracy"], "default": mid == default}
