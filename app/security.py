@@ -10,6 +10,10 @@
 - `frame-ancestors 'none'` and `X-Frame-Options: DENY` (for browsers that predate
   frame-ancestors): no other site can frame the page and click-jack the drawing pad.
 - `Referrer-Policy: no-referrer`: the class's LAN address does not leak to a linked site.
+- `Permissions-Policy: camera=(self), microphone=(), geolocation=()`: the page's own camera
+  snapshot (static/js/views/camera.js) may ask for the camera and nothing else may; the page
+  never records sound or asks where anyone is, so no script can. The stream it previews goes
+  to `video.srcObject`, which loads no URL: the CSP needs no media-src for it.
 
 `secured(send)` wraps an ASGI send so its response start carries them; app/front.py applies
 it to every HTTP request, outermost, so 413s and 503s answered before the app carry them too.
@@ -23,7 +27,8 @@ PAGE_POLICY = "; ".join((
     "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"))
 
 HEADERS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-           (b"referrer-policy", b"no-referrer"))
+           (b"referrer-policy", b"no-referrer"),
+           (b"permissions-policy", b"camera=(self), microphone=(), geolocation=()"))
 _POLICY = (b"content-security-policy", PAGE_POLICY.encode())
 _NAMES = frozenset(name for name, _ in HEADERS + (_POLICY,))
 

@@ -28,6 +28,7 @@ import { initScreens } from "./screen.js";
 import { createViewState } from "./viewstate.js";
 import { mountShare } from "./views/share.js";
 import { mountLessons } from "./views/lessons.js";
+import { mountCamera } from "./views/camera.js";
 
 const $ = (id) => document.getElementById(id);
 // Written on every stroke update: leave the DOM alone when nothing changed (a write, even of the
@@ -64,13 +65,19 @@ const pad = createPad($("pad"), {
   },
 });
 $("pad-clear").onclick = () => pad.clear();
-// A colour model's picture: chosen, dropped or pasted onto the pad, then sent like a stroke.
+// A colour model's picture: chosen, dropped, pasted or photographed onto the pad, then sent
+// like a stroke (a File or Blob, or the camera's frame as a canvas).
 async function usePicture(blob) {
   if (!blob) return;
   await pickPicture(blob, pad.canvas).catch((err) => store.set({ error: `picture: ${err.message}` }));
   pad.markDrawn();
 }
 $("pad-file").onchange = (e) => usePicture(e.target.files?.[0]);
+const camera = mountCamera({
+  button: $("pad-camera"), fileLabel: $("pad-camera-take"), fileInput: $("pad-camera-file"), note: $("pad-camera-note"),
+  dialog: $("camera-dialog"), video: $("camera-video"), take: $("camera-take"), cancel: $("camera-cancel"), status: $("camera-status"),
+  shape: pad.canvas,
+}, { store, onPicture: usePicture });
 $("pad").addEventListener("dragover", (e) => e.preventDefault());
 $("pad").addEventListener("drop", (e) => { e.preventDefault(); usePicture(imageOf(e.dataTransfer)); });
 document.addEventListener("paste", (e) => { if (isPicture(store.get().model)) usePicture(imageOf(e.clipboardData)); });
@@ -248,4 +255,4 @@ const lessons = mountLessons($("lessons-slot"), { store, api, views, share, net 
 if (document.body.dataset.classroom === "on") import("./classroom/student.js").then((m) => { window.convscope.classroom = m.mountStudent({ store, live, pad, side: document.querySelector(".side") }); });
 
 // For tests and bench/page.py: the store and live link, read-only by convention.
-window.convscope = { store, live, pad, net, views, lessons };
+window.convscope = { store, live, pad, net, views, lessons, camera };

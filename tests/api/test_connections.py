@@ -55,6 +55,7 @@ def assert_security_headers(headers: dict) -> None:
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["x-frame-options"] == "DENY"
     assert headers["referrer-policy"] == "no-referrer"
+    assert headers["permissions-policy"] == "camera=(self), microphone=(), geolocation=()"
     assert headers["content-security-policy"] == PAGE_POLICY
 
 

@@ -38,6 +38,8 @@ def test_every_response_carries_the_security_headers(client, method, path, kwarg
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["x-frame-options"] == "DENY"
     assert r.headers["referrer-policy"] == "no-referrer"
+    # the page's camera snapshot may use the camera; nothing may use the microphone or location
+    assert r.headers["permissions-policy"] == "camera=(self), microphone=(), geolocation=()"
     csp = _policy(r.headers["content-security-policy"])
     assert csp["frame-ancestors"] == {"'none'"}
     assert csp["object-src"] == {"'none'"} and csp["base-uri"] == {"'none'"}

@@ -1,7 +1,8 @@
 // The pad as the chosen model reads it: its words come from the model's input declaration
 // (/api/model `input`: subject, prompt, channels), never from a fixed "digit". A three-channel
-// model takes a picture, not a drawing: the pad becomes an image picker (Choose, drop or paste)
-// and the picture is drawn opaque onto the pad canvas, whose RGBA PNG is the body sent.
+// model takes a picture, not a drawing: the pad becomes an image picker (Choose, drop, paste or
+// Camera: views/camera.js) and the picture is drawn opaque onto the pad canvas, whose RGB is
+// the body sent (main.js: as JPEG).
 //
 // renderModelInput(model, els) sets the words; pickPicture(file, canvas) draws a picture.
 
@@ -33,7 +34,8 @@ export function renderModelInput(model, { hint, pad, sampleLabel, sampleGroup, p
   for (const el of drawTools) show(el, !isPicture(model));
 }
 
-// Draw an image (File/Blob) onto the canvas, covering it (centre crop, no transparent edge):
+// Draw an image (a File/Blob, or a canvas such as the camera's frame: anything
+// createImageBitmap takes) onto the canvas, covering it (centre crop, no transparent edge):
 // resolves when drawn. The server resizes to the model's side, so the pad's 280 px suffice.
 export async function pickPicture(blob, canvas) {
   const bitmap = await createImageBitmap(blob);

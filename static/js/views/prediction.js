@@ -5,6 +5,7 @@
 // renderPrediction(el, state) -> the text a screen reader should hear for it ("" for none).
 
 import { traceIsBlank } from "../honest.js";
+import { isPicture } from "./modelinput.js";
 
 // What to ask for, from the model's input declaration (views/modelinput.js's words), else
 // from its classes: "a digit", "a piece of clothing".
@@ -21,11 +22,13 @@ export function renderPrediction(el, state) {
   el.classList.toggle("stale", !!state.stale);
   if (!t) { el.replaceChildren(); delete el.dataset.state; return ""; }
   if (traceIsBlank(t)) {
-    if (el.dataset.state === "blank" && el.dataset.shown === drawWhat(state.model)) return "";
-    el.dataset.shown = drawWhat(state.model);
+    // a colour model is given a picture (chosen, pasted or photographed), not a drawing
+    const ask = `${isPicture(state.model) ? "Pick" : "Draw"} ${drawWhat(state.model)}`;
+    if (el.dataset.state === "blank" && el.dataset.shown === ask) return "";
+    el.dataset.shown = ask;
     const prompt = document.createElement("span");
     prompt.className = "draw-prompt";
-    prompt.textContent = `Draw ${drawWhat(state.model)}`;
+    prompt.textContent = ask;
     el.replaceChildren(prompt);
     el.dataset.state = "blank";
     return "";
