@@ -35,6 +35,9 @@ export function initTabs(store, api) {
       const mod = await import(t.module);
       mounted.set(id, mod.mount(panel(t), { store, api }) ?? {});
     }
+    // Left while its module loaded (3D then Network at once): showing it now would take the
+    // drawing side into a hidden tab.
+    if ((store.get().tab ?? "network") !== id) return;
     mounted.get(id).show?.();
   }
 

@@ -1,0 +1,233 @@
+"""The camera snapshot of a picture model (static/js/views/camera.js) in a real Chromium.
+
+Chromium's fake camera (--use-fake-device-for-media-stream) draws a moving test pattern, green
+on green; --use-fake-ui-for-media-stream answers the permission prompt "allow". The Tiny VGG
+import (3×64×64 RGB) is the picture model; the shipped MNIST model is a drawing one.
+
+- Camera -> live preview -> Take photo: the pattern reaches the network in colour through the
+  picker's path (an image body), every track of the stream has ended, focus comes back, no CSP
+  violation or console error; Permissions-Policy lets the page have the camera and no microphone.
+- Every way out stops the stream: Cancel, Escape, an app tab switch, a hidden page, pagehide,
+  a model switch; the pad is left as it was.
+- A refused camera (getUserMedia rejecting NotAllowedError) and a machine with no camera (this
+  Chromium without the fake device) give the calm note, not an exception.
+- A plain-http phone on the LAN has no navigator.mediaDevices: Camera is then a file input with
+  capture="environment", and a photo through it reaches the network.
+- Screenshots (laptop 1280×720, phone 390×844) of the dialog and of the photo read by the
+  network: /tmp/convscope-camera-*.png; the dialog fits the phone's screen.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import CHROMIUM, ready, settled
+from tests.browser.helpers import assert_no_errors
+from tests.browser.test_csp import LISTEN
+from tests.browser.test_imported import imported_url  # noqa: F401  (the module's server fixture)
+
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+             device_scale_factor=2)
+# Every stream the page is given, kept so a test can ask whether its tracks have ended.
+RECORD_STREAMS = """window.__streams = [];
+if (navigator.mediaDevices?.getUserMedia) {
+  const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (c) => { const s = await gum(c); window.__streams.push(s); return s; };
+}"""
+DENY = """navigator.mediaDevices.getUserMedia = () =>
+  Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));"""
+# What a phone on http://192.168.x.x sees: not a secure context, so no mediaDevices at all.
+INSECURE = "delete Navigator.prototype.mediaDevices;"
+
+PLAYING = """() => { const v = document.getElementById('camera-video');
+  return v.readyState >= 2 && v.currentTime > 0 && !document.getElementById('camera-take').disabled; }"""
+PICTURE_IN = """() => { const c = window.convscope, s = c.store.get();
+  return !c.pad.blank && s.trace && s.trace.body.image && s.trace.body === s.drawing && c.live.idle; }"""
+TRACKS = "() => window.__streams.map(s => s.getTracks().map(t => t.readyState))"
+# The input layer's mean per channel (normalised), and the pad's mean RGB (0..255).
+CHANNELS = """() => { const l = window.convscope.store.get().trace.byName.get('input');
+  const n = l.values.length / 3, m = [0, 0, 0];
+  for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) m[c] += l.values[c * n + i] / n;
+  return m; }"""
+PAD_RGB = """() => { const c = window.convscope.pad.canvas, d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const m = [0, 0, 0]; for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) m[k] += d[i + k] / (d.length / 4);
+  return m; }"""
+
+
+@pytest.fixture(scope="module")
+def camera_browser(browser):
+    """A second Chromium from the session's Playwright, with the fake camera and prompt."""
+    b = browser.browser_type.launch(executable_path=str(CHROMIUM), headless=True, args=FAKE_CAMERA)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def open_camera_page(camera_browser, imported_url):  # noqa: F811  (the fixture imported above)
+    opened = []
+
+    def _open(path="/?model=tinyvgg", init=(RECORD_STREAMS,), browser=None, base=None, **context):
+        ctx = (browser or camera_browser).new_context(
+            **({"viewport": {"width": 1280, "height": 720}} | context))
+        for script in (LISTEN, *init):
+            ctx.add_init_script(script)
+        page = ctx.new_page()
+        page.errors = []
+        page.on("console", lambda m: m.type == "error" and page.errors.append(f"console: {m.text}"))
+        page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
+        page.goto((base or imported_url) + path)
+        opened.append((ctx, page))
+        ready(page)
+        return page
+    yield _open
+    violations = [v for _, p in opened for v in p.evaluate("() => window.__csp")]
+    assert_no_errors([p for _, p in opened])
+    for ctx, _ in opened:
+        ctx.close()
+    assert not violations, "CSP violations:\n" + "\n".join(violations)
+
+
+def _open_dialog(page):
+    page.click("#pad-camera")
+    page.wait_for_function(PLAYING)
+    assert page.evaluate("() => document.getElementById('camera-dialog').open")
+    # focus moved into the dialog (onto Take photo once the preview plays)
+    assert page.evaluate("() => document.getElementById('camera-dialog').contains(document.activeElement)")
+
+
+def _closed_and_stopped(page, streams):
+    page.wait_for_function("() => !document.getElementById('camera-dialog').open && !window.convscope.camera.active")
+    tracks = page.evaluate(TRACKS)
+    assert len(tracks) == streams and all(tracks), tracks
+    assert all(state == "ended" for stream in tracks for state in stream), tracks
+    assert page.evaluate("() => document.getElementById('camera-video').srcObject") is None
+
+
+def test_a_photo_reaches_the_network_in_colour_and_the_camera_stops(open_camera_page):
+    page = open_camera_page()
+    assert page.is_visible("#pad-camera") and not page.is_visible("#pad-camera-take")
+    assert page.text_content("#prediction").strip() == "Pick an image"
+    blank = page.evaluate(CHANNELS)
+    _open_dialog(page)
+    video = page.evaluate("""() => { const v = document.getElementById('camera-video');
+        return { muted: v.muted, inline: v.playsInline, stream: v.srcObject instanceof MediaStream,
+                 live: v.srcObject.getVideoTracks().map(t => t.readyState), audio: v.srcObject.getAudioTracks().length }; }""")
+    assert video == {"muted": True, "inline": True, "stream": True, "live": ["live"], "audio": 0}
+    assert page.evaluate("() => document.activeElement.id") == "camera-take"
+    page.click("#camera-take")
+    _closed_and_stopped(page, 1)
+    page.wait_for_function(PICTURE_IN)
+    settled(page)
+    assert page.evaluate("() => document.activeElement.id") == "pad-camera"   # focus came back
+    assert page.evaluate("() => window.convscope.store.get().trace.body.image.startsWith('data:image/jpeg')")
+    # The fake camera's pattern is green: on the pad and in the network's input, green leads
+    # by far (channels in RGB order), where the blank pad's three channels were alike.
+    r, g, b = page.evaluate(PAD_RGB)
+    assert g > r + 60 and g > b + 60, (r, g, b)
+    after = page.evaluate(CHANNELS)
+    assert after[1] > after[0] + 1 and after[1] > after[2] + 1, after
+    assert max(blank) - min(blank) < 0.5, blank
+    assert page.evaluate("() => window.convscope.store.get().trace.byName.get('input').shape") == [3, 64, 64]
+    # Permissions-Policy: the page may have the camera, never the microphone.
+    assert page.evaluate("() => [document.featurePolicy.allowsFeature('camera'), document.featurePolicy.allowsFeature('microphone')]") == [True, False]
+    assert page.evaluate("() => navigator.mediaDevices.getUserMedia({audio: true}).then(() => 'granted', e => e.name)") == "NotAllowedError"
+    refused = [e for e in page.errors if "microphone is not allowed" in e]   # Chromium says why
+    assert refused and len(refused) == len(page.errors), page.errors
+    page.errors.clear()
+
+
+def test_every_way_out_stops_the_camera_and_leaves_the_pad(open_camera_page):
+    page = open_camera_page()
+    before = page.evaluate("() => window.convscope.store.get().trace.body")
+    _open_dialog(page)
+    page.click("#camera-cancel")
+    _closed_and_stopped(page, 1)
+    assert page.evaluate("() => document.activeElement.id") == "pad-camera"
+    _open_dialog(page)
+    page.keyboard.press("Escape")
+    _closed_and_stopped(page, 2)
+    assert page.evaluate("() => document.activeElement.id") == "pad-camera"
+    assert page.evaluate("(b) => window.convscope.pad.blank && window.convscope.store.get().trace.body.image === b.image", before)
+    _open_dialog(page)
+    page.evaluate("() => window.convscope.store.set({ tab: '3d' })")       # another tab
+    _closed_and_stopped(page, 3)
+    page.evaluate("() => window.convscope.store.set({ tab: 'network' })")   # before 3D has loaded
+    _open_dialog(page)
+    page.evaluate("""() => { Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+        document.dispatchEvent(new Event('visibilitychange')); delete document.hidden; }""")   # another app
+    _closed_and_stopped(page, 4)
+    _open_dialog(page)
+    page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pagehide'))")
+    _closed_and_stopped(page, 5)
+    assert page.evaluate("() => window.convscope.pad.blank")
+    _open_dialog(page)
+    page.select_option("#model-select", "lenet5")                            # another model
+    _closed_and_stopped(page, 6)
+    page.wait_for_function("() => window.convscope.store.get().model.modelId === 'lenet5'")
+    ready(page)
+    assert not page.is_visible("#pad-camera")        # a drawing model: no camera at all
+
+
+def test_a_refused_camera_is_a_calm_note(open_camera_page):
+    page = open_camera_page(init=(DENY,))
+    page.click("#pad-camera")
+    page.wait_for_selector("#pad-camera-note:not([hidden])")
+    assert page.text_content("#pad-camera-note") == (
+        "The camera was not allowed: Permission denied; choose or paste an image instead.")
+    assert not page.evaluate("() => document.getElementById('camera-dialog').open")
+    assert page.evaluate("() => document.activeElement.id") == "pad-camera"
+    assert page.evaluate("() => window.convscope.pad.blank")
+
+
+def test_no_camera_on_this_machine_is_a_calm_note(open_camera_page, browser):
+    page = open_camera_page(browser=browser)      # Chromium without the fake device
+    page.click("#pad-camera")
+    page.wait_for_selector("#pad-camera-note:not([hidden])")
+    assert page.text_content("#pad-camera-note") == (
+        "No camera was found on this device; choose or paste an image instead.")
+    assert not page.evaluate("() => document.getElementById('camera-dialog').open")
+
+
+def test_without_a_secure_context_the_camera_is_the_phones_camera_app(open_camera_page, tmp_path):
+    page = open_camera_page(init=(INSECURE,), **PHONE)
+    assert page.evaluate("() => navigator.mediaDevices") is None
+    assert not page.is_visible("#pad-camera") and page.is_visible("#pad-camera-take")
+    assert page.text_content("#pad-camera-take").strip() == "Camera"
+    attrs = page.eval_on_selector("#pad-camera-file", "i => [i.type, i.accept, i.getAttribute('capture')]")
+    assert attrs == ["file", "image/*", "environment"]
+    photo = np.zeros((300, 400, 3), np.uint8)
+    photo[..., 2] = 220           # a blue photo, as a phone's camera app would hand it back
+    photo[100:200, 150:250, 0] = 255
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(photo).save(path, quality=92)
+    page.set_input_files("#pad-camera-file", str(path))
+    page.wait_for_function(PICTURE_IN)
+    settled(page)
+    r, g, b = page.evaluate(CHANNELS)
+    assert b > r and b > g + 1, (r, g, b)
+
+
+def test_a_drawing_model_has_no_camera(open_camera_page, server_url):
+    page = open_camera_page(path="/", base=server_url)
+    assert page.evaluate("() => window.convscope.store.get().model.input.channels") == 1
+    assert not page.is_visible("#pad-camera") and not page.is_visible("#pad-camera-take")
+    assert not page.is_visible("#pad-picker")
+
+
+@pytest.mark.parametrize("screen", ["laptop", "phone"])
+def test_camera_screenshots(open_camera_page, screen):
+    page = open_camera_page(**(PHONE if screen == "phone" else {}))
+    _open_dialog(page)
+    size = page.viewport_size
+    box = page.locator("#camera-dialog").bounding_box()
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= size["width"] and box["y"] + box["height"] <= size["height"], (box, size)
+    take = page.locator("#camera-take").bounding_box()
+    assert take["y"] + take["height"] <= size["height"] and take["height"] >= 40, take
+    page.screenshot(path=f"/tmp/convscope-camera-{screen}-dialog.png")
+    page.click("#camera-take")
+    page.wait_for_function(PICTURE_IN)
+    settled(page)
+    page.screenshot(path=f"/tmp/convscope-camera-{screen}-photo.png")
