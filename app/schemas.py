@@ -455,7 +455,7 @@ def _finite(name: str, value, bound: float) -> float:
 
 
 class LabInput(BaseModel):
-    """A map the page already has: the network's 32×32 input or the 28×28 centred step.
+    """A map the page already has: the network's input (one channel of it) or the centred step.
 
     `pixels` (ints 0..255, value = pixel / 255 exactly as the network's quantised input) is
     the compact form: ~4 kB of JSON instead of ~20 kB of float digits, parsed 5× faster.
@@ -463,7 +463,8 @@ class LabInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     values: list[Annotated[float, Field(strict=True)]] | None = Field(
-        None, description="Flat, row-major, each in [0, 1].")
+        None, description="Flat, row-major: [0, 1] for a plain input; a normalised channel "
+                          "((x − mean) / std) may leave it, within ±100.")
     pixels: Pixels | None = Field(None, description="Flat, row-major, 0..255 (÷ 255).")
     shape: list[int] = Field(description="[H, W] or [1, H, W], 8 ≤ H, W ≤ 64.")
 
@@ -492,9 +493,11 @@ class LabInput(BaseModel):
     def _range(self):
         if self.values is not None:
             a = np.asarray(self.values, dtype=np.float64)
-            if not (np.isfinite(a).all() and a.min() >= 0 and a.max() <= 1):
-                raise ValueError("`input.values` must be numbers in [0, 1] (NaN and infinities "
-                                 "are not accepted)")
+            if not (np.isfinite(a).all() and np.abs(a).max() <= lab.MAX_ABS_INPUT):
+                raise ValueError(f"`input.values` must be finite numbers between "
+                                 f"−{lab.MAX_ABS_INPUT:g} and {lab.MAX_ABS_INPUT:g} ([0, 1] for a "
+                                 "plain input, a normalised channel's own range otherwise; NaN "
+                                 "and infinities are not accepted)")
         return self
 
     def array(self) -> np.ndarray:
@@ -506,11 +509,26 @@ class LabInput(BaseModel):
 
 
 class LearnedFilter(BaseModel):
-    """A trained filter of a single-map conv layer, e.g. {"layer": "conv1", "filter": 3}."""
+    """A trained filter of a conv layer reading the input, e.g. {"layer": "conv1", "filter": 3},
+    or one input channel's slice of it: {"layer": "conv1", "filter": 4, "channel": 2}."""
     model_config = ConfigDict(extra="forbid")
 
     layer: str
     filter: int = Field(strict=True)
+    channel: int | None = Field(None, description=(
+        "Added: which input channel's slice of the filter (0..in_channels − 1). Needed when the "
+        "layer reads several channels (the slice then comes without the bias, which the layer "
+        "adds once to the sum over channels); may be left out when it reads one map (= 0). With "
+        "a drawing or image body instead of `input`, that channel of the model input is the map."))
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel(cls, v):
+        # The upper bound is the layer's (engine.lab.learned_kernel names it); here the type.
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            raise ValueError(f"`learned.channel` is {v!r}; accepted: an integer 0..in_channels − 1 "
+                             "of the layer")
+        return v
 
 
 class PoolChoice(BaseModel):
@@ -617,7 +635,7 @@ class ConvolveBody(BaseModel):
         kernels = [n for n in ("kernel", "kernel_name", "learned") if getattr(self, n) is not None]
         if len(kernels) != 1:
             raise ValueError("give exactly one kernel: `kernel` (k×k numbers), `kernel_name` "
-                             "(see GET /api/kernels) or `learned` ({layer, filter})")
+                             "(see GET /api/kernels) or `learned` ({layer, filter, channel?})")
         return self
 
 

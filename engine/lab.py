@@ -30,7 +30,10 @@ POOL_OPS = ("max", "avg", "sum")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "none")
 POOL_WINDOWS = (1, 2, 3, 4)
 MAX_ABS_WEIGHT = 1000.0               # keeps Σ of 49 terms far from float32 overflow
-MAX_SIDE = 64                         # the lab shows 28×28 / 32×32 inputs; anything small
+MAX_SIDE = 64                         # the lab shows 28×28 / 32×32 / 64×64 inputs; anything small
+# A normalised input ((x − mean) / std) leaves [0, 1]: ImageNet's std 0.225 takes 0..1 to about
+# −2.1..2.6. 100 admits any std ≥ 0.01 and keeps Σ of 49 products far from float32 overflow.
+MAX_ABS_INPUT = 100.0
 
 
 def limits() -> dict:
@@ -162,8 +165,9 @@ def convolve_map(image, kernel, stride: int = 1, padding: int = 0, bias: float =
     if x.ndim != 2 or not (1 <= x.shape[0] <= MAX_SIDE and 1 <= x.shape[1] <= MAX_SIDE):
         raise BadInput(f"image has shape {list(x.shape)}; accepted: one 2-D map up to "
                        f"{MAX_SIDE}×{MAX_SIDE} (e.g. the 28×28 or 32×32 input)")
-    if not np.isfinite(x).all():
-        raise BadInput("image values must be finite numbers")
+    if not np.isfinite(x).all() or np.abs(x).max() > MAX_ABS_INPUT:
+        raise BadInput(f"image values must be finite numbers between −{MAX_ABS_INPUT:g} and "
+                       f"{MAX_ABS_INPUT:g}")
     k = check_kernel(kernel)
     stride = _check_choice("stride", stride, STRIDES)
     padding = _check_choice("padding", padding, PADDINGS)
@@ -202,17 +206,45 @@ def convolve_map(image, kernel, stride: int = 1, padding: int = 0, bias: float =
                             "pool": {"height": pool_h, "width": pool_w}})
 
 
-def learned_kernel(network, layer: str, filter_index: int) -> tuple[np.ndarray, float]:
-    """(k×k kernel, bias) of a trained filter that reads a single map (conv1 of LeNet)."""
-    convs = [s for s in network.stages if s["kind"] == "conv" and s["in_channels"] == 1]
-    names = [s["name"] for s in convs]
+def learned_layers(network) -> list[dict]:
+    """The conv stages whose filters the lab can convolve a map with: those that read the
+    network's input (the lab's maps are its channels) and, as before, any reading one map."""
+    stages = network.stages
+    return [s for i, s in enumerate(stages) if s["kind"] == "conv"
+            and (s["in_channels"] == 1 or (i > 0 and stages[i - 1]["kind"] == "input"))]
+
+
+def learned_kernel(network, layer: str, filter_index: int,
+                   channel: int | None = None) -> tuple[np.ndarray, float]:
+    """(k×k kernel, bias): one input channel's slice of a trained filter.
+
+    `channel` picks the slice of a filter that reads several channels (Tiny VGG's conv1 reads
+    red, green and blue); it may be left out (= 0) only when the filter reads one map. The
+    bias is the filter's own when the slice is the whole filter, else 0: the layer adds its
+    bias once, to the sum over channels, so slice × channel alone is exactly that channel's
+    subtotal in the network's conv explanation (engine.explain).
+    """
+    convs = learned_layers(network)
     stage = next((s for s in convs if s["name"] == layer), None)
     if stage is None:
-        raise BadInput(f"learned filter layer {layer!r} is not a single-map conv layer of this "
-                       f"model; accepted: {', '.join(names) or 'none'}")
+        raise BadInput(f"learned filter layer {layer!r} is not a conv layer reading the input or "
+                       f"a single map in this model; accepted: "
+                       f"{', '.join(s['name'] for s in convs) or 'none'}")
     if isinstance(filter_index, bool) or not 0 <= filter_index < stage["filters"]:
         raise BadInput(f"filter {filter_index!r} is out of range for {layer}; accepted: 0.."
                        f"{stage['filters'] - 1}")
+    c = stage["in_channels"]
+    if channel is None and c > 1:
+        raise BadInput(f"learned.channel is needed: {layer} reads {c} input channels; accepted: "
+                       f"0..{c - 1}")
+    channel = 0 if channel is None else channel
+    if isinstance(channel, bool) or not 0 <= channel < c:
+        raise BadInput(f"learned.channel {channel!r} is out of range for {layer} (it reads {c} "
+                       f"channel{'s' if c > 1 else ''}); accepted: "
+                       f"{'0' if c == 1 else f'0..{c - 1}'}")
+    if stage["kernel"] not in KERNEL_SIZES:
+        raise BadInput(f"{layer}'s filters are {stage['kernel']}×{stage['kernel']}; the lab takes "
+                       f"k×k kernels with k one of {', '.join(map(str, KERNEL_SIZES))}")
     params = network.parameters()[layer]
-    weight = np.asarray(params["weight"][filter_index, 0], dtype=np.float64)
-    return weight, float(params["bias"][filter_index])
+    weight = np.asarray(params["weight"][filter_index, channel], dtype=np.float64)
+    return weight, float(params["bias"][filter_index]) if c == 1 else 0.0

@@ -33,10 +33,14 @@ def _classic(k: lab.Kernel) -> dict:
 
 
 def lab_image(body: ConvolveBody, res) -> np.ndarray:
-    """The 2-D map to convolve: `input` as sent, or a drawing turned into the network input."""
+    """The 2-D map to convolve: `input` as sent, or a drawing turned into the network input
+    (its channel 0, or the channel a learned filter's slice reads)."""
     if body.input is not None:
         return body.input.array()
-    return model_input(body, res)[0][0]
+    # lab_kernel has checked the channel against the layer, and a layer with several channels
+    # that the lab accepts reads the input: its channels are the input's.
+    channel = body.learned.channel if body.learned is not None and body.learned.channel else 0
+    return model_input(body, res)[0][channel]
 
 
 def lab_kernel(body: ConvolveBody, res) -> dict:
@@ -49,11 +53,21 @@ def lab_kernel(body: ConvolveBody, res) -> dict:
         return {"name": k.name, "label": k.label, "note": k.note, "source": "classic",
                 "values": k.values, "bias": body.bias}
     if body.learned is not None:
-        layer, index = body.learned.layer, body.learned.filter
-        values, bias = lab.learned_kernel(res.network, layer, index)
-        return {"name": f"{layer}[{index}]", "label": f"Learned: {layer} filter {index}",
-                "note": f"what {res.model_info['name']} learned; its own bias included",
-                "source": "learned", "values": values, "bias": bias}
+        layer, index, channel = body.learned.layer, body.learned.filter, body.learned.channel
+        values, bias = lab.learned_kernel(res.network, layer, index, channel)
+        params = res.network.parameters()[layer]
+        c = params["weight"].shape[1]
+        learned = {"source": "learned", "values": values, "bias": bias}
+        if c == 1:      # the slice is the whole filter
+            return {"name": f"{layer}[{index}]", "label": f"Learned: {layer} filter {index}",
+                    "note": f"what {res.model_info['name']} learned; its own bias included",
+                    **learned}
+        return {"name": f"{layer}[{index}, {channel}]",
+                "label": f"Learned: {layer} filter {index}, input channel {channel}",
+                "note": (f"the part of what {res.model_info['name']} learned that reads channel "
+                         f"{channel} of {c}. {layer} map {index} adds the {c} channels' outputs, "
+                         f"then its bias {float(params['bias'][index]):.3f}: this map is channel "
+                         f"{channel}'s share, bias not included"), **learned}
     values = np.asarray(body.kernel, dtype=np.float64)
     return {"name": "custom", "label": "Your kernel", "note": "", "source": "custom",
             "values": values, "bias": body.bias}
@@ -84,8 +98,8 @@ async def convolve(body: ConvolveBody, request: Request, res: ModelDep,
     """Pad, convolve, activate (ReLU by default) and pool one map; the size arithmetic; step
     mode's products. A large one (see settings.convolve_inline_macs) may get a 503 with
     Retry-After when this worker is busy with other expensive requests."""
+    kernel = lab_kernel(body, res)       # first: its refusals name the layer's own ranges
     image = lab_image(body, res)
-    kernel = lab_kernel(body, res)
     args = (body, request, res, image, kernel)
     if macs(image, body, np.shape(kernel["values"])[-1]) <= res.settings.convolve_inline_macs:
         return run_convolve(*args)

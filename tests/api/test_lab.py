@@ -167,7 +167,11 @@ BAD = [
     (body(colour=1), "unknown field 'colour'; accepted fields: pixels"),
     (body(input={"values": [0.5] * 16, "shape": [4, 4]}), "8 ≤ H, W ≤ 64"),
     (body(input={"values": [0.5] * 10, "shape": [32, 32]}), "H × W = 1024"),
-    (body(input={"values": [2.0] * 1024, "shape": [32, 32]}), "numbers in [0, 1]"),
+    (body(input={"values": [101.0] * 1024, "shape": [32, 32]}), "finite numbers between −100 and 100"),
+    (body(learned={"layer": "conv1", "filter": 0, "channel": 1}), "accepted: 0"),
+    (body(learned={"layer": "conv1", "filter": 0, "channel": -1}), "`learned.channel` is -1; accepted: an integer"),
+    (body(learned={"layer": "conv1", "filter": 0, "channel": True}), "`learned.channel` is True"),
+    (body(learned={"layer": "conv1", "filter": 0, "channel": "0"}), "`learned.channel` is '0'"),
     (body(products="yes"), "products"),
     (body(input={"pixels": [300] * 1024, "shape": [32, 32]}), "less than or equal to 255"),
     (body(input={"pixels": [1] * 1024, "values": [0.1] * 1024, "shape": [32, 32]}), "exactly one of"),
@@ -191,3 +195,68 @@ def test_a_kernel_larger_than_the_map_is_refused(client):
                                             "pool": {"window": 4}})
     assert r.status_code == 200 and r.json()["pooled"]["shape"] == [0, 0]
     assert client.post("/api/convolve?model=nope", json=body()).status_code == 422
+
+
+# --- a model reading three normalised channels: Tiny VGG as imported (tests/conftest.py) ------
+
+@pytest.fixture(scope="module")
+def tiny(imported_models):
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+    settings = Settings(model_path=imported_models / "tinyvgg.npz", extra_models=())
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def photo(data_url):
+    """A 64×48 colour picture whose three channels differ (tests/api/conftest.py data_url)."""
+    yy, xx = np.mgrid[0:48, 0:64]
+    rgb = np.stack([xx * 4 % 256, yy * 5 % 256, (255 - xx * 3) % 256], -1).astype(np.uint8)
+    return {"image": data_url(rgb, "RGB")}
+
+
+def test_a_channel_slice_of_tiny_vggs_conv1_is_that_channels_subtotal(tiny, photo):
+    """Channel c of the normalised input, convolved with filter f's slice c, is the loop's
+    Σ window × weight; the three slices plus the bias make the network's own conv1 map."""
+    picture = photo
+    fwd = tiny.post("/api/forward", json=picture).json()
+    x = np.asarray(fwd["layers"][0]["values"], dtype=np.float32).reshape(3, 64, 64)
+    assert x.min() < 0 < 1 < x.max(), "a mean/std-normalised input leaves [0, 1]"
+    conv1 = next(l for l in fwd["layers"] if l["kind"] == "conv")
+    w = np.asarray(tiny.get("/api/model/weights").json()[conv1["name"]]["weight"]).reshape(10, 3, 3, 3)
+    b = np.asarray(tiny.get("/api/model/weights").json()[conv1["name"]]["bias"])
+    f, total = 4, np.zeros((62, 62))
+    for c in range(3):
+        got = tiny.post("/api/convolve", json={
+            "input": {"values": x[c].ravel().tolist(), "shape": [64, 64]},
+            "learned": {"layer": conv1["name"], "filter": f, "channel": c}})
+        assert got.status_code == 200, got.text
+        got = got.json()
+        assert got["kernel"]["bias"] == 0.0 and got["kernel"]["shape"] == [3, 3]
+        assert got["kernel"]["label"] == f"Learned: {conv1['name']} filter {f}, input channel {c}"
+        assert f"then its bias {b[f]:.3f}" in got["kernel"]["note"]
+        expect, _ = loop(x[c].astype(np.float64), w[f, c], 1, 0)
+        np.testing.assert_allclose(arr(got["output"]), expect, rtol=1e-5, atol=1e-5)
+        # The same map from the photo itself: the drawing body's channel is the learned one.
+        via_photo = tiny.post("/api/convolve", json={**picture, "learned": {
+            "layer": conv1["name"], "filter": f, "channel": c}}).json()
+        assert via_photo["output"] == got["output"]
+        total += arr(got["output"])
+    maps = np.asarray(conv1["values"]).reshape(conv1["shape"])
+    np.testing.assert_allclose(total + b[f], maps[f], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("learned, words", [
+    ({"layer": "conv1", "filter": 0}, "learned.channel is needed: conv1 reads 3 input channels; accepted: 0..2"),
+    ({"layer": "conv1", "filter": 0, "channel": 3}, "accepted: 0..2"),
+    ({"layer": "conv1", "filter": 10, "channel": 0}, "accepted: 0..9"),
+    ({"layer": "conv2", "filter": 0, "channel": 0}, "accepted: conv1"),
+])
+def test_tiny_vgg_learned_slices_name_their_ranges(tiny, learned, words):
+    r = tiny.post("/api/convolve", json={"input": {"values": [0.5] * 4096, "shape": [64, 64]},
+                                         "learned": learned})
+    assert r.status_code == 422, r.text
+    assert words in r.json()["detail"]

@@ -152,6 +152,82 @@ def test_learned_filter_is_conv1s_own_slice():
         lab.learned_kernel(net, "conv2", 0)
 
 
+def rgb_net(kernel=3):
+    """A Tiny-VGG-like head: a 3-channel 16×16 input read by a 4-filter conv, then a 1-map conv."""
+    from engine.network import Network
+    return Network([{"name": "input", "kind": "input", "shape": [3, 16, 16]},
+                    {"name": "conv1", "kind": "conv", "filters": 4, "kernel": kernel, "stride": 1,
+                     "padding": 0, "in_channels": 3},
+                    {"name": "relu1", "kind": "activation", "function": "relu"},
+                    {"name": "conv2", "kind": "conv", "filters": 1, "kernel": 3, "stride": 1,
+                     "padding": 0, "in_channels": 4},
+                    {"name": "flatten", "kind": "flatten"},
+                    {"name": "fc", "kind": "dense", "units": 2}], seed=5)
+
+
+def test_a_channel_slice_is_that_channels_subtotal():
+    """Slice c of a 3-channel filter convolved with input channel c, summed over c, plus the
+    bias, is the network's own conv1 map; each slice alone is the explanation's subtotal."""
+    from engine.explain import explain
+    net = rgb_net()
+    x = RNG.random((3, 16, 16)).astype(np.float32)
+    trace = net.forward(x)
+    w, b = net.parameters()["conv1"]["weight"], net.parameters()["conv1"]["bias"]
+    total = np.zeros((14, 14))
+    for c in range(3):
+        kernel, bias = lab.learned_kernel(net, "conv1", 2, channel=c)
+        np.testing.assert_array_equal(kernel, w[2, c])
+        assert bias == 0.0, "the layer adds its bias once, to the sum over channels"
+        part = lab.convolve_map(x[c], kernel, bias=bias).output
+        # an independent loop: the definition of one channel's share
+        loop = np.array([[np.sum(x[c, y:y + 3, i:i + 3] * w[2, c]) for i in range(14)]
+                         for y in range(14)])
+        np.testing.assert_allclose(part, loop, rtol=1e-6, atol=1e-6)
+        e = explain(net, trace, "conv1", [2, 5, 7])
+        sub = float(np.sum(np.asarray(e["source"]["values"]).reshape(3, 3, 3)[c]
+                           * np.asarray(e["weight"]).reshape(3, 3, 3)[c]))
+        assert part[5, 7] == pytest.approx(sub, rel=1e-5, abs=1e-6)
+        total += part
+    np.testing.assert_allclose(total + b[2], trace["conv1"].values[2], rtol=1e-5, atol=1e-5)
+
+
+BAD_LEARNED = [
+    (("conv1", 0, None), "learned.channel is needed: conv1 reads 3 input channels; accepted: 0..2"),
+    (("conv1", 0, 3), "learned.channel 3 is out of range for conv1 (it reads 3 channels); accepted: 0..2"),
+    (("conv1", 4, 0), "filter 4 is out of range for conv1; accepted: 0..3"),
+    (("conv2", 0, 0), "not a conv layer reading the input or a single map in this model; accepted: conv1"),
+]
+
+
+@pytest.mark.parametrize("args, words", BAD_LEARNED, ids=[w[:30] for _, w in BAD_LEARNED])
+def test_learned_slices_refuse_what_the_layer_lacks(args, words):
+    with pytest.raises(BadInput) as e:
+        lab.learned_kernel(rgb_net(), *args)
+    assert words in str(e.value)
+
+
+def test_learned_filters_of_a_size_the_lab_lacks_are_refused():
+    with pytest.raises(BadInput, match="conv1's filters are 2×2; the lab takes k×k kernels with k one of 1, 3, 5, 7"):
+        lab.learned_kernel(rgb_net(kernel=2), "conv1", 0, channel=0)
+
+
+def test_a_single_map_filter_keeps_its_bias_and_takes_channel_0():
+    from engine.network import build_reference
+    net = build_reference(seed=3)
+    assert lab.learned_kernel(net, "conv1", 1, channel=0)[1] == net.parameters()["conv1"]["bias"][1]
+    with pytest.raises(BadInput, match=r"it reads 1 channel\); accepted: 0$"):
+        lab.learned_kernel(net, "conv1", 1, channel=1)
+
+
+def test_a_normalised_map_is_convolved_as_is():
+    """(x − mean) / std leaves [0, 1]: such a map is taken within ±MAX_ABS_INPUT."""
+    x = (IMAGE - 0.485) / 0.229
+    r = lab.convolve_map(x, np.ones((1, 1)) * 2)
+    np.testing.assert_allclose(r.output, 2 * x, rtol=1e-12)
+    with pytest.raises(BadInput, match="between −100 and 100"):
+        lab.convolve_map(IMAGE * 1000, np.ones((1, 1)))
+
+
 def test_torch_agrees():
     torch = pytest.importorskip("torch")
     kernel = RNG.normal(size=(5, 5))
