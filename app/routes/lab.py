@@ -43,6 +43,11 @@ def lab_image(body: ConvolveBody, res) -> np.ndarray:
     return model_input(body, res)[0][channel]
 
 
+def minus(v: float) -> str:
+    """3 decimals with a real minus, as the page writes numbers."""
+    return f"{v:.3f}".replace("-", "\u2212")
+
+
 def lab_kernel(body: ConvolveBody, res) -> dict:
     """{name, label, note, source, values (k, k), bias} for whichever kernel the body names."""
     if body.kernel_name is not None:
@@ -66,7 +71,7 @@ def lab_kernel(body: ConvolveBody, res) -> dict:
                 "label": f"Learned: {layer} filter {index}, input channel {channel}",
                 "note": (f"the part of what {res.model_info['name']} learned that reads channel "
                          f"{channel} of {c}. {layer} map {index} adds the {c} channels' outputs, "
-                         f"then its bias {float(params['bias'][index]):.3f}: this map is channel "
+                         f"then its bias {minus(float(params['bias'][index]))}: this map is channel "
                          f"{channel}'s share, bias not included"), **learned}
     values = np.asarray(body.kernel, dtype=np.float64)
     return {"name": "custom", "label": "Your kernel", "note": "", "source": "custom",

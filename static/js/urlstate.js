@@ -7,6 +7,8 @@
 // never sends to the server and which changes without a reload.
 //
 //   #tab=lab&fold=0&pin=conv1:2,10,11&lab=classic:edge_all;s2;p1;relu;max2;input
+//    (an RGB model's Lab: lab=learned:conv1:4:2;s1;p0;relu;max2;input:2, filter 4's slice that
+//    reads input channel 2, on that channel)
 //    &learn=t3;lr0.01;n5                              (tab=learn: target class, rate, steps)
 //    &lesson=feature-maps&step=3&sample=7:0           (or &ink=56x56.<base64url>)
 //
@@ -29,7 +31,9 @@ const LEVELS = 15;                   // 4-bit ink: 0..15 × 17 = 0..255 (MNIST's
 const MAX_SIDE = 128;                // a hand-edited link cannot ask for a huge decode
 const LAB_STRIDES = [1, 2, 3], LAB_PADDINGS = [0, 1, 2, 3], LAB_SIZES = [1, 3, 5, 7];
 const LAB_ACTIVATIONS = ["relu", "tanh", "sigmoid", "none"], LAB_POOLS = ["max", "avg", "sum"], LAB_WINDOWS = [1, 2, 3, 4];
-const LAB_SOURCES = ["input", "centred"];
+// The Lab's map: the input, the centred digit, or one channel of a multi-channel input
+// ("input:2"); whether the model on screen has it is viewstate.js's check (lab/settings.js).
+const LAB_SOURCE = /^(input|centred|input:\d{1,2})$/;
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 
 // --- base64url -----------------------------------------------------------------------------
@@ -147,7 +151,7 @@ function labText(lab) {
 
 function parseKernel(text) {
   if (/^classic:[a-z0-9_]{1,40}$/.test(text)) return text;
-  if (/^learned:[A-Za-z][A-Za-z0-9_]{0,39}:\d{1,3}$/.test(text)) return text;
+  if (/^learned:[A-Za-z][A-Za-z0-9_]{0,39}:\d{1,3}(:\d{1,2})?$/.test(text)) return text;   // [:channel]
   const m = /^custom:(\d):([-0-9.,e]+)$/.exec(text);
   if (m && LAB_SIZES.includes(Number(m[1]))) {
     const values = m[2].split(",").map(Number);
@@ -162,7 +166,7 @@ function parseLab(text) {
   const stride = Number(/^s(\d)$/.exec(s ?? "")?.[1]), padding = Number(/^p(\d)$/.exec(p ?? "")?.[1]);
   const pm = /^([a-z]+)(\d)$/.exec(pool ?? "");
   if (!k || !LAB_STRIDES.includes(stride) || !LAB_PADDINGS.includes(padding) || !LAB_ACTIVATIONS.includes(activation)
-      || !pm || !LAB_POOLS.includes(pm[1]) || !LAB_WINDOWS.includes(Number(pm[2])) || !LAB_SOURCES.includes(source)) return null;
+      || !pm || !LAB_POOLS.includes(pm[1]) || !LAB_WINDOWS.includes(Number(pm[2])) || !LAB_SOURCE.test(source ?? "")) return null;
   return { kernel: k, stride, padding, activation, pool: pm[1], window: Number(pm[2]), source };
 }
 

@@ -11,6 +11,7 @@
 // pixel array, which the copies main.js makes when the model changes keep.
 
 import { encodeHash, downsampleInk, quantiseInk, inkBody, INK_SIDE } from "./urlstate.js";
+import { fitSettings } from "./lab/settings.js";
 
 const SYNC_MS = 250;   // after the drawing rests: the hash is rewritten at most this often
 
@@ -131,7 +132,12 @@ export function createViewState({ store, live, pad, hooks }) {
       }
       await settled();
       if (view.tab) store.set({ tab: view.tab });
-      if (view.lab) store.set({ lab: { ...view.lab } });
+      if (view.lab) {
+        // The map and a learned filter must be this model's: "input:2" on a one-channel model,
+        // or conv1 filter 9 of a 6-filter conv1, is dropped with a note like a bad class.
+        const s = store.get(), fit = fitSettings(view.lab, s.model, s.trace);
+        if (fit.note) notes.push(fit.note); else store.set({ lab: fit.lab });
+      }
       if (view.learn) {
         const model = store.get().model, classes = model?.classes?.length ?? 10, limits = model?.limits?.learn;
         if (view.learn.target >= classes) notes.push(`no class ${view.learn.target} in this model (it has ${classes})`);

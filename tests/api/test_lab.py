@@ -237,7 +237,7 @@ def test_a_channel_slice_of_tiny_vggs_conv1_is_that_channels_subtotal(tiny, phot
         got = got.json()
         assert got["kernel"]["bias"] == 0.0 and got["kernel"]["shape"] == [3, 3]
         assert got["kernel"]["label"] == f"Learned: {conv1['name']} filter {f}, input channel {c}"
-        assert f"then its bias {b[f]:.3f}" in got["kernel"]["note"]
+        assert f"then its bias {b[f]:.3f}".replace("-", "\u2212") in got["kernel"]["note"]
         expect, _ = loop(x[c].astype(np.float64), w[f, c], 1, 0)
         np.testing.assert_allclose(arr(got["output"]), expect, rtol=1e-5, atol=1e-5)
         # The same map from the photo itself: the drawing body's channel is the learned one.

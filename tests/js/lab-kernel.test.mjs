@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeInput, short, resize, rows, parseCell, kernelFields, convolveBody, choiceKey, parseChoiceKey, learnedChoices, labInput, labChoices } from "../../static/js/lab/kernel.js";
+import { encodeInput, short, resize, rows, parseCell, kernelFields, convolveBody, choiceKey, parseChoiceKey, learnedChoices, learnedLayers, fitLearned, labChoices } from "../../static/js/lab/kernel.js";
 import { STAGES } from "./reference_stages.mjs";
 
 // limits.lab as GET /api/model serves it (tests/api/test_model.py checks it is engine.lab's).
@@ -52,9 +52,13 @@ test("each kind of kernel choice becomes its body fields and round-trips through
   assert.deepEqual(kernelFields({ type: "classic", name: "edge_all" }), { kernel_name: "edge_all" });
   assert.deepEqual(kernelFields({ type: "learned", layer: "conv1", filter: 3 }), { learned: { layer: "conv1", filter: 3 } });
   assert.deepEqual(kernelFields({ type: "custom", k: 3, values: [0, 1, 0, 1, -4, 1, 0, 1, 0] }), { kernel: [[0, 1, 0], [1, -4, 1], [0, 1, 0]] });
-  for (const c of [{ type: "classic", name: "sharpen" }, { type: "learned", layer: "conv1", filter: 5 }]) {
+  assert.deepEqual(kernelFields({ type: "learned", layer: "conv1", filter: 4, channel: 2 }), { learned: { layer: "conv1", filter: 4, channel: 2 } });
+  assert.deepEqual(kernelFields({ type: "learned", layer: "conv1", filter: 4, channel: 0 }), { learned: { layer: "conv1", filter: 4, channel: 0 } }, "channel 0 is sent, not dropped");
+  for (const c of [{ type: "classic", name: "sharpen" }, { type: "learned", layer: "conv1", filter: 5 }, { type: "learned", layer: "conv1", filter: 4, channel: 2 }]) {
     assert.deepEqual(parseChoiceKey(choiceKey(c)), c);
   }
+  assert.equal(choiceKey({ type: "learned", layer: "conv1", filter: 4, channel: 2 }), "learned:conv1:4:2");
+  assert.equal(choiceKey({ type: "learned", layer: "conv1", filter: 5 }), "learned:conv1:5", "a one-map filter's key is as before");
   const custom = { k: 3, values: [1, 1, 1, 1, 1, 1, 1, 1, 1] };
   assert.deepEqual(parseChoiceKey("custom", custom), { type: "custom", ...custom });
 });
@@ -64,6 +68,42 @@ test("learned choices come from the model record: conv stages that read one map"
   assert.equal(c.length, 6);
   assert.deepEqual(c[5], { type: "learned", layer: "conv1", filter: 5, label: "conv1 filter 5" });
   assert.deepEqual(learnedChoices(null), []);
+});
+
+// Tiny VGG as /api/model describes it (tests/import_nets.py): conv1 reads the 3 RGB channels.
+const TINY = {
+  limits: { lab: LAB },
+  layers: [
+    { name: "input", kind: "input", shape: [3, 64, 64] },
+    { name: "conv1", kind: "conv", filters: 10, kernel: 3, stride: 1, padding: 0, in_channels: 3, shape: [10, 62, 62] },
+    { name: "relu1", kind: "activation", function: "relu", shape: [10, 62, 62] },
+    { name: "conv2", kind: "conv", filters: 10, kernel: 3, stride: 1, padding: 0, in_channels: 10, shape: [10, 60, 60] },
+  ],
+};
+
+test("a conv reading several channels offers each filter's slice for the map's channel", () => {
+  assert.deepEqual(learnedLayers(TINY).map((l) => l.name), ["conv1"], "conv2 reads conv1's maps, not the input");
+  const blue = learnedChoices(TINY, 2);
+  assert.equal(blue.length, 10);
+  assert.deepEqual(blue[4], { type: "learned", layer: "conv1", filter: 4, channel: 2, label: "conv1 filter 4 · blue channel" });
+  assert.equal(learnedChoices(TINY, 0)[4].label, "conv1 filter 4 · red channel");
+  const four = { ...TINY, layers: TINY.layers.map((l, i) => (i === 0 ? { ...l, shape: [4, 64, 64] } : i === 1 ? { ...l, in_channels: 4 } : l)) };
+  assert.equal(learnedChoices(four, 3)[0].label, "conv1 filter 0 · channel 3", "colours only for exactly 3 channels");
+});
+
+test("learned filters of a size the Lab cannot take are not offered", () => {
+  const wide = { limits: { lab: LAB }, layers: [STAGES[0], { ...STAGES[1], kernel: 4 }, ...STAGES.slice(2)] };
+  assert.deepEqual(learnedChoices(wide), [], "a 4×4 conv1: the Lab's kernels are 1, 3, 5 or 7");
+  assert.equal(learnedChoices({ ...wide, limits: { lab: { ...LAB, kernel_sizes: [4] } } }).length, 6, "the bound is the served one");
+});
+
+test("a learned choice follows the map's channel, or is gone on a model without it", () => {
+  assert.deepEqual(fitLearned({ type: "learned", layer: "conv1", filter: 4, channel: 0 }, TINY, 2), { type: "learned", layer: "conv1", filter: 4, channel: 2 });
+  assert.deepEqual(fitLearned({ type: "learned", layer: "conv1", filter: 4 }, TINY, 1), { type: "learned", layer: "conv1", filter: 4, channel: 1 }, "a LeNet link's conv1 filter on an RGB model");
+  assert.deepEqual(fitLearned({ type: "learned", layer: "conv1", filter: 4, channel: 2 }, { layers: STAGES }, 0), { type: "learned", layer: "conv1", filter: 4 }, "a one-map filter has no channel");
+  assert.equal(fitLearned({ type: "learned", layer: "conv1", filter: 6 }, { layers: STAGES }), null, "LeNet's conv1 has 6 filters");
+  assert.equal(fitLearned({ type: "learned", layer: "conv2", filter: 0 }, TINY, 0), null);
+  assert.equal(fitLearned({ type: "learned", layer: "conv1", filter: NaN }, TINY, 0), null);
 });
 
 test("the body carries the map as the page holds it, and the controls", () => {
@@ -77,16 +117,6 @@ test("the body carries the map as the page holds it, and the controls", () => {
   assert.equal(b.stride, 2);
   const t = convolveBody({ values, shape: [32, 32] }, { type: "classic", name: "edge_all" }, { activation: "tanh" });
   assert.equal(t.activation, "tanh");
-});
-
-test("the lab input is the trace's 32×32 input or its 28×28 centred step", () => {
-  const input = { name: "input", shape: [1, 32, 32], values: new Float32Array(1024) };
-  const centred = { name: "centred", shape: [28, 28], values: new Float32Array(784) };
-  const trace = { layers: [input], byName: new Map([["input", input]]), preprocessing: { steps: [centred] } };
-  assert.deepEqual(labInput(trace).shape, [32, 32]);
-  assert.equal(labInput(trace, "centred").values, centred.values);
-  assert.deepEqual(labInput({ ...trace, preprocessing: null }, "centred").shape, [32, 32]);
-  assert.equal(labInput(null), null);
 });
 
 test("grid values read like the textbook kernel and parse back", () => {

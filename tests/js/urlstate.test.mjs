@@ -95,6 +95,9 @@ test("every view field round-trips", async () => {
     { tab: "lab", lab: { kernel: "classic:edge_all", stride: 2, padding: 1, activation: "tanh", pool: "avg", window: 3, source: "centred" } },
     { lab: { kernel: customKernel(3, [0, -1, 0, -1, 4, -1, 0, 0.1111, 1 / 3]), stride: 1, padding: 0, activation: "none", pool: "max", window: 2, source: "input" } },
     { lab: { kernel: "learned:conv1:5", stride: 3, padding: 3, activation: "relu", pool: "sum", window: 1, source: "input" } },
+    // an RGB model's Lab: input channel 2, and filter 4's slice that reads it
+    { tab: "lab", lab: { kernel: "learned:conv1:4:2", stride: 1, padding: 0, activation: "relu", pool: "max", window: 2, source: "input:2" } },
+    { lab: { kernel: "classic:sharpen", stride: 1, padding: 1, activation: "none", pool: "avg", window: 2, source: "input:12" } },
     { tab: "3d", drawing: { ink } },
     { tab: "learn", learn: { target: 3, rate: 0.01, steps: 5 }, drawing: { sample: [8, 2] } },
     { tab: "learn", learn: { target: 0, rate: 0.001, steps: 0 } },
@@ -120,7 +123,7 @@ test("random views round-trip (200 seeds)", async () => {
     if (rnd() < 0.7) v.tab = pick(["3d", "learn", "lab"]);
     if (rnd() < 0.5) v.fold = false;
     if (rnd() < 0.8) v.pin = pick([{ layer: "conv2", unit: [Math.floor(rnd() * 16), Math.floor(rnd() * 10), Math.floor(rnd() * 10)] }, { layer: "fc2", unit: [Math.floor(rnd() * 100)] }]);
-    if (rnd() < 0.5) v.lab = { kernel: pick(["classic:blur", "learned:conv1:0"]), stride: pick([1, 2, 3]), padding: pick([0, 1, 2, 3]), activation: pick(["relu", "tanh", "sigmoid", "none"]), pool: pick(["max", "avg", "sum"]), window: pick([1, 2, 3, 4]), source: pick(["input", "centred"]) };
+    if (rnd() < 0.5) v.lab = { kernel: pick(["classic:blur", "learned:conv1:0", "learned:conv1:9:1"]), stride: pick([1, 2, 3]), padding: pick([0, 1, 2, 3]), activation: pick(["relu", "tanh", "sigmoid", "none"]), pool: pick(["max", "avg", "sum"]), window: pick([1, 2, 3, 4]), source: pick(["input", "centred", "input:0", "input:2"]) };
     if (rnd() < 0.5) v.learn = { target: Math.floor(rnd() * 10), rate: pick([0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]), steps: Math.floor(rnd() * 21) };
     if (rnd() < 0.5) v.lesson = { id: pick(["feature-maps", "why-120"]), step: 1 + Math.floor(rnd() * 8) };
     if (rnd() < 0.5) v.drawing = { sample: [Math.floor(rnd() * 10), Math.floor(rnd() * 100)] };
@@ -135,6 +138,10 @@ test("bad fields are ignored one by one with a note; nothing throws", () => {
     ["#tab=nope", "tab"], ["#fold=2", "fold"], ["#pin=conv1", "pin"], ["#pin=conv1:a,b", "pin"],
     ["#pin=1x:0,0,0", "pin"], ["#lab=classic:blur;s9;p0;relu;max2;input", "lab"], ["#lab=garbage", "lab"],
     ["#lab=custom:3:1,2;s1;p0;relu;max2;input", "lab"], ["#lesson=../etc&step=2", "lesson"],
+    ["#lab=classic:blur;s1;p0;relu;max2;input:", "lab"], ["#lab=classic:blur;s1;p0;relu;max2;input:x", "lab"],
+    ["#lab=classic:blur;s1;p0;relu;max2;input:123", "lab"], ["#lab=classic:blur;s1;p0;relu;max2;centred:1", "lab"],
+    ["#lab=classic:blur;s1;p0;relu;max2;output", "lab"], ["#lab=learned:conv1:4:x;s1;p0;relu;max2;input:2", "lab"],
+    ["#lab=learned:conv1:4:2:1;s1;p0;relu;max2;input:2", "lab"],
     ["#lesson=feature-maps&step=0", "lesson"], ["#step=3", "step"], ["#sample=7", "sample"],
     ["#sample=7:0&ink=56x56.AAAA", "ink"],
     ["#learn=garbage", "learn"], ["#learn=t3;lr0.03;n2", "learn"], ["#learn=t3;lr0.01;n100", "learn"],

@@ -2,9 +2,14 @@
 //
 // A kernel choice is one of
 //   {type: "classic", name}            a name from GET /api/kernels
-//   {type: "learned", layer, filter}   a trained single-map filter (conv1 of LeNet)
+//   {type: "learned", layer, filter}   a trained filter reading one map (conv1 of LeNet)
+//   {type: "learned", layer, filter, channel}   one input channel's slice of a filter reading
+//                                      several (Tiny VGG's conv1: red, green, blue)
 //   {type: "custom", k, values}        the grid the student typed (flat, row-major, k×k)
-// and encodes to the <select> value "classic:edge_all", "learned:conv1:3" or "custom".
+// and encodes to the <select> value "classic:edge_all", "learned:conv1:3", "learned:conv1:3:2"
+// or "custom".
+
+import { channelWords } from "./source.js";
 
 // The controls' choices are the engine's own ranges (engine/lab.py), served once in
 // GET /api/model as `limits.lab`: never a copy here. Activations are applied to the output
@@ -27,25 +32,49 @@ export function labChoices(limits) {
 
 export function choiceKey(choice) {
   if (choice.type === "classic") return `classic:${choice.name}`;
-  if (choice.type === "learned") return `learned:${choice.layer}:${choice.filter}`;
+  if (choice.type === "learned") return `learned:${choice.layer}:${choice.filter}${choice.channel === undefined ? "" : `:${choice.channel}`}`;
   return "custom";
 }
 
 export function parseChoiceKey(key, custom) {
-  const [type, a, b] = key.split(":");
+  const [type, a, b, c] = key.split(":");
   if (type === "classic") return { type, name: a };
-  if (type === "learned") return { type, layer: a, filter: Number(b) };
+  if (type === "learned") return c === undefined ? { type, layer: a, filter: Number(b) } : { type, layer: a, filter: Number(b), channel: Number(c) };
   return { type: "custom", ...custom };
 }
 
-// The learned filters a 2-D map can be convolved with: conv stages reading one map.
-export function learnedChoices(model) {
+// The conv stages whose filters the Lab offers (engine/lab.py learned_layers accepts the same):
+// those that read the network's input, whose channels are the Lab's maps, and any reading one
+// map; only with a kernel size the Lab takes (limits.lab.kernel_sizes).
+export function learnedLayers(model) {
+  const layers = model?.layers ?? [], sizes = model?.limits?.lab?.kernel_sizes;
+  return layers.filter((s, i) => s.kind === "conv" && (s.in_channels === 1 || layers[i - 1]?.kind === "input")
+    && (!sizes || sizes.includes(s.kernel)));
+}
+
+// The learned filters the map of input channel `channel` can be convolved with: every filter of
+// a one-map layer, and of a layer reading C channels the slice that reads this channel (slice ×
+// channel is that channel's subtotal in the Network tab's conv explanation).
+export function learnedChoices(model, channel = 0) {
   const out = [];
-  for (const s of model?.layers ?? []) {
-    if (s.kind !== "conv" || s.in_channels !== 1) continue;
-    for (let f = 0; f < s.filters; f++) out.push({ type: "learned", layer: s.name, filter: f, label: `${s.name} filter ${f}` });
+  for (const s of learnedLayers(model)) {
+    const C = s.in_channels;
+    for (let f = 0; f < s.filters; f++) {
+      if (C === 1) out.push({ type: "learned", layer: s.name, filter: f, label: `${s.name} filter ${f}` });
+      else out.push({ type: "learned", layer: s.name, filter: f, channel, label: `${s.name} filter ${f} · ${channelWords(channel, C)}` });
+    }
   }
   return out;
+}
+
+// A learned choice as this model offers it beside input channel `channel`: the whole filter
+// when its layer reads one map, else the slice that reads this channel (the Lab always pairs a
+// slice with its own channel). null when the model has no such filter.
+export function fitLearned(choice, model, channel = 0) {
+  const stage = learnedLayers(model).find((s) => s.name === choice.layer);
+  if (!stage || !Number.isInteger(choice.filter) || choice.filter < 0 || choice.filter >= stage.filters) return null;
+  const whole = { type: "learned", layer: stage.name, filter: choice.filter };
+  return stage.in_channels === 1 ? whole : { ...whole, channel };
 }
 
 // Re-size a k×k grid to n×n around the same centre: crop the rim or add a rim of zeros.
@@ -80,12 +109,15 @@ export function parseCell(text, maxAbs) {
 // The kernel part of a POST /api/convolve body.
 export function kernelFields(choice) {
   if (choice.type === "classic") return { kernel_name: choice.name };
-  if (choice.type === "learned") return { learned: { layer: choice.layer, filter: choice.filter } };
+  if (choice.type === "learned") {
+    return { learned: { layer: choice.layer, filter: choice.filter, ...(choice.channel === undefined ? {} : { channel: choice.channel }) } };
+  }
   return { kernel: rows(choice.values, choice.k) };
 }
 
 // The map as the server takes it. The network's input is quantised to k/255 (MNIST's bytes),
-// so it goes as `pixels` 0..255 (~4 kB of JSON, exact); anything else as float `values`.
+// so it goes as `pixels` 0..255 (~4 kB of JSON, exact); anything else (a normalised channel)
+// as float `values`, each float32 exactly.
 export function encodeInput(values, shape) {
   const pixels = new Array(values.length);
   for (let i = 0; i < values.length; i++) {
@@ -106,18 +138,6 @@ export function convolveBody(input, choice, { stride = 1, padding = 0, pool = { 
     activation,
     products,
   };
-}
-
-// The map to convolve from a forward trace: the network's 32×32 input, or the 28×28 centred
-// step of the preprocessing (what MNIST itself looks like).
-export function labInput(trace, which = "input") {
-  if (!trace) return null;
-  if (which === "centred") {
-    const step = trace.preprocessing?.steps?.find((s) => s.name === "centred");
-    if (step) return { values: step.values, shape: step.shape.length === 3 ? step.shape.slice(1) : step.shape };
-  }
-  const layer = trace.byName?.get("input") ?? trace.layers?.[0];
-  return layer ? { values: layer.values, shape: layer.shape.length === 3 ? layer.shape.slice(1) : layer.shape } : null;
 }
 
 // A kernel value as typed by a person: at most 3 decimals, no trailing zeros, a real minus

@@ -5,8 +5,12 @@
 // labSettings(choice, custom, controls, source) -> settings      (from the Lab's own state)
 // fromSettings(settings) -> {choice, custom | null, controls, source}  (back into it)
 // sameSettings(a, b) -> bool
+// fitSettings(settings, model, trace) -> {lab} | {note}   (a link's or lesson's settings for the
+//   model on screen: the map's alias resolved ("input" = channel 0 of an RGB model), a learned
+//   filter paired with the map's channel; a map or filter the model lacks is a note instead)
 
-import { choiceKey, parseChoiceKey } from "./kernel.js";
+import { choiceKey, parseChoiceKey, learnedLayers, fitLearned } from "./kernel.js";
+import { labSources, findSource } from "./source.js";
 import { customKernel } from "../urlstate.js";
 
 export function labSettings(choice, custom, controls, source) {
@@ -28,3 +32,22 @@ export function fromSettings(s) {
 
 const KEYS = ["kernel", "stride", "padding", "activation", "pool", "window", "source"];
 export const sameSettings = (a, b) => !!a && !!b && KEYS.every((k) => a[k] === b[k]);
+
+export function fitSettings(s, model, trace) {
+  const sources = labSources(model, trace);
+  const source = findSource(sources, s.source);
+  if (!source) return { note: `no Lab map ${s.source} in this model (it has ${sources.map((x) => x.value).join(", ") || "none yet"})` };
+  let kernel = s.kernel;
+  if (kernel.startsWith("learned:")) {
+    const wanted = parseChoiceKey(kernel, {});
+    const fit = fitLearned(wanted, model, source.channel);
+    if (!fit) {
+      const layers = learnedLayers(model);
+      const stage = layers.find((l) => l.name === wanted.layer);
+      return { note: stage ? `no ${stage.name} filter ${wanted.filter} in this model (it has 0..${stage.filters - 1})`
+        : `no learned ${wanted.layer} filters in this model's Lab (it has ${layers.map((l) => l.name).join(", ") || "none"})` };
+    }
+    kernel = choiceKey(fit);
+  }
+  return { lab: { ...s, source: source.value, kernel } };
+}
