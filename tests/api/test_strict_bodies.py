@@ -27,7 +27,7 @@ BODIES = {
          "padding": 1, "pool": {"op": "max", "window": 2, "stride": 2}, "products": False},
         {"input": {"values": [0.5] * 64, "shape": [8, 8]}, "kernel_name": "identity"},
         {"input": {"pixels": [3] * 64, "shape": [1, 8, 8]},
-         "learned": {"layer": "conv1", "filter": 2}},
+         "learned": {"layer": "conv1", "filter": 2, "channel": 0}},
     ],
 }
 
