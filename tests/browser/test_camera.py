@@ -8,7 +8,7 @@ import (3×64×64 RGB) is the picture model; the shipped MNIST model is a drawin
   picker's path (an image body), every track of the stream has ended, focus comes back, no CSP
   violation or console error; Permissions-Policy lets the page have the camera and no microphone.
 - Every way out stops the stream: Cancel, Escape, an app tab switch, a hidden page, pagehide,
-  a model switch; the pad is left as it was.
+  a frozen pad (the class's "Eyes up"), a model switch; the pad is left as it was.
 - A refused camera (getUserMedia rejecting NotAllowedError) and a machine with no camera (this
   Chromium without the fake device) give the calm note, not an exception.
 - A plain-http phone on the LAN has no navigator.mediaDevices: Camera is then a file input with
@@ -163,8 +163,13 @@ def test_every_way_out_stops_the_camera_and_leaves_the_pad(open_camera_page):
     _closed_and_stopped(page, 5)
     assert page.evaluate("() => window.convscope.pad.blank")
     _open_dialog(page)
-    page.select_option("#model-select", "lenet5")                            # another model
+    # the class's "Eyes up" freezes the pad by disabling its tools (classroom/student.js)
+    page.evaluate("() => { for (const b of document.querySelectorAll('.pad-tools button')) b.disabled = true; }")
     _closed_and_stopped(page, 6)
+    page.evaluate("() => { for (const b of document.querySelectorAll('.pad-tools button')) b.disabled = false; }")
+    _open_dialog(page)
+    page.select_option("#model-select", "lenet5")                            # another model
+    _closed_and_stopped(page, 7)
     page.wait_for_function("() => window.convscope.store.get().model.modelId === 'lenet5'")
     ready(page)
     assert not page.is_visible("#pad-camera")        # a drawing model: no camera at all

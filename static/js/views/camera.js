@@ -12,7 +12,7 @@
 // Either way the picture goes to onPicture (main.js's usePicture, the one entry point of a
 // chosen, dropped or pasted image), so preprocessing, the body and the request are the same.
 // The stream is stopped (every track) on snapshot, cancel, Escape, a tab or model switch, a
-// hidden page and pagehide: the camera light never stays on behind the user's back.
+// hidden page, pagehide and a frozen pad: the camera light never stays on behind anyone's back.
 //
 // mountCamera(els, {store, onPicture}) -> {open(), close(), live, active}; cameraNote(err) -> text.
 
@@ -125,6 +125,9 @@ export function mountCamera({ button, fileLabel, fileInput, note, dialog, video,
   store.subscribe(close, ["tab", "modelId", "model"]);
   document.addEventListener("visibilitychange", () => { if (document.hidden) close(); });
   window.addEventListener("pagehide", close);
+  // The class's "Eyes up" and spotlight freeze the pad by disabling its tools
+  // (classroom/student.js): a photo must not land on a frozen pad, so the camera closes too.
+  new MutationObserver(() => { if (button.disabled) close(); }).observe(button, { attributes: true, attributeFilter: ["disabled"] });
 
   return { open, close, live, get active() { return !!session; } };
 }
