@@ -34,7 +34,8 @@ PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=T
 RECORD_STREAMS = """window.__streams = [];
 if (navigator.mediaDevices?.getUserMedia) {
   const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-  navigator.mediaDevices.getUserMedia = async (c) => { const s = await gum(c); window.__streams.push(s); return s; };
+  navigator.mediaDevices.getUserMedia = async (c) => {
+    const s = await gum(c); window.__streams.push(s); return s; };
 }"""
 DENY = """navigator.mediaDevices.getUserMedia = () =>
   Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));"""
@@ -42,18 +43,27 @@ DENY = """navigator.mediaDevices.getUserMedia = () =>
 INSECURE = "delete Navigator.prototype.mediaDevices;"
 
 PLAYING = """() => { const v = document.getElementById('camera-video');
-  return v.readyState >= 2 && v.currentTime > 0 && !document.getElementById('camera-take').disabled; }"""
+  return v.readyState >= 2 && v.currentTime > 0
+    && !document.getElementById('camera-take').disabled; }"""
 PICTURE_IN = """() => { const c = window.convscope, s = c.store.get();
-  return !c.pad.blank && s.trace && s.trace.body.image && s.trace.body === s.drawing && c.live.idle; }"""
+  return !c.pad.blank && s.trace && s.trace.body.image && s.trace.body === s.drawing
+    && c.live.idle; }"""
 TRACKS = "() => window.__streams.map(s => s.getTracks().map(t => t.readyState))"
 # The input layer's mean per channel (normalised), and the pad's mean RGB (0..255).
 CHANNELS = """() => { const l = window.convscope.store.get().trace.byName.get('input');
   const n = l.values.length / 3, m = [0, 0, 0];
   for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) m[c] += l.values[c * n + i] / n;
   return m; }"""
-PAD_RGB = """() => { const c = window.convscope.pad.canvas, d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  const m = [0, 0, 0]; for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) m[k] += d[i + k] / (d.length / 4);
+PAD_RGB = """() => { const c = window.convscope.pad.canvas;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, n = d.length / 4;
+  const m = [0, 0, 0];
+  for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) m[k] += d[i + k] / n;
   return m; }"""
+OPEN = "() => document.getElementById('camera-dialog').open"
+CLOSED = "() => !document.getElementById('camera-dialog').open && !window.convscope.camera.active"
+FOCUSED = "() => document.activeElement.id"
+BODY = "() => window.convscope.store.get().trace.body"
+FREEZE = "(on) => document.querySelectorAll('.pad-tools button').forEach(b => { b.disabled = on; })"
 
 
 @pytest.fixture(scope="module")
@@ -92,13 +102,14 @@ def open_camera_page(camera_browser, imported_url):  # noqa: F811  (the fixture 
 def _open_dialog(page):
     page.click("#pad-camera")
     page.wait_for_function(PLAYING)
-    assert page.evaluate("() => document.getElementById('camera-dialog').open")
+    assert page.evaluate(OPEN)
     # focus moved into the dialog (onto Take photo once the preview plays)
-    assert page.evaluate("() => document.getElementById('camera-dialog').contains(document.activeElement)")
+    assert page.evaluate("() => document.getElementById('camera-dialog')"
+                         ".contains(document.activeElement)")
 
 
 def _closed_and_stopped(page, streams):
-    page.wait_for_function("() => !document.getElementById('camera-dialog').open && !window.convscope.camera.active")
+    page.wait_for_function(CLOSED)
     tracks = page.evaluate(TRACKS)
     assert len(tracks) == streams and all(tracks), tracks
     assert all(state == "ended" for stream in tracks for state in stream), tracks
@@ -113,15 +124,16 @@ def test_a_photo_reaches_the_network_in_colour_and_the_camera_stops(open_camera_
     _open_dialog(page)
     video = page.evaluate("""() => { const v = document.getElementById('camera-video');
         return { muted: v.muted, inline: v.playsInline, stream: v.srcObject instanceof MediaStream,
-                 live: v.srcObject.getVideoTracks().map(t => t.readyState), audio: v.srcObject.getAudioTracks().length }; }""")
+                 live: v.srcObject.getVideoTracks().map(t => t.readyState),
+                 audio: v.srcObject.getAudioTracks().length }; }""")
     assert video == {"muted": True, "inline": True, "stream": True, "live": ["live"], "audio": 0}
-    assert page.evaluate("() => document.activeElement.id") == "camera-take"
+    assert page.evaluate(FOCUSED) == "camera-take"
     page.click("#camera-take")
     _closed_and_stopped(page, 1)
     page.wait_for_function(PICTURE_IN)
     settled(page)
-    assert page.evaluate("() => document.activeElement.id") == "pad-camera"   # focus came back
-    assert page.evaluate("() => window.convscope.store.get().trace.body.image.startsWith('data:image/jpeg')")
+    assert page.evaluate(FOCUSED) == "pad-camera"   # focus came back
+    assert page.evaluate(BODY)["image"].startswith("data:image/jpeg")   # the picker's body
     # The fake camera's pattern is green: on the pad and in the network's input, green leads
     # by far (channels in RGB order), where the blank pad's three channels were alike.
     r, g, b = page.evaluate(PAD_RGB)
@@ -129,10 +141,15 @@ def test_a_photo_reaches_the_network_in_colour_and_the_camera_stops(open_camera_
     after = page.evaluate(CHANNELS)
     assert after[1] > after[0] + 1 and after[1] > after[2] + 1, after
     assert max(blank) - min(blank) < 0.5, blank
-    assert page.evaluate("() => window.convscope.store.get().trace.byName.get('input').shape") == [3, 64, 64]
+    shape = page.evaluate("() => window.convscope.store.get().trace.byName.get('input').shape")
+    assert shape == [3, 64, 64]
     # Permissions-Policy: the page may have the camera, never the microphone.
-    assert page.evaluate("() => [document.featurePolicy.allowsFeature('camera'), document.featurePolicy.allowsFeature('microphone')]") == [True, False]
-    assert page.evaluate("() => navigator.mediaDevices.getUserMedia({audio: true}).then(() => 'granted', e => e.name)") == "NotAllowedError"
+    allowed = page.evaluate("() => ['camera', 'microphone']"
+                            ".map(f => document.featurePolicy.allowsFeature(f))")
+    assert allowed == [True, False]
+    asked = page.evaluate("() => navigator.mediaDevices.getUserMedia({audio: true})"
+                          ".then(() => 'granted', e => e.name)")
+    assert asked == "NotAllowedError"
     refused = [e for e in page.errors if "microphone is not allowed" in e]   # Chromium says why
     assert refused and len(refused) == len(page.errors), page.errors
     page.errors.clear()
@@ -140,23 +157,25 @@ def test_a_photo_reaches_the_network_in_colour_and_the_camera_stops(open_camera_
 
 def test_every_way_out_stops_the_camera_and_leaves_the_pad(open_camera_page):
     page = open_camera_page()
-    before = page.evaluate("() => window.convscope.store.get().trace.body")
+    before = page.evaluate(BODY)
     _open_dialog(page)
     page.click("#camera-cancel")
     _closed_and_stopped(page, 1)
-    assert page.evaluate("() => document.activeElement.id") == "pad-camera"
+    assert page.evaluate(FOCUSED) == "pad-camera"
     _open_dialog(page)
     page.keyboard.press("Escape")
     _closed_and_stopped(page, 2)
-    assert page.evaluate("() => document.activeElement.id") == "pad-camera"
-    assert page.evaluate("(b) => window.convscope.pad.blank && window.convscope.store.get().trace.body.image === b.image", before)
+    assert page.evaluate(FOCUSED) == "pad-camera"
+    assert page.evaluate("() => window.convscope.pad.blank")
+    assert page.evaluate(BODY)["image"] == before["image"]
     _open_dialog(page)
     page.evaluate("() => window.convscope.store.set({ tab: '3d' })")       # another tab
     _closed_and_stopped(page, 3)
     page.evaluate("() => window.convscope.store.set({ tab: 'network' })")   # before 3D has loaded
     _open_dialog(page)
-    page.evaluate("""() => { Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
-        document.dispatchEvent(new Event('visibilitychange')); delete document.hidden; }""")   # another app
+    page.evaluate("""() => {   // another app or browser tab in front
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+        document.dispatchEvent(new Event('visibilitychange')); delete document.hidden; }""")
     _closed_and_stopped(page, 4)
     _open_dialog(page)
     page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pagehide'))")
@@ -164,9 +183,9 @@ def test_every_way_out_stops_the_camera_and_leaves_the_pad(open_camera_page):
     assert page.evaluate("() => window.convscope.pad.blank")
     _open_dialog(page)
     # the class's "Eyes up" freezes the pad by disabling its tools (classroom/student.js)
-    page.evaluate("() => { for (const b of document.querySelectorAll('.pad-tools button')) b.disabled = true; }")
+    page.evaluate(FREEZE, True)
     _closed_and_stopped(page, 6)
-    page.evaluate("() => { for (const b of document.querySelectorAll('.pad-tools button')) b.disabled = false; }")
+    page.evaluate(FREEZE, False)
     _open_dialog(page)
     page.select_option("#model-select", "lenet5")                            # another model
     _closed_and_stopped(page, 7)
@@ -182,7 +201,7 @@ def test_a_refused_camera_is_a_calm_note(open_camera_page):
     assert page.text_content("#pad-camera-note") == (
         "The camera was not allowed: Permission denied; choose or paste an image instead.")
     assert not page.evaluate("() => document.getElementById('camera-dialog').open")
-    assert page.evaluate("() => document.activeElement.id") == "pad-camera"
+    assert page.evaluate(FOCUSED) == "pad-camera"
     assert page.evaluate("() => window.convscope.pad.blank")
 
 
@@ -200,7 +219,8 @@ def test_without_a_secure_context_the_camera_is_the_phones_camera_app(open_camer
     assert page.evaluate("() => navigator.mediaDevices") is None
     assert not page.is_visible("#pad-camera") and page.is_visible("#pad-camera-take")
     assert page.text_content("#pad-camera-take").strip() == "Camera"
-    attrs = page.eval_on_selector("#pad-camera-file", "i => [i.type, i.accept, i.getAttribute('capture')]")
+    attrs = page.eval_on_selector("#pad-camera-file",
+                                  "i => [i.type, i.accept, i.getAttribute('capture')]")
     assert attrs == ["file", "image/*", "environment"]
     photo = np.zeros((300, 400, 3), np.uint8)
     photo[..., 2] = 220           # a blue photo, as a phone's camera app would hand it back
@@ -228,7 +248,8 @@ def test_camera_screenshots(open_camera_page, screen):
     size = page.viewport_size
     box = page.locator("#camera-dialog").bounding_box()
     assert box["x"] >= 0 and box["y"] >= 0, box
-    assert box["x"] + box["width"] <= size["width"] and box["y"] + box["height"] <= size["height"], (box, size)
+    assert box["x"] + box["width"] <= size["width"], (box, size)
+    assert box["y"] + box["height"] <= size["height"], (box, size)
     take = page.locator("#camera-take").bounding_box()
     assert take["y"] + take["height"] <= size["height"] and take["height"] >= 40, take
     page.screenshot(path=f"/tmp/convscope-camera-{screen}-dialog.png")
