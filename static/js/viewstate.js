@@ -62,7 +62,12 @@ export function createViewState({ store, live, pad, hooks }) {
     return { width: INK_SIDE, height: INK_SIDE, pixels: quantiseInk(downsampleInk(alpha, width, height, INK_SIDE)) };
   }
 
+  // A picture model's pad holds a photo: a link cannot carry one (it would be a white square
+  // of 56×56 ink), so its view goes without the drawing and the reader picks their own image.
+  const isPicture = (body) => !!body?.image;
+
   function drawingView(s) {
+    if (isPicture(s.drawing)) return null;
     const o = origin(s.drawing);
     if (o?.sample) return { sample: o.sample };
     if (o?.ink) return { ink: o.ink };
@@ -104,7 +109,7 @@ export function createViewState({ store, live, pad, hooks }) {
   async function linkNow() {
     const s = store.get();
     const o = origin(s.drawing);
-    if (!o && s.drawing && !pad.blank) {
+    if (!o && s.drawing && !pad.blank && !isPicture(s.drawing)) {
       const ink = padInk();
       await hooks.loadInk(ink);
     }
@@ -164,5 +169,5 @@ export function createViewState({ store, live, pad, hooks }) {
   // Called once the page has read the link it was opened with: from now on the URL follows.
   function follow() { live_url = true; schedule(); }
 
-  return { apply, current, linkNow, follow, origin, markSample, markInk: (body, ink) => origins.set(body.pixels, { ink }), settled, inkBody };
+  return { apply, current, linkNow, isPicture, follow, origin, markSample, markInk: (body, ink) => origins.set(body.pixels, { ink }), settled, inkBody };
 }

@@ -98,11 +98,14 @@ export function mountShare(slot, { store, views, pad }) {
   async function copyLink() {
     status.textContent = "Making the link…";
     const s = store.get();
-    const fromPad = !!s.drawing && !views.origin(s.drawing) && !pad.blank;
+    const picture = views.isPicture(s.drawing) && !pad.blank;
+    const fromPad = !!s.drawing && !views.origin(s.drawing) && !pad.blank && !picture;
     const href = await views.linkNow();
     let copied = false;
     try { await navigator.clipboard.writeText(href); copied = true; } catch { /* no clipboard permission: show it */ }
-    status.textContent = `${copied ? "Link copied" : "Your link (select and copy)"}${fromPad ? ". It carries your drawing at 56×56 in 16 shades, and the page now shows that copy, so whoever opens it sees these numbers." : "."}`;
+    const carries = picture ? ". It opens this view, model and unit, but not your picture (a link cannot carry a photo): whoever opens it picks their own image."
+      : fromPad ? ". It carries your drawing at 56×56 in 16 shades, and the page now shows that copy, so whoever opens it sees these numbers." : ".";
+    status.textContent = `${copied ? "Link copied" : "Your link (select and copy)"}${carries}`;
     let field = menu.querySelector("input.share-link");
     if (!field) { field = h("input", { class: "share-link", readonly: "", "aria-label": "Link to this view" }); menu.append(field); }
     field.value = href;
