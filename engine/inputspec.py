@@ -148,8 +148,12 @@ def prepare(picture: np.ndarray, decl: dict, preprocess: bool = True):
     inner = (h - 2 * pad, w - 2 * pad)
     if decl["preprocess"] == "mnist" and preprocess and picture.ndim == 2:
         pre = mnist.preprocess(picture)     # any ink as_ink takes, 8-bit ink fastest
-        if pad != mnist.PAD:      # preprocess() pads 28 -> 32 (the reference net); others differ
-            pre.steps["input"] = np.pad(pre.steps["centred"], pad)
+        centred = pre.steps["centred"][None]
+        # A digit model trained on normalised MNIST (torchvision's (x − 0.1307) / 0.3081) reads
+        # its declared mean/std too; then the zero pad, in the order the resize path uses.
+        x = _normalise(centred, decl)
+        if pad != mnist.PAD or x is not centred:  # preprocess() pads 28 -> 32 (the reference net)
+            pre.steps["input"] = np.pad(x[0], pad)
             pre.input = pre.steps["input"][None].copy()
         return pre.input, pre
     if picture.ndim == 2 and picture.dtype == np.uint8:

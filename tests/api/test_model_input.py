@@ -119,3 +119,18 @@ def test_blank_drawing_for_a_cropping_model_is_zero():
     decl = check_declaration({"crop": True, "pad": 2}, [1, 32, 32])
     x, pre = prepare(np.zeros((50, 50), np.float32), decl)
     assert x.shape == (1, 32, 32) and not x.any() and pre.blank
+
+
+def test_a_normalised_digit_model_reads_its_mean_and_std(pad_drawing):
+    """`convscope import --mean 0.1307 --std 0.3081` on a 1×28×28 net (torchvision's MNIST
+    normalisation): the MNIST pipeline's centred digit, then (x − mean) / std, then the pad."""
+    ink = pad_drawing[..., 3]
+    for pad in (0, 2):
+        decl = check_declaration({"preprocess": "mnist", "pad": pad, "mean": [0.1307],
+                                  "std": [0.3081]}, [1, 28 + 2 * pad, 28 + 2 * pad])
+        x, pre = prepare(ink, decl)
+        centred = preprocess(ink).steps["centred"]
+        want = np.pad((centred - np.float32(0.1307)) / np.float32(0.3081), pad)
+        np.testing.assert_array_equal(x[0], want)
+        np.testing.assert_array_equal(pre.steps["input"], want)
+        assert x.dtype == np.float32 and x.min() < -0.4 and x.max() > 2

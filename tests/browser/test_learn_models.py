@@ -32,11 +32,27 @@ SHIPPED = ROOT / "models" / "lenet-mnist.npz"
 FASHION = ROOT / "models" / "lenet-fashion.npz"
 
 
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+def normalised_lenet5(imported, folder):
+    """LeNet-5 as a teacher's model normalised like torchvision's MNIST examples: one channel,
+    (x − 0.1307) / 0.3081, so its input runs from −0.42 to 2.82 instead of [0, 1]."""
+    from engine.network import Network
+    net = Network.load(imported / "lenet5.npz")
+    meta = dict(net.metadata, name="lenet5n")
+    meta["input"] = {**meta["input"], "mean": [MNIST_MEAN], "std": [MNIST_STD]}
+    path = folder / "lenet5n.npz"
+    net.save(path, meta)
+    return path
+
+
 @pytest.fixture(scope="module")
 def models_url(imported_models, tmp_path_factory):
     """Tiny VGG (default), LeNet-5, and when shipped: Fashion-MNIST (with its history) and a
     copy of the shipped LeNet in a folder of its own, without its history ("lonely")."""
-    extra = [imported_models / "lenet5.npz"]
+    extra = [imported_models / "lenet5.npz", normalised_lenet5(imported_models,
+                                                               tmp_path_factory.mktemp("norm"))]
     if FASHION.is_file():
         extra.append(FASHION)
     if SHIPPED.is_file():
@@ -216,6 +232,32 @@ def test_lenet5_has_no_recorded_run_either(open_page):
     assert page.inner_text("#learn-prompt") == "Draw a digit on the pad"
     assert page.inner_text("#learn-conv1-title") == "conv1's 6 filters"
     no_history_shown(page, IMPORTED)
+
+
+def test_a_normalised_one_channel_input_is_shown_over_its_own_range(open_page, models_url):
+    """Grey = the pixel before normalisation (x·std + mean), not the normalised value clipped
+    to [0, 1]: the stroke's soft edge keeps its greys and the background stays black."""
+    page = open_page("/?model=lenet5n")
+    ready(page)
+    draw_stroke(page)
+    open_learn(page)
+    body = page.evaluate("() => window.convscope.store.get().trace.body")
+    fwd = httpx.post(f"{models_url}/api/forward?model=lenet5n", json=body, timeout=30).json()
+    x = np.asarray(fwd["layers"][0]["values"], np.float64).reshape(28, 28)
+    assert x.min() < -0.4 and x.max() > 2, "the served input is normalised"
+    want = np.clip(np.round((x * MNIST_STD + MNIST_MEAN) * 255), 0, 255)
+    shown = canvas_rgba(page, "#learn-input")
+    cell = shown.shape[0] // 28
+    got = shown[cell // 2::cell, cell // 2::cell, 0].astype(np.float64)
+    assert np.abs(got - want).max() <= 1, "the input's greys are not its own range's"
+    assert ((want > 20) & (want < 235)).sum() > 10, "a stroke with soft edges to compare"
+    # The preprocessing strip's input thumbnail likewise (96 px for 28: read at pixel centres).
+    strip = page.evaluate("""() => { const c = document.querySelectorAll('#prep-strip figure canvas')[4];
+        return [c.width, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }""")
+    side = strip[0]
+    thumb = np.asarray(strip[1], np.uint8).reshape(side, side, 4)
+    at = ((np.arange(28) + 0.5) * side / 28).astype(int)
+    assert np.abs(thumb[at][:, at, 0].astype(float) - want).max() <= 1, "the strip's input is clipped"
 
 
 def test_a_trained_model_without_its_history_file_says_so(open_page):

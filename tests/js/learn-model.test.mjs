@@ -103,14 +103,6 @@ test("loss figures: 4 decimals, e-notation with a real minus below 0.001", async
   assert.equal(Number(figure(1.234e-6).replace("\u2212", "-")), 1.23e-6);
 });
 
-test("a normalised one-channel input is painted over its own range", async () => {
-  const { inputRange } = await import("../../static/js/learn/model.js");
-  assert.deepEqual(inputRange({ mean: [0], std: [1] }), [0, 1]);
-  const [lo, hi] = inputRange({ mean: [0.1307], std: [0.3081] });
-  assert.ok(Math.abs(lo - -0.1307 / 0.3081) < 1e-12 && Math.abs(hi - 0.8693 / 0.3081) < 1e-12);
-  assert.deepEqual(inputRange(undefined), [0, 1], "no declaration: pixels in [0, 1]");
-});
-
 test("kernels as a grid: filters in columns, input channels in rows, labelled", async () => {
   const { filterGrid, channelNames } = await import("../../static/js/learn/model.js");
   const shape = [2, 3, 1, 1];                         // 2 filters × 3 channels of 1×1

@@ -121,14 +121,6 @@ export function trend(history) {
   return { first: history[0], last: history[history.length - 1], rising: up, falling: down };
 }
 
-// The values a one-channel input can take: pixels in [0, 1] through the model's normalisation
-// (x − mean) / std (/api/model `input`), so a normalised input is painted over its own range
-// instead of being clipped to [0, 1].
-export function inputRange(input, c = 0) {
-  const mean = input?.mean?.[c] ?? 0, std = input?.std?.[c] ?? 1;
-  return [(0 - mean) / std, (1 - mean) / std];
-}
-
 // What each input channel of a conv stage is called on screen: R, G, B for the first conv of a
 // colour model (it reads the picture's channels), else null (the maps' numbers will do).
 export function channelNames(stages, conv) {

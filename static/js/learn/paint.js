@@ -3,9 +3,10 @@
 // Maps are one small ImageData drawn scaled with smoothing off (one drawImage per image).
 
 import { diverging, sequential, lut, fillRGBA, cssColor, NEGATIVE, POSITIVE } from "../color.js";
-import { maxAbs, curvePoints, cursorX, inputRange } from "./model.js";
+import { maxAbs, curvePoints, cursorX } from "./model.js";
 import { scratchCanvas } from "../scratch.js";
 import { rgbImage } from "../views/modelinput.js";
+import { inputRange } from "../lab/source.js";
 
 export const signedScale = (values, max = maxAbs(values)) => diverging(max > 0 ? max : 1);
 
@@ -47,17 +48,18 @@ export function paintTiles(canvas, tiles, h, w, scale, { cols = tiles.length, ce
 
 // The model's input as the network reads it, `cell` px per pixel: a colour input de-normalised
 // to its RGB picture (the preprocessing strip's own rgbImage), one channel in grey over the
-// range its normalisation gives (learn/model.js inputRange), so nothing is clipped.
-export function paintInput(canvas, layer, input, cell) {
+// range its normalisation gives (the Lab's inputRange), so nothing is clipped.
+export function paintInput(canvas, layer, model, cell) {
   const [C, H, W] = layer.shape;
   const ctx = sized(canvas, W * cell, H * cell);
   if (C === 3) {
     const s = scratchCanvas(W, H);
-    s.ctx.putImageData(rgbImage(layer.values, layer.shape, input), 0, 0);
+    s.ctx.putImageData(rgbImage(layer.values, layer.shape, model?.input), 0, 0);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(s.canvas, 0, 0, W * cell, H * cell);
   } else {
-    drawMap(ctx, layer.values.subarray(0, H * W), H, W, sequential(...inputRange(input, 0)), 0, 0, cell);
+    const { lo, hi } = inputRange(model, { channel: 0 });
+    drawMap(ctx, layer.values.subarray(0, H * W), H, W, sequential(lo, hi), 0, 0, cell);
   }
   return ctx;
 }

@@ -140,7 +140,7 @@ export function mount(el, { store, api }) {
     const input = trace.layers.find((l) => l.kind === "input");
     if (!input) return;
     const cell = Math.max(1, Math.floor(144 / Math.max(...input.shape.slice(1))));
-    paintInput($("learn-input"), input, store.get().model?.input, cell);
+    paintInput($("learn-input"), input, store.get().model, cell);
   }
 
   // The words and titles that follow the model, not each answer: what the student gave it

@@ -5,6 +5,7 @@
 
 import { sequential, lut, fillRGBA } from "../color.js";
 import { prepWords, rgbImage } from "./modelinput.js";
+import { inputRange } from "../lab/source.js";
 import { scratchCanvas } from "../scratch.js";
 
 const SIDE = 48;
@@ -40,9 +41,15 @@ function paintRGB(ctx, fed, input) {
 
 const GRAY = sequential(0, 1);
 const GRAY_TABLE = lut(GRAY);
-function paintValues(ctx, values, [h, w]) {
+// The steps before the input are pictures in [0, 1]; the input step is the network's input,
+// which a normalising model's mean/std move off [0, 1]: it is painted over its own range.
+function inputGray(model) {
+  const { lo, hi, normalised } = inputRange(model, { channel: 0 });
+  return normalised ? sequential(lo, hi) : GRAY;
+}
+function paintValues(ctx, values, [h, w], scale = GRAY) {
   const tmp = scratchCanvas(w, h);
-  fillRGBA(tmp.image.data, values, GRAY, GRAY_TABLE);
+  fillRGBA(tmp.image.data, values, scale, scale === GRAY ? GRAY_TABLE : lut(scale));
   tmp.ctx.putImageData(tmp.image, 0, 0);
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(tmp.canvas, 0, 0, ctx.canvas.width, ctx.canvas.height);
@@ -120,7 +127,7 @@ export function renderPrep(el, trace, drawing) {
   for (const name of ["fitted", "centred", "input"]) {
     const s = steps.get(name);
     if (s?.rgb) paintRGB(parts[name].ctx, s.rgb, drawing.model?.input);
-    else if (s) paintValues(parts[name].ctx, s.values, s.shape);
+    else if (s) paintValues(parts[name].ctx, s.values, s.shape, name === "input" ? inputGray(drawing.model) : GRAY);
   }
   inputStep = steps.get("input") ?? null;
   outlined = false;
@@ -146,7 +153,7 @@ export function outlineInput(rf, inputSide = 32) {
   if (!parts || !inputStep || (!rf && !outlined)) return;   // nothing drawn over it to remove
   const ctx = parts.input.ctx;
   if (inputStep.rgb) paintRGB(ctx, inputStep.rgb, inputStep.model?.input);
-  else paintValues(ctx, inputStep.values, inputStep.shape);
+  else paintValues(ctx, inputStep.values, inputStep.shape, inputGray(inputStep.model));
   outlined = !!rf;
   if (!rf) return;
   const k = ctx.canvas.width / inputSide;
