@@ -4,7 +4,8 @@ A model file may carry `metadata["input"]`; models without one (the shipped LeNe
 declaration their dataset implies, so their records are unchanged. Fields:
 
   preprocess  "mnist"  crop the ink, fit 20×20, centre by mass in 28×28 (engine.preprocess),
-                       then zero-pad to the model's side (28 -> 32 for the reference net)
+                       normalise (when a mean/std is declared), then zero-pad to the
+                       model's side (28 -> 32 for the reference net)
               "resize" scale to the model's side minus `pad` (keeping the aspect ratio and
                        centring the ink's box when `crop`), normalise, zero-pad by `pad`
               "none"   the picture must already be the model's size (or the size minus `pad`)
