@@ -132,9 +132,11 @@ def _stamp(res) -> tuple[Path, float]:
     try:
         return path, path.stat().st_mtime
     except OSError:
+        # `convscope train` cannot retrain an imported model: say so rather than suggest it.
+        why = ("the model was imported (`convscope import`), so no training run was recorded"
+               if res.model_info.get("imported") else "`convscope train` writes it")
         raise not_found(f"no training history for this model: {path.name} is not beside "
-                        f"{Path(res.settings.model_path).name}; `convscope train` writes it"
-                        ) from None
+                        f"{Path(res.settings.model_path).name}; {why}") from None
 
 
 def cached(res) -> Loaded | None:

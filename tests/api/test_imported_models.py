@@ -107,3 +107,4 @@ def test_an_imported_model_has_no_history_and_says_where_it_came_from(client, na
     assert info["imported"] == {"source": "onnx", "file": f"{name}.onnx"}
     r = client.get(f"/api/history?model={name}")
     assert r.status_code == 404 and f"{name}.history.npz" in r.json()["detail"]
+    assert "was imported" in r.json()["detail"] and "convscope train" not in r.json()["detail"]

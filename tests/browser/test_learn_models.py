@@ -219,8 +219,15 @@ def test_tiny_vgg_learn_on_a_phone(open_page, tmp_path):
     pick_picture(page, tmp_path)
     open_learn(page)
     no_history_shown(page, IMPORTED)
-    width = page.evaluate("() => document.querySelector('#learn-conv1 canvas').getBoundingClientRect().right")
-    assert width <= 390, f"conv1's kernels run off a phone's screen ({width} px)"
+    # Every figure fits the phone's width, and one shrunk to fit keeps its shape (square maps).
+    boxes = page.evaluate("""() => [...document.querySelectorAll('#view-learn canvas')]
+        .filter((c) => c.width > 0 && c.offsetParent)
+        .map((c) => { const r = c.getBoundingClientRect();
+                      return [c.id || c.dataset.k || '?', r.right, r.width / r.height, c.width / c.height]; })""")
+    for name, right, shown, own in boxes:
+        assert right <= 390 + 0.5, f"{name} runs off a phone's screen (right edge {right} px)"
+        assert shown == pytest.approx(own, rel=0.03), f"{name} is squashed: {shown} vs {own}"
+    assert any(n == "learn-conv2" for n, *_ in boxes)
 
 
 def test_lenet5_has_no_recorded_run_either(open_page):

@@ -25,8 +25,9 @@ export function sized(canvas, width, height) {
   if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
     canvas.width = Math.round(width * dpr);
     canvas.height = Math.round(height * dpr);
+    // Width only: the height follows the canvas's own aspect ratio, so a figure wider than a
+    // phone, shrunk by the stylesheet's max-width, keeps its squares square.
     canvas.style.width = `${width}px`;
-    canvas.style.height = `${height}px`;
   }
   const ctx = canvas.getContext("2d");
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);

@@ -277,6 +277,8 @@ export function mount(el, { store, api }) {
     for (const canvas of el.querySelectorAll("#learn-conv1 canvas")) {
       const [values, scale] = sets[canvas.dataset.k];
       paintGrid(canvas, filterGrid(values, k1.shape, names1), kh, kw, scale, { cell: 8, gap: 4 });
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute("aria-label", `${kernelTitle(c1, F1, C1, names1)}: ${canvas.nextElementSibling.textContent}`);
     }
     if (!c2) return;
     const k2 = r.kernels[c2];
