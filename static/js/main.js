@@ -76,6 +76,7 @@ $("pad-file").onchange = (e) => usePicture(e.target.files?.[0]);
 const camera = mountCamera({
   button: $("pad-camera"), fileLabel: $("pad-camera-take"), fileInput: $("pad-camera-file"), note: $("pad-camera-note"),
   dialog: $("camera-dialog"), video: $("camera-video"), take: $("camera-take"), cancel: $("camera-cancel"), status: $("camera-status"),
+  swap: $("camera-switch"), mirror: $("camera-mirror"), name: $("camera-name"),
   shape: pad.canvas,
 }, { store, onPicture: usePicture });
 $("pad").addEventListener("dragover", (e) => e.preventDefault());

@@ -7,6 +7,8 @@ import (3×64×64 RGB) is the picture model; the shipped MNIST model is a drawin
 - Camera -> live preview -> Take photo: the pattern reaches the network in colour through the
   picker's path (an image body), every track of the stream has ended, focus comes back, no CSP
   violation or console error; Permissions-Policy lets the page have the camera and no microphone.
+- "Switch camera" moves to the next camera (the first one stopped), "Mirror" flips the preview
+  and the photo alike (compared with the held frame), and both are kept for the next photo.
 - Every way out stops the stream: Cancel, Escape, an app tab switch, a hidden page, pagehide,
   a frozen pad (the class's "Eyes up"), a model switch; the pad is left as it was.
 - A refused camera (getUserMedia rejecting NotAllowedError) and a machine with no camera (this
@@ -27,7 +29,10 @@ from tests.browser.helpers import assert_no_errors
 from tests.browser.test_csp import LISTEN
 from tests.browser.test_imported import imported_url  # noqa: F401  (the module's server fixture)
 
-FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+# two fake cameras (fake_device_0, fake_device_1): "Switch camera" has somewhere to go
+FAKE_CAMERA = ["--use-fake-device-for-media-stream=device-count=2",
+               "--use-fake-ui-for-media-stream"]
+RED, BLUE = (230, 20, 20), (20, 20, 230)
 PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
              device_scale_factor=2)
 # Every stream the page is given, kept so a test can ask whether its tracks have ended.
@@ -49,20 +54,30 @@ PICTURE_IN = """() => { const c = window.convscope, s = c.store.get();
   return !c.pad.blank && s.trace && s.trace.body.image && s.trace.body === s.drawing
     && c.live.idle; }"""
 TRACKS = "() => window.__streams.map(s => s.getTracks().map(t => t.readyState))"
-# The input layer's mean per channel (normalised), and the pad's mean RGB (0..255).
+# The input layer's mean per channel (normalised).
 CHANNELS = """() => { const l = window.convscope.store.get().trace.byName.get('input');
   const n = l.values.length / 3, m = [0, 0, 0];
   for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) m[c] += l.values[c * n + i] / n;
-  return m; }"""
-PAD_RGB = """() => { const c = window.convscope.pad.canvas;
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, n = d.length / 4;
-  const m = [0, 0, 0];
-  for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) m[k] += d[i + k] / n;
   return m; }"""
 OPEN = "() => document.getElementById('camera-dialog').open"
 CLOSED = "() => !document.getElementById('camera-dialog').open && !window.convscope.camera.active"
 FOCUSED = "() => document.activeElement.id"
 BODY = "() => window.convscope.store.get().trace.body"
+# The left and right quarters of the pad (mean RGB, 0..255) and of the network's input (mean of
+# each normalised channel over those columns).
+HALVES = """() => { const c = window.convscope.pad.canvas, w = c.width, h = c.height;
+  const d = c.getContext('2d').getImageData(0, 0, w, h).data, q = Math.floor(w / 4);
+  const pad = [[0, 0, 0], [0, 0, 0]];
+  for (let y = 0; y < h; y++) for (let x = 0; x < q; x++) for (let k = 0; k < 3; k++) {
+    pad[0][k] += d[(y * w + x) * 4 + k] / (q * h);
+    pad[1][k] += d[(y * w + w - 1 - x) * 4 + k] / (q * h); }
+  const l = window.convscope.store.get().trace.byName.get('input'), [C, H, W] = l.shape, Q = W / 4;
+  const input = [[0, 0, 0], [0, 0, 0]];
+  for (let ch = 0; ch < C; ch++) for (let y = 0; y < H; y++) for (let x = 0; x < Q; x++) {
+    input[0][ch] += l.values[(ch * H + y) * W + x] / (Q * H);
+    input[1][ch] += l.values[(ch * H + y) * W + W - 1 - x] / (Q * H); }
+  return { pad, input }; }"""
+LABEL = "() => document.getElementById('camera-video').srcObject.getVideoTracks()[0].label"
 FREEZE = "(on) => document.querySelectorAll('.pad-tools button').forEach(b => { b.disabled = on; })"
 
 
@@ -70,6 +85,27 @@ FREEZE = "(on) => document.querySelectorAll('.pad-tools button').forEach(b => { 
 def camera_browser(browser):
     """A second Chromium from the session's Playwright, with the fake camera and prompt."""
     b = browser.browser_type.launch(executable_path=str(CHROMIUM), headless=True, args=FAKE_CAMERA)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def split_camera(browser, tmp_path_factory):
+    """A Chromium whose camera films one still picture: red on its left half, blue on its right
+    (a Y4M file, BT.601 studio range: Chromium shows it back within a level or two)."""
+    w, h = 640, 480
+    rgb = np.zeros((h, w, 3))
+    rgb[:, : w // 2], rgb[:, w // 2:] = RED, BLUE
+    r, g, b = np.moveaxis(rgb, -1, 0)
+    planes = (16 + 0.257 * r + 0.504 * g + 0.098 * b, 128 - 0.148 * r - 0.291 * g + 0.439 * b,
+              128 + 0.439 * r - 0.368 * g - 0.071 * b)
+    sub = [planes[0]] + [p.reshape(h // 2, 2, w // 2, 2).mean((1, 3)) for p in planes[1:]]
+    frame = b"FRAME\n" + b"".join(np.rint(p).clip(0, 255).astype(np.uint8).tobytes() for p in sub)
+    path = tmp_path_factory.mktemp("camera") / "split.y4m"
+    path.write_bytes(f"YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n".encode() + frame * 2)
+    b = browser.browser_type.launch(executable_path=str(CHROMIUM), headless=True, args=[
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={path}"])
     yield b
     b.close()
 
@@ -116,8 +152,8 @@ def _closed_and_stopped(page, streams):
     assert page.evaluate("() => document.getElementById('camera-video').srcObject") is None
 
 
-def test_a_photo_reaches_the_network_in_colour_and_the_camera_stops(open_camera_page):
-    page = open_camera_page()
+def test_a_photo_reaches_the_network_in_colour_and_the_camera_stops(open_camera_page, split_camera):
+    page = open_camera_page(browser=split_camera)
     assert page.is_visible("#pad-camera") and not page.is_visible("#pad-camera-take")
     assert page.text_content("#prediction").strip() == "Pick an image"
     blank = page.evaluate(CHANNELS)
@@ -128,21 +164,41 @@ def test_a_photo_reaches_the_network_in_colour_and_the_camera_stops(open_camera_
                  audio: v.srcObject.getAudioTracks().length }; }""")
     assert video == {"muted": True, "inline": True, "stream": True, "live": ["live"], "audio": 0}
     assert page.evaluate(FOCUSED) == "camera-take"
+    # a webcam that does not say which way it faces is previewed as a mirror
+    assert page.get_attribute("#camera-mirror", "aria-pressed") == "true"
+    assert "mirrored" in page.get_attribute("#camera-video", "class")
     page.click("#camera-take")
     _closed_and_stopped(page, 1)
     page.wait_for_function(PICTURE_IN)
     settled(page)
     assert page.evaluate(FOCUSED) == "pad-camera"   # focus came back
     assert page.evaluate(BODY)["image"].startswith("data:image/jpeg")   # the picker's body
-    # The fake camera's pattern is green: on the pad and in the network's input, green leads
-    # by far (channels in RGB order), where the blank pad's three channels were alike.
-    r, g, b = page.evaluate(PAD_RGB)
-    assert g > r + 60 and g > b + 60, (r, g, b)
-    after = page.evaluate(CHANNELS)
-    assert after[1] > after[0] + 1 and after[1] > after[2] + 1, after
-    assert max(blank) - min(blank) < 0.5, blank
     shape = page.evaluate("() => window.convscope.store.get().trace.byName.get('input').shape")
     assert shape == [3, 64, 64]
+    # The photo as previewed: mirrored, so blue on the pad's left and red on its right, and so
+    # in the network's input, channel by channel (R, G, B in that order; the blank pad's three
+    # channels were alike). Tiny VGG's input is (x - mean) / std: its own mean and std.
+    model = page.evaluate("() => window.convscope.store.get().model.input")
+    halves = page.evaluate(HALVES)
+    assert halves["pad"] == [pytest.approx(BLUE, abs=6), pytest.approx(RED, abs=6)], halves
+    expect = [[(v / 255 - m) / sd for v, m, sd in zip(side, model["mean"], model["std"])]
+              for side in (BLUE, RED)]
+    assert halves["input"] == [pytest.approx(e, abs=0.12) for e in expect], halves
+    assert max(blank) - min(blank) < 0.5, blank
+    # "Mirror" off: the next photo is as the camera sees it, red on the left.
+    first = page.evaluate(BODY)["image"]
+    _open_dialog(page)
+    page.click("#camera-mirror")
+    assert page.get_attribute("#camera-mirror", "aria-pressed") == "false"
+    assert "mirrored" not in page.get_attribute("#camera-video", "class")
+    page.click("#camera-take")
+    _closed_and_stopped(page, 2)
+    page.wait_for_function("(first) => window.convscope.store.get().trace.body.image !== first",
+                           arg=first)
+    page.wait_for_function(PICTURE_IN)
+    settled(page)
+    halves = page.evaluate(HALVES)
+    assert halves["pad"] == [pytest.approx(RED, abs=6), pytest.approx(BLUE, abs=6)], halves
     # Permissions-Policy: the page may have the camera, never the microphone.
     allowed = page.evaluate("() => ['camera', 'microphone']"
                             ".map(f => document.featurePolicy.allowsFeature(f))")
@@ -192,6 +248,33 @@ def test_every_way_out_stops_the_camera_and_leaves_the_pad(open_camera_page):
     page.wait_for_function("() => window.convscope.store.get().model.modelId === 'lenet5'")
     ready(page)
     assert not page.is_visible("#pad-camera")        # a drawing model: no camera at all
+
+
+def test_switch_camera_and_mirror_are_kept_for_the_next_photo(open_camera_page):
+    page = open_camera_page()
+    _open_dialog(page)
+    page.wait_for_selector("#camera-switch:not([hidden])")   # two cameras
+    first = page.evaluate(LABEL)
+    page.click("#camera-switch")
+    page.wait_for_function(PLAYING)
+    page.wait_for_function("(first) => document.getElementById('camera-video').srcObject"
+                           ".getVideoTracks()[0].label !== first", arg=first)
+    second = page.evaluate(LABEL)
+    assert page.evaluate(FOCUSED) == "camera-switch"   # focus stayed on it through the restart
+    tracks = page.evaluate(TRACKS)
+    assert tracks[0] == ["ended"] and tracks[1] == ["live"], tracks   # one camera at a time
+    assert page.text_content("#camera-name") == second                # says which one is live
+    page.click("#camera-mirror")                                      # as the camera sees
+    assert page.get_attribute("#camera-mirror", "aria-pressed") == "false"
+    assert "mirrored" not in page.get_attribute("#camera-video", "class")
+    page.click("#camera-take")
+    _closed_and_stopped(page, 2)
+    page.wait_for_function(PICTURE_IN)
+    _open_dialog(page)                        # the next photo: the same camera, unmirrored
+    assert page.evaluate(LABEL) == second
+    assert page.get_attribute("#camera-mirror", "aria-pressed") == "false"
+    page.click("#camera-cancel")
+    _closed_and_stopped(page, 3)
 
 
 def test_a_refused_camera_is_a_calm_note(open_camera_page):
