@@ -298,3 +298,11 @@ def test_one_recorded_run_shows_no_seeds_and_a_switch_drops_it(open_page, models
     page.wait_for_function("() => window.convscope.store.get().model?.modelId === 'tinyvgg'")
     no_history_shown(page, IMPORTED, since=before)
     assert page.inner_text("#learn-h-kcap") == ""
+    # ...and back: Fashion's run is asked for again and shown.
+    back = len(page.api_requests)
+    page.select_option("#model-select", "lenet-fashion")
+    page.wait_for_function("() => window.convscope.store.get().model?.modelId === 'lenet-fashion'"
+                           " && window.convscope.learn.history.ready", timeout=20_000)
+    assert any("/api/history?" in u for u in page.api_requests[back:])
+    assert page.is_visible("#learn-h-play") and not page.is_visible("#learn-h-none")
+    assert page.inner_text("#learn-h-kcap") == "conv1's 6 filters"

@@ -87,7 +87,8 @@ export function mountHistory(el, { store, api }) {
   }
 
   function load() {
-    if (noHistory(st.model)) return Promise.resolve();
+    // Not before the model's record: it says whether there is a run to ask for.
+    if (!st.model || noHistory(st.model)) return Promise.resolve();
     if (st.loading) return st.loading;
     const model = st.model;
     st.loading = api.history().then((h) => {
