@@ -72,7 +72,7 @@ async function usePicture(blob) {
   await pickPicture(blob, pad.canvas).catch((err) => store.set({ error: `picture: ${err.message}` }));
   pad.markDrawn();
 }
-// Emptied once read, so choosing the same file again (after drawing a test) still loads it.
+// Emptied once read, so choosing the same file again still loads it.
 $("pad-file").onchange = (e) => { usePicture(e.target.files?.[0]); e.target.value = ""; };
 const camera = mountCamera({
   button: $("pad-camera"), fileLabel: $("pad-camera-take"), fileInput: $("pad-camera-file"), note: $("pad-camera-note"),
