@@ -306,3 +306,30 @@ def test_one_recorded_run_shows_no_seeds_and_a_switch_drops_it(open_page, models
     assert any("/api/history?" in u for u in page.api_requests[back:])
     assert page.is_visible("#learn-h-play") and not page.is_visible("#learn-h-none")
     assert page.inner_text("#learn-h-kcap") == "conv1's 6 filters"
+
+
+def test_switching_models_on_the_learn_tab_starts_over(open_page, tmp_path):
+    """LeNet-5's answer is not painted over Tiny VGG's record (it threw on a stage Tiny VGG
+    lacks, which stopped the model switch half-way: no picture picker, a "model:" error): the
+    tab clears, asks for the picture, then shows Tiny VGG's own step."""
+    page = open_page("/?model=lenet5")
+    ready(page)
+    draw_stroke(page)
+    open_learn(page)
+    page.click("#learn-step")
+    table_after(page, 1)
+    page.select_option("#model-select", "tinyvgg")
+    page.wait_for_function("() => window.convscope.store.get().model?.modelId === 'tinyvgg'")
+    assert page.evaluate("() => window.convscope.store.get().error") in (None, "")
+    assert page.is_visible("#pad-picker"), "the switch finished: the pad picks pictures"
+    assert page.inner_text("#learn-table caption") == \
+        "Pick, drop or paste an image on the pad to begin."
+    assert page.inner_text("#learn-count") == "0 steps"
+    assert page.inner_text("#learn-conv1-title").startswith("conv1's 10 filters")
+    pick_picture(page, tmp_path)
+    page.wait_for_function("() => window.convscope.learn.idle && document.querySelector("
+                           "'#learn-table thead')?.textContent.includes('after 0 steps')")
+    classes = page.evaluate("() => window.convscope.store.get().model.classes")
+    target = page.inner_text("#learn-table tbody th")
+    assert any(f"target = {c})" in target for c in classes), target
+    assert page.get_attribute("#learn-conv1 canvas[data-k='before']", "data-rows") == "R,G,B"

@@ -79,11 +79,12 @@ export function mount(el, { store, api }) {
   const job = latestWins((j, signal) => api.gradient(j.body, { target: j.target, learning_rate: j.rate, steps: Math.max(1, j.steps) }, { signal }), {
     mode: "queue",
     onResult(result, j) {
+      if (j.model !== ui.model) return;   // asked of the model before a switch
       ui.result = { ...result, shownSteps: j.steps };
       $("learn-error").textContent = "";
       render();
     },
-    onError: (err) => { $("learn-error").textContent = `gradient: ${err.message}`; },
+    onError: (err, j) => { if (j?.model === ui.model) $("learn-error").textContent = `gradient: ${err.message}`; },
   });
   // The server's bounds (model.limits.learn): the slider's stops and the step cap.
   const limits = () => store.get().model?.limits?.learn;
@@ -100,7 +101,7 @@ export function mount(el, { store, api }) {
   fillRates();
   const request = () => {
     if (!ui.body || ui.target == null || ui.rate == null) return;
-    job.submit({ body: ui.body, target: ui.target, rate: ui.rate, steps: ui.steps });
+    job.submit({ body: ui.body, target: ui.target, rate: ui.rate, steps: ui.steps, model: ui.model });
   };
 
   function classes() {
@@ -351,8 +352,22 @@ export function mount(el, { store, api }) {
   }
   store.subscribe(adopt, ["learn"]);
   store.subscribe(() => { if (ui.visible) follow(); }, ["trace"]);
-  store.subscribe(() => { if (ui.visible && ui.result) render(); }, ["foldActivations", "model"]);
-  store.subscribe(renderModel, ["model"]);
+  store.subscribe(() => { if (ui.visible && ui.result) render(); }, ["foldActivations"]);
+  // Another model: the last answer's numbers, stages and classes are not its own (painting them
+  // over its record threw on a stage it lacks). Clear them; its first trace starts over.
+  function forget() {
+    Object.assign(ui, { body: null, model: null, result: null, steps: 0 });
+    const caption = document.createElement("caption");
+    caption.textContent = `${learnWords(store.get().model).prompt} to begin.`;
+    $("learn-table").replaceChildren(caption);
+    for (const canvas of el.querySelectorAll(".learn-step canvas")) canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    $("learn-dense").replaceChildren();
+    $("learn-stage-scales").textContent = "";
+    $("learn-error").textContent = "";
+    $("learn-count").textContent = "0 steps";
+    $("learn-count").dataset.steps = "0";
+  }
+  store.subscribe(() => { forget(); renderModel(); if (ui.visible) follow(); }, ["model"]);
   renderModel();
   store.subscribe(() => { const had = ui.rate; fillRates(); if (had == null && ui.rate != null) request(); }, ["model"]);
 

@@ -101,7 +101,7 @@ export function mountHistory(el, { store, api }) {
       st.kernelScale = signedScale(h.kernels.values);   // one scale for all moments: growth shows
       st.channelNames = channelNames(model.layers, h.kernels.layer);
       const [, F, C] = h.kernels.shape;   // the first conv by kind, [snapshots, F, C, k, k]
-      $("learn-h-kcap").textContent = kernelTitle(h.kernels.layer, F, C, channelNames(model.layers, h.kernels.layer));
+      $("learn-h-kcap").textContent = kernelTitle(h.kernels.layer, F, C, st.channelNames);
       paintSeeds(h);
       follow();
       paint();
