@@ -9,6 +9,8 @@
 // A scale maps value -> [r, g, b]. Views fill ImageData through a 256-entry lookup table (`lut`)
 // so painting every unit of the network is one table read per unit.
 
+import { channelRanges } from "./channels.js";
+
 export const NEGATIVE = [5, 113, 176];
 export const ZERO = [247, 247, 247];
 export const POSITIVE = [230, 97, 1];
@@ -95,6 +97,25 @@ export function scaleForStage(kind, lo, hi, floor = 0) {
   if (kind === "input" && (lo < 0 || hi > 1)) return sequential(lo < 0 ? -niceCeil(-lo) : 0, niceCeil(Math.max(hi, 1)));
   if (kind === "input" || kind === "softmax") return sequential(0, 1);
   return diverging(niceCeil(Math.max(Math.abs(lo), Math.abs(hi), floor > 0 ? floor : 0)));
+}
+
+// The input stage's scale. A normalised input ((x − mean) / std per channel, channels.js) is
+// drawn channel by channel on its own declared range, black (none of it) to white (full), as the
+// picture was before normalising: one stretch over all channels would wash a photo out (red
+// runs −2.1 … 2.2, blue −1.8 … 2.6). The returned scale spans every channel (for the legend and
+// the labels) and carries `channels`, one scale per channel, for the painters.
+export function scaleForInput(input, C, lo, hi) {
+  const ranges = channelRanges(input, C);
+  if (!ranges) return scaleForStage("input", lo, hi);
+  const scale = sequential(Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1])));
+  return { ...scale, channels: ranges.map(([a, b]) => sequential(a, b)) };
+}
+
+// Paint a stage's values into RGBA bytes, channel by channel when its scale has `channels`.
+export function fillStage(data, values, scale) {
+  if (!scale.channels) { fillRGBA(data, values, scale); return; }
+  const n = values.length / scale.channels.length;
+  scale.channels.forEach((s, c) => fillRGBA(data.subarray(c * n * 4, (c + 1) * n * 4), values.subarray(c * n, (c + 1) * n), s));
 }
 
 // A stage's value is "bias-level" below this fraction of what a real image makes there.

@@ -11,6 +11,7 @@ import { createNetworkView } from "./views/network.js";
 import { renderPanel } from "./views/panel.js";
 import { renderPrep } from "./views/prep.js";
 import { renderLegend } from "./views/legend.js";
+import { colourNames } from "./channels.js";
 import { renderJoin } from "./views/join.js";
 import { renderBackProjection } from "./views/backproject.js";
 import { renderModels, chosenModel, modelUrl } from "./views/models.js";
@@ -161,7 +162,7 @@ function renderNetworkSide(s) {
   // Nothing focused: the first stage after the input (conv1, or relu1 when folded) keeps a legend.
   // On a phone, the stage on screen.
   const col = shown ? net.view?.layout.columns.find((c) => c.shown === shown) : net.view?.layout.columns[net.view.compact ? net.view.layout.current : 1];
-  renderLegend($("legend"), net.scaleOf(col?.shown), col ? `${col.label} ${col.sublabel}`.trim() : "", col?.kind, { floor: stageFloor(s.trace?.layers, col?.shown) });
+  renderLegend($("legend"), net.scaleOf(col?.shown), col ? `${col.label} ${col.sublabel}`.trim() : "", col?.kind, { floor: stageFloor(s.trace?.layers, col?.shown), colours: colourNames(s.model) });
 }
 store.subscribe((s) => {
   if (!networkShown(s) || !networkBehind) return;

@@ -3,6 +3,7 @@
 // zoom, selectable fonts, and ~30 elements cost nothing to move once per frame.
 import { project } from "./math.js";
 import { stageFloor } from "../ranges.js";
+import { rangeText } from "../channels.js";
 
 const fmt = (v) => (Math.abs(v) >= 100 || v === 0 ? String(Math.round(v)) : String(+v.toPrecision(2)));
 
@@ -125,14 +126,21 @@ export function createLabels(overlay) {
       }
     },
     // Colour range of each plane's scale after the name ("−2 … 2"), as the 2D legend reads it.
-    setScales(scales, stages = null) {
+    // `colours`: the input's channel names (channels.js) when it is a photo: "input 3×64×64 RGB".
+    setScales(scales, stages = null, colours = null) {
       for (const item of items) {
         if (!item.plane) continue;
         const s = scales.get(item.plane.name);
         // After a ReLU nothing is negative: "[0 … 5]", not a promise of blue (ranges.js).
         const [lo, hi] = s ? s.scale.domain : [0, 0];
         const from = s && s.scale.kind === "diverging" && stageFloor(stages, s.stage) >= 0 ? 0 : lo;
-        item.texts = [s ? `${item.base}  [${[from, hi].map(fmt).join(" … ")}]` : item.base, item.plane.label];
+        // A normalised input is painted per channel on its own declared range (color.js
+        // scaleForInput): say so, with the span those ranges cover, not one rounded stretch.
+        const range = !s ? "" : s.scale.channels
+          ? `  [${rangeText(s.scale.channels.map((c) => c.domain), fmt).replace(/-/g, "\u2212")}, each channel its own]`
+          : `  [${[from, hi].map(fmt).join(" … ")}]`;
+        const base = colours && item.plane.kind === "input" ? `${item.base} ${colours.map((c) => c[0].toUpperCase()).join("")}` : item.base;
+        item.texts = [base + range, item.plane.label];
         item.ws = []; // re-measure: the text changed
         item.cur = -1;
         setText(item, 0);

@@ -3,12 +3,14 @@
 // Each plane is painted from its `shown` stage (the activation when folded), with the same
 // per-stage scale the 2D view uses (color.js scaleForStage over the stage's extent), through the
 // scale's 256-entry lookup table: one table read per unit, ~15,000 per forward response.
-import { lut, lutIndex, scaleForStage } from "../color.js";
+import { lut, lutIndex, scaleForStage, scaleForInput } from "../color.js";
 import { extent } from "../tensor.js";
 
 // Colour (RGBA bytes) of every unit into `out` (Uint8Array, 4 per unit). Returns the scales
 // used, by plane name, for the legend. Planes whose stage is missing from the trace go grey.
-export function paintUnits(layout, trace, out = new Uint8Array(layout.count * 4)) {
+// `input`: the model's input declaration; a normalised input is painted channel by channel on
+// its own range (color.js scaleForInput), as the 2D view paints it.
+export function paintUnits(layout, trace, out = new Uint8Array(layout.count * 4), input = null) {
   const scales = new Map();
   for (const plane of layout.planes) {
     const record = trace && trace.byName ? trace.byName.get(plane.shown) : null;
@@ -17,11 +19,15 @@ export function paintUnits(layout, trace, out = new Uint8Array(layout.count * 4)
       continue;
     }
     const [lo, hi] = extent(record.values);
-    const scale = scaleForStage(record.kind, lo, hi);
-    const table = lut(scale);
+    const scale = record.kind === "input" ? scaleForInput(input, record.shape[0], lo, hi) : scaleForStage(record.kind, lo, hi);
+    const each = scale.channels ?? [scale];
+    const tables = each.map(lut);
+    const per = plane.count / each.length;   // units per channel (the plane is channel-major)
     const values = record.values;
     for (let k = 0; k < plane.count; k++) {
-      const j = lutIndex(scale, values[k]) * 4;
+      const c = each.length > 1 ? Math.floor(k / per) : 0;
+      const table = tables[c];
+      const j = lutIndex(each[c], values[k]) * 4;
       const o = (plane.start + k) * 4;
       out[o] = table[j]; out[o + 1] = table[j + 1]; out[o + 2] = table[j + 2]; out[o + 3] = 255;
     }

@@ -7,6 +7,7 @@
 // same pad element, so the drawing survives switching and the planes update live as you draw.
 import { focusUnit } from "../state.js";
 import { renderLegend } from "../views/legend.js";
+import { colourNames } from "../channels.js";
 import { stageFloor } from "../ranges.js";
 import { renderPanel, HINTS } from "../views/panel.js";
 import { mount3D } from "./view3d.js";
@@ -52,7 +53,7 @@ export function mount(el, { store }) {
     const p = plane ?? (first ? view.planeOf(first) : null);
     // named as the 2D legend names the column: "conv1 + relu" when the activation is folded in
     const shown = p?.shown ?? first;
-    renderLegend(legend, view.scaleOf(shown), p ? `${p.label} ${p.sublabel ?? ""}`.trim() : first ?? "", p?.kind, { floor: stageFloor(s.trace?.layers, shown) });
+    renderLegend(legend, view.scaleOf(shown), p ? `${p.label} ${p.sublabel ?? ""}`.trim() : first ?? "", p?.kind, { floor: stageFloor(s.trace?.layers, shown), colours: colourNames(s.model) });
   }
   const offs = [
     store.subscribe(renderInfo, ["hover", "pinned", "explanation", "trace", "foldActivations"]),

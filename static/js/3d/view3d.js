@@ -9,6 +9,7 @@
 import { connectedMaps } from "../connections.js";
 import { focusUnit, sameUnit } from "../state.js";
 import { fixed } from "../numbers.js";
+import { colourNames, mapName } from "../channels.js";
 import { offset, sourceWindow } from "../tensor.js";
 import { attachControls } from "./controls3d.js";
 import { FOVY, clampTarget, eyeOf, orbit, pan, presets, startTransition, transitionAt, viewProjection, zoom } from "./camera.js";
@@ -64,9 +65,9 @@ export function mount3D(el, store, { mode = "atlas" } = {}) {
   function repaint(state) {
     if (!layout) return;
     const t0 = performance.now();
-    const painted = paintUnits(layout, state.trace);
+    const painted = paintUnits(layout, state.trace, undefined, state.model?.input);
     renderer.setColors(painted.colors);
-    labels.setScales(painted.scales, state.trace?.layers);
+    labels.setScales(painted.scales, state.trace?.layers, colourNames(state.model));
     scales = new Map([...painted.scales.values()].map((v) => [v.stage, v.scale]));
     stats.paintMs = performance.now() - t0;
     updateTip(state); // a pinned unit's value changes as the student draws
@@ -281,7 +282,9 @@ function tipText(state, layout, focus) {
   const { plane, unit } = resolve(layout, focus.layer, focus.unit);
   const shown = plane.shown !== focus.layer ? trace.byName.get(plane.shown) : null;
   const after = shown?.kind === "activation" ? ` → ${shown.name} ${fixed(shown.values[offset(shown.shape, unit)])}` : "";
-  return `${name} = ${fixed(value)}${after}`;
+  // A photo's input pixel names its colour: "input[0, 30, 30] red channel (map 0) = 1.650".
+  const which = rec.kind === "input" && colourNames(state.model) ? ` ${mapName(state.model, focus.unit[0])}` : "";
+  return `${name}${which} = ${fixed(value)}${after}`;
 }
 
 // The trace's stage names still match the layout's planes (a new model would not).

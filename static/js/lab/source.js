@@ -18,7 +18,7 @@
 // inputRange(model, source) -> {lo, hi, normalised, mean, std}   the range its colours span
 // colourWords(model, source) -> the hint's sentence on what the map's colours mean
 
-const RGB = ["red", "green", "blue"];
+import { RGB } from "../channels.js";   // the colour names every view uses
 
 export const channelName = (c, C) => (C === 3 ? RGB[c] : `channel ${c}`);
 export const channelWords = (c, C) => (C === 3 ? `${RGB[c]} channel` : `channel ${c}`);

@@ -11,6 +11,7 @@
 import { fixed, rounding, convTerms, denseTerms, softmaxTerms, argmaxAbs } from "../numbers.js";
 import { diverging, lut, lutIndex } from "../color.js";
 import { unravel } from "../tensor.js";
+import { colourNames, mapName, pixelWords } from "../channels.js";
 
 const D = 3;   // decimals shown for every term
 
@@ -89,7 +90,14 @@ function activationLine(a, value) {
   return h("p", { class: "eq" }, `then ${a.name}: ${fnOpen(a)}`, num(value), ") = ", num(a.value, "big"));
 }
 
-function renderConv(el, e, options, rerender) {
+// The source's map c by name: the input's colour channels of a photo ("red channel (map 0)",
+// channels.js), "map c" of any other stage.
+function mapNamer(e, state) {
+  const src = state?.trace?.byName?.get(e.source.layer) ?? state?.model?.layers?.find((l) => l.name === e.source.layer);
+  return src?.kind === "input" ? (c) => mapName(state?.model, c) : (c) => `map ${c}`;
+}
+
+function renderConv(el, e, options, rerender, name = (c) => `map ${c}`, colours = null) {
   const t = convTerms(e);
   const C = t.channels.length;
   const [kh, kw] = t.channels[0].shape;
@@ -102,39 +110,40 @@ function renderConv(el, e, options, rerender) {
   const pScale = diverging(Math.max(1e-6, ...t.channels.flatMap((c) => c.products.map(Math.abs))));
   const reads = C < t.of
     ? `only ${C} of the ${t.of} maps of ${e.source.layer} (${t.channels.map((c) => c.c).join(", ")}: its column of LeCun's connection table; the others have no weights here)`
+    : colours && C === colours.length ? `all ${C} colour channels of ${e.source.layer} (${colours.join(", ")})`
     : C > 1 ? `all ${C} maps of ${e.source.layer}` : `the one map of ${e.source.layer}`;
   el.append(h("p", { class: "note" },
-    `One filter reads ${reads}: each ${kh}×${kw} window is multiplied element-wise by this filter's kernel for that map, and every product is added, plus one bias.`));
+    `One filter reads ${reads}: each ${kh}×${kw} window is multiplied element-wise by this filter's kernel for that ${colours ? "channel" : "map"}, and every product is added, plus one bias.`));
   const chans = h("div", { class: "channels", role: "group", "aria-label": "Input channels" });
   for (const c of t.channels) {
     chans.append(h("button", {
       class: "channel", "aria-pressed": String(c === open), "data-channel": String(c.c),
-      "aria-label": `channel ${c.c}: subtotal ${fixed(c.subtotal, D)}`,
+      "aria-label": `${name(c.c)}: subtotal ${fixed(c.subtotal, D)}`,
       onclick: () => { el.dataset.channel = String(c.c); rerender(); el.querySelector(`[data-channel="${c.c}"]`)?.focus(); },
     }, h("span", { class: "minis" }, heat(c.window, c.shape, srcScale), heat(c.weight, c.shape, wScale), heat(c.products, c.shape, pScale)),
-    h("span", {}, `map ${c.c}: `, num(c.subtotal))));
+    h("span", {}, `${name(c.c)}: `, num(c.subtotal))));
   }
   el.append(chans);
   el.append(h("div", { class: "row" },
-    h("div", { class: "block" }, h("span", {}, `${e.source.layer} map ${open.c}, window`), grid(open.window, [kh, kw], { label: "window values" })),
+    h("div", { class: "block" }, h("span", {}, `${e.source.layer} ${name(open.c)}, window`), grid(open.window, [kh, kw], { label: "window values" })),
     h("div", { class: "block" }, h("span", {}, "× kernel"), grid(open.weight, [kh, kw], { label: "kernel weights" })),
     h("div", { class: "block" }, h("span", {}, "= products"), grid(open.products, [kh, kw], { label: "products" })),
     h("div", { class: "block" }, h("span", {}, `sum of the ${kh * kw} products`), num(open.subtotal, "big")),
   ));
   const terms = t.channels.map((c) => c.subtotal);
-  const eq = h("p", { class: "eq" }, C > 1 ? `Σ over ${C} maps: ` : "");
+  const eq = h("p", { class: "eq" }, C > 1 ? `Σ over ${C} ${colours ? "channels" : "maps"}: ` : "");
   terms.forEach((v, i) => eq.append(i ? " + " : "", num(v)));
   eq.append("  + bias ", num(t.bias), " = ", num(e.sum, "big sum"));
   el.append(eq);
   appendSome(el, roundingNote([...terms, t.bias], e.sum), activationLine(options.activation, e.value));
 }
 
-function renderPool(el, e, options) {
+function renderPool(el, e, options, name = (c) => `map ${c}`) {
   const shape = e.source.shape.slice(-2);
   const [c0, y0, x0] = e.source.window.map((r) => r[0]);
   const mark = e.argmax ? (e.argmax[1] - y0) * shape[1] + (e.argmax[2] - x0) : -1;
   const values = Array.from(e.source.values);
-  el.append(h("p", { class: "note" }, `${e.op} pooling over a ${shape.join("×")} window of ${e.source.layer} map ${c0}${e.argmax ? "; the winner is outlined" : ""}.`));
+  el.append(h("p", { class: "note" }, `${e.op} pooling over a ${shape.join("×")} window of ${e.source.layer} ${name(c0)}${e.argmax ? "; the winner is outlined" : ""}.`));
   el.append(h("div", { class: "row" }, grid(values, shape, { mark, label: "pool window" }),
     h("p", { class: "eq" }, `${e.op}(`, ...values.flatMap((v, i) => [i ? ", " : "", num(v)]), ") = ", num(e.value, "big pooled"))));
 }
@@ -196,10 +205,13 @@ export function renderPending(el, focus, value, activation = null) {
     ...shown, h("span", { class: "note" }, "  computing where it comes from…")));
 }
 
-// The input stage has no source: say what a pixel is.
-export function renderInputUnit(el, focus, value) {
+// The input stage has no source: say what a pixel is, in the model's own terms (its size, its
+// colour channel, its normalisation: channels.js pixelWords).
+export function renderInputUnit(el, focus, value, model = null, shape = null) {
+  const s = shape ?? model?.input?.shape;
+  const words = s ? pixelWords(model, s, focus.unit, value) : "A pixel of the input.";
   el.replaceChildren(h("p", { class: "eq" }, h("strong", {}, unitName(focus.layer, focus.unit)), " = ", num(value, "big value")),
-    h("p", { class: "note" }, "A pixel of the preprocessed 32×32 input: 0 is paper, 1 is full ink. The outlined square on your drawing is where it came from."));
+    h("p", { class: "note" }, `${words} The outlined square on the pad is where it came from.`));
   el.dataset.layer = focus.layer;
 }
 
@@ -208,8 +220,10 @@ export function renderExplain(el, e, state, options = {}) {
   el.dataset.layer = e.layer;
   el.dataset.unit = e.unit.join(",");
   el.dataset.kind = e.kind;
-  if (e.kind === "conv") renderConv(el, e, options, () => renderExplain(el, e, state, options));
-  else if (e.kind === "pool") renderPool(el, e, options);
+  const name = mapNamer(e, state);
+  const colours = name(0) !== "map 0" ? colourNames(state?.model) : null;
+  if (e.kind === "conv") renderConv(el, e, options, () => renderExplain(el, e, state, options), name, colours);
+  else if (e.kind === "pool") renderPool(el, e, options, name);
   else if (e.kind === "activation") renderActivation(el, e);
   else if (e.kind === "dense") renderDense(el, e, state, options);
   else if (e.kind === "softmax") renderSoftmax(el, e, state);

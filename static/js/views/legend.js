@@ -1,19 +1,23 @@
 // The colour legend: the ramp of one stage's scale with its end and middle values.
-// renderLegend(el, scale, stageLabel, kind, {floor}): `floor` is the lowest value the stage can
+// renderLegend(el, scale, stageLabel, kind, {floor, colours}): `colours` the input's channel
+// names (channels.js colourNames) when they are red, green, blue; `floor` is the lowest value the stage can
 // hold (ranges.js): 0 after a ReLU, so its legend shows only white → orange, the part of the
 // diverging scale that can occur, instead of promising blue that never appears.
 
-import { legendTicks, legendDecimals, cssColor } from "../color.js";
+import { legendTicks, legendDecimals, cssColor, sequential } from "../color.js";
 import { fixed } from "../numbers.js";
 
-export function renderLegend(el, scale, label, kind, { floor = -Infinity } = {}) {
+export function renderLegend(el, scale, label, kind, { floor = -Infinity, colours = null } = {}) {
   if (!scale) { el.replaceChildren(); delete el.dataset.drawn; return; }
-  const [lo, hi] = scale.kind === "diverging" && floor >= 0 ? [0, scale.domain[1]] : scale.domain;
+  // A normalised input is drawn per channel on its own range (color.js scaleForInput): the
+  // ramp reads in the picture's own terms, 0 (none) to 1 (full) before normalising.
+  const [lo, hi] = scale.channels ? [0, 1] : scale.kind === "diverging" && floor >= 0 ? [0, scale.domain[1]] : scale.domain;
   // Scales move in steps (color.js), so most stroke updates draw the same legend: kept as is.
-  const drawn = JSON.stringify([scale.kind, lo, hi, label, kind]);
+  const drawn = JSON.stringify([scale.kind, lo, hi, label, kind, colours]);
   if (el.dataset.drawn === drawn && el.childElementCount) return;
   el.dataset.drawn = drawn;
-  const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => `${cssColor(scale.color(lo + (hi - lo) * t))} ${t * 100}%`);
+  const ramp0 = scale.channels ? sequential(0, 1) : scale;   // black to white, as every channel is drawn
+  const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => `${cssColor(ramp0.color(lo + (hi - lo) * t))} ${t * 100}%`);
   const ramp = document.createElement("div");
   ramp.className = "ramp";
   ramp.dataset.domain = `${lo},${hi}`;
@@ -34,6 +38,8 @@ export function renderLegend(el, scale, label, kind, { floor = -Infinity } = {})
     ? `${label}: 0 (white) to orange; never negative here (one scale per stage, shared by its maps)`
     : scale.kind === "diverging"
     ? `${label}: blue < 0 < orange (one scale per stage, shared by its maps)`
-    : kind === "softmax" ? `${label}: probability 0 – 1` : `${label}: 0 (paper) – 1 (ink)`;
+    : kind === "softmax" ? `${label}: probability 0 – 1`
+    : scale.channels ? `${label}: ${colours ? "black = none of that colour, white = full" : "black = 0, white = 1 before normalising"} (each channel on its own normalised range)`
+    : `${label}: 0 (paper) – 1 (ink)`;
   el.replaceChildren(col, name);
 }

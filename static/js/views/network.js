@@ -9,7 +9,8 @@
 // Writes `hover` and `pinned` into the store; reads trace, model, foldActivations.
 
 import { displayColumns, stageIndex, layoutNetwork, unitRect, mapRect, windowRects, hitTest, neighbour, nearestUnit } from "../layout.js";
-import { scaleForStage, lut, fillRGBA, LUT_SIZE, cssColor } from "../color.js";
+import { scaleForStage, scaleForInput, fillStage, LUT_SIZE, cssColor } from "../color.js";
+import { mapTag, rangeText } from "../channels.js";
 import { extent, size, sourceWindow } from "../tensor.js";
 import { sameUnit, focusUnit } from "../state.js";
 import { paintOverlay, windowInColumn } from "./overlay.js";
@@ -127,7 +128,7 @@ export function createNetworkView({ canvas, overlay }, store) {
       sheet.image = new ImageData(W, C * H);
       sheets.set(col.key, sheet);
     }
-    fillRGBA(sheet.image.data, layer.values, scale, lut(scale));
+    fillStage(sheet.image.data, layer.values, scale);   // a normalised input: each channel its own range
     sheet.getContext("2d").putImageData(sheet.image, 0, 0);
     for (let c = 0; c < C; c++) {
       const r = mapRect(col, c);
@@ -145,6 +146,12 @@ export function createNetworkView({ canvas, overlay }, store) {
     if (C < 2) return;   // one map (the input) needs no number
     const px = Math.max(7, Math.min(col.font - 1, Math.round(H * col.cell * 0.3)));
     ctx.font = font(px);
+    // A photo's input maps are its colour channels: tagged "red", "green", "blue" where the
+    // words fit (channels.js), by number otherwise, as every other stage's maps are.
+    const model = store.get().model;
+    const words = col.kind === "input" ? Array.from({ length: C }, (_, c) => mapTag(model, c)) : null;
+    const fits = words && Math.max(...words.map((w) => ctx.measureText(w).width)) + 6 <= W * col.cell;
+    const tag = (c) => (fits ? words[c] : String(c));
     const textW = ctx.measureText(String(C - 1)).width;
     if (W * col.cell < 2.2 * textW + 3) return;
     ctx.textAlign = "left";
@@ -152,11 +159,11 @@ export function createNetworkView({ canvas, overlay }, store) {
     const boxes = [];
     for (let c = 0; c < C; c++) {
       const r = mapRect(col, c);
-      const box = { x: r.x, y: r.y, w: ctx.measureText(String(c)).width + 3, h: px + 2, map: c };
+      const box = { x: r.x, y: r.y, w: ctx.measureText(tag(c)).width + 3, h: px + 2, map: c };
       ctx.fillStyle = "rgba(255, 255, 255, 0.8)";
       ctx.fillRect(box.x, box.y, box.w, box.h);
       ctx.fillStyle = "#2a2a30";
-      ctx.fillText(String(c), box.x + 1.5, box.y + 1.5);
+      ctx.fillText(tag(c), box.x + 1.5, box.y + 1.5);
       boxes.push(box);
     }
     numbers.set(col.key, { px, boxes });
@@ -239,6 +246,7 @@ export function createNetworkView({ canvas, overlay }, store) {
       const [lo, hi] = scale.domain;
       // After a ReLU (and its pooling) nothing is negative: say 0–5, not ±5 (ranges.js).
       const signed = stageFloor(view.stages, col.shown) < 0;
+      if (scale.channels) return rangeText(scale.channels.map((c) => c.domain)).replace(" … ", "–").replace(/-/g, "\u2212");
       return scale.kind !== "diverging" ? `${lo}–${hi}` : signed ? `±${fmtScale(hi)}` : `0–${fmtScale(hi)}`;
     });
     const items = [];
@@ -279,7 +287,9 @@ export function createNetworkView({ canvas, overlay }, store) {
       if (col.offscreen) continue;   // the phone's other stages
       const layer = trace?.byName.get(col.shown);
       const kind = v.byName.get(col.shown).kind;
-      const scale = layer ? scaleForStage(kind, ...extent(layer.values), s.floors?.get(col.shown)) : null;
+      const scale = !layer ? null : kind === "input"
+        ? scaleForInput(s.model?.input, col.shape[0], ...extent(layer.values))
+        : scaleForStage(kind, ...extent(layer.values), s.floors?.get(col.shown));
       if (scale) scales.set(col.shown, scale);
       ctx.imageSmoothingEnabled = false;
       ctx.save();

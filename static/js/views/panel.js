@@ -41,7 +41,8 @@ export function renderPanel(el, state, view, hint = HINTS.network) {
   }
   delete el.dataset.hint;
   const value = valueAt(state.trace, f.layer, f.unit);
-  if (state.trace.byName.get(f.layer)?.kind === "input") return renderInputUnit(el, f, value);
+  const stage = state.trace.byName.get(f.layer);
+  if (stage?.kind === "input") return renderInputUnit(el, f, value, state.model, stage.shape);
   const e = state.explanation;
   const activation = folded(view, state.trace, f);
   if (!e || !sameUnit(e, f)) return renderPending(el, f, value, activation);
