@@ -4,7 +4,7 @@ import { sizeFormula, stageArithmetic, DESIGN_NOTES } from "../../static/js/size
 import { STAGES } from "./reference_stages.mjs";
 
 test("the formula with the numbers in, floored when the window does not tile", () => {
-  assert.deepEqual(sizeFormula(32, 5, 1, 0), { output: 28, exact: true, text: "(32 \u2212 5 + 2·0) / 1 + 1 = 28" });
+  assert.deepEqual(sizeFormula(32, 5, 1, 0), { output: 28, exact: true, uncovered: 0, text: "(32 \u2212 5 + 2·0) / 1 + 1 = 28" });
   assert.deepEqual(sizeFormula(28, 2, 2, 0).output, 14);
   const f = sizeFormula(32, 5, 2, 1);
   assert.equal(f.output, 15);
@@ -46,11 +46,33 @@ test("numbers come from the record, not from LeNet: a padded, strided variant", 
   const a = stageArithmetic(stages);
   assert.equal(a.chainText, "28 → 14 → 7");
   assert.equal(a.flatten, "8 maps × 7 × 7 = 392 inputs");
-  assert.equal(a.rows[1].text, "(28 \u2212 3 + 2·1) / 2 + 1 = 14.5 → 14 · 8 filters");
+  // Floored, and what the floor leaves out: here only the padding's last row and column.
+  assert.equal(a.rows[1].text, "(28 \u2212 3 + 2·1) / 2 + 1 = 14.5 → 14 · 8 filters · the windows skip the last row and column of padding only");
+  assert.equal(a.rows[1].uncovered, 1);
+  assert.equal(a.inputs, 392);
+  assert.equal(a.firstUnits, 10);
   assert.equal(a.rows[4].note, DESIGN_NOTES.last);
   // A record that disagrees with its own params is flagged, not silently "fixed".
   const wrong = stages.map((s) => (s.name === "p" ? { ...s, shape: [8, 6, 6] } : s));
   const row = stageArithmetic(wrong).rows[2];
   assert.equal(row.agrees, false);
   assert.match(row.text, /recorded 6/);
+});
+
+test("convnetjs' pool 3 on 14 maps floors to 4 and leaves two rows and columns unread", () => {
+  const stages = [
+    { name: "input", kind: "input", shape: [1, 28, 28] },
+    { name: "c1", kind: "conv", filters: 8, kernel: 5, stride: 1, padding: 2, in_channels: 1, shape: [8, 28, 28] },
+    { name: "p1", kind: "pool", op: "max", window: 2, stride: 2, shape: [8, 14, 14] },
+    { name: "p2", kind: "pool", op: "max", window: 3, stride: 3, shape: [8, 4, 4] },
+    { name: "flatten", kind: "flatten", shape: [128] },
+    { name: "d", kind: "dense", units: 10, shape: [10] },
+  ];
+  const a = stageArithmetic(stages);
+  // Brute force: windows of 3 every 3 over 14 start at 0, 3, 6, 9 and end at 12: rows 12, 13 unread.
+  const starts = []; for (let s = 0; s + 3 <= 14; s += 3) starts.push(s);
+  assert.equal(14 - (starts.at(-1) + 3), 2);
+  assert.equal(a.rows[3].text, "(14 \u2212 3 + 2·0) / 3 + 1 = 4.6667 → 4 · max pool · the last 2 rows and columns of the map never read");
+  assert.equal(a.rows[2].uncovered, 0);
+  assert.equal(a.firstUnits, 10);
 });

@@ -21,11 +21,18 @@ export function renderArithmetic(el, model) {
       return `<li class="${cls}" data-stage="${esc(r.name)}" title="${esc(r.note ?? "")}"><b>${esc(r.name)}</b> ${esc(r.text)}${star}${warn}</li>`;
     }).join('<li class="arrow" aria-hidden="true">→</li>');
   const chosen = a.rows.filter((r) => r.kind === "dense" && r.note && !r.note.startsWith("not")).map((r) => r.to[0]);
+  // The title asks about the first dense layer: "Why 400 → 120?" (120 chosen), or for a model
+  // whose one dense layer is its output, "Why 1690 → 10?" (10 forced: one unit per class).
+  const title = `Why ${a.inputs ?? ""} → ${a.firstUnits ?? ""}?`;
+  const note = chosen.length
+    ? `<sup>*</sup> ${chosen.map(esc).join(" and ")} ${chosen.length > 1 ? "are design choices" : "is a design choice"}: the maps fix the ${esc(a.inputs ?? "")} inputs through (W − F + 2P) / S + 1 at every stage, but how many units follow is picked by the designer (LeCun's LeNet-5 used 120 and 84; other widths train too). The last layer has one unit per class.`
+    : `No width here was left to choose: the maps fix the ${esc(a.inputs ?? "")} inputs through (W − F + 2P) / S + 1 at every stage, and the only dense layer has one unit per class (${esc(a.firstUnits ?? "")}).`;
   el.hidden = false;
+  el.setAttribute("aria-label", `${title.replace("?", "")}: the size of every stage`);
   el.innerHTML = `
-    <h3>Why ${esc(a.flatten?.match(/= (\d+)/)?.[1] ?? "")} → ${esc(chosen[0] ?? "")}? <span class="chain">${esc(a.chainText)}</span></h3>
+    <h3>${esc(title)} <span class="chain">${esc(a.chainText)}</span></h3>
     <ol class="chips">${chips}</ol>
-    <p class="note"><sup>*</sup> ${chosen.map(esc).join(" and ")} ${chosen.length > 1 ? "are design choices" : "is a design choice"}: the maps fix the ${esc(a.flatten?.match(/= (\d+)/)?.[1] ?? "")} inputs through (W − F + 2P) / S + 1 at every stage, but how many units follow is picked by the designer (LeCun's LeNet-5 used 120 and 84; other widths train too). The last layer has one unit per class.</p>`;
+    <p class="note">${note}</p>`;
 }
 
 export function mountArithmetic(anchor, store) {
@@ -35,7 +42,6 @@ export function mountArithmetic(anchor, store) {
   const el = document.createElement("section");
   el.id = "sizes";
   el.className = "sizes";
-  el.setAttribute("aria-label", "Why 400 → 120: the size of every stage");
   anchor.after(el);
   renderArithmetic(el, store.get().model);
   store.subscribe((s) => renderArithmetic(el, s.model), ["model"]);
