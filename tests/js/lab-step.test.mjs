@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { count, cellOf, windowOf, frame, tick, step, seek, firstInk, positionOfOutput, positionOfPadded } from "../../static/js/lab/step.js";
+import { count, cellOf, windowOf, frame, tick, step, seek, firstInk, startOf, positionOfOutput, positionOfPadded } from "../../static/js/lab/step.js";
 
 // A made-up answer with distinct values everywhere, so any wrong slice shows: a 4×5 map padded
 // by 1 (6×7), 3×3 kernel, stride 2 -> output 2×3; products[y, x] numbered 1000·(y·3+x) + cell.
@@ -86,6 +86,28 @@ test("step mode starts at the first window that reads ink, not on the blank rows
   const start = firstInk(r);
   assert.ok(frame(r, start).window.some((v) => v !== 0));
   for (let i = 0; i < start; i++) assert.ok(frame(r, i).window.every((v) => v === 0), `window ${i} is blank`);
+});
+
+test("a normalised drawing starts where its ink is; a photo at the first position, and says so", () => {
+  // 6×6 map of a normalised digit: blank paper is (0 − 0.1307) / 0.3081, padding 1 adds zeros.
+  const bg = (0 - 0.1307) / 0.3081, n = 8;
+  const padded = new Float32Array(n * n);
+  for (let y = 1; y < 7; y++) for (let x = 1; x < 7; x++) padded[y * n + x] = bg;
+  padded[5 * n + 4] = 2.5;   // ink at map (4, 3)
+  const r = { stride: 1, padding: 1, padded: { shape: [n, n], values: padded }, output: { shape: [6, 6], values: new Float32Array(36) }, kernel: { shape: [3, 3], values: new Float32Array(9), bias: 0 } };
+  // Against 0, every window reads "ink" (the paper is not 0): the old rule started at 0.
+  assert.equal(firstInk(r), 0);
+  // Against the paper's own value: windows at output rows 3..5, cols 2..4 cover padded (5, 4).
+  assert.equal(firstInk(r, bg), 3 * 6 + 2);
+  for (let i = 0; i < 3 * 6 + 2; i++) {
+    const f = frame(r, i);
+    assert.ok(Array.from(f.window).every((v, j) => f.border[j] || Math.abs(v - bg) < 1e-6), `window ${i} reads paper only`);
+  }
+  assert.deepEqual(startOf(r, { background: bg }), { index: 20, words: "It starts at the first window that reads ink" });
+  const photo = startOf(r, { picture: true, background: bg });
+  assert.equal(photo.index, 0);
+  assert.match(photo.words, /first position, top left/);
+  assert.doesNotMatch(photo.words, /ink/);
 });
 
 test("a click on an output cell or a padded cell jumps to the position that covers it", () => {

@@ -20,22 +20,34 @@ export function windowOf([y, x], stride, k, padding = 0) {
   return { y0, y1: y0 + k, x0, x1: x0 + k, image: { y0: y0 - padding, y1: y0 + k - padding, x0: x0 - padding, x1: x0 + k - padding } };
 }
 
-// Where a student starts: the first position (row-major) whose window reads any ink (a non-zero
-// value of the map, not a padding zero), instead of the rows of all-zero windows above a digit
-// (900 positions at 5/s is three minutes). 0 when the map is blank.
-export function firstInk(result) {
+// Where a student starts on a drawing: the first position (row-major) whose window reads any
+// ink (a value of the map other than its `background`, the value of blank paper: 0, or
+// (0 − mean) / std for a normalised channel; padding never counts), instead of the rows of
+// blank windows above a digit (900 positions at 5/s is three minutes). 0 when the map is blank.
+export function firstInk(result, background = 0) {
   const [oh, ow] = result.output.shape;
-  const [, pw] = result.padded.shape;
-  const k = result.kernel.shape[0], s = result.stride, v = result.padded.values;
+  const [ph, pw] = result.padded.shape;
+  const k = result.kernel.shape[0], s = result.stride, p = result.padding ?? 0, v = result.padded.values;
+  const inside = (y, x) => y >= p && y < ph - p && x >= p && x < pw - p;
   for (let y = 0; y < oh; y++) {
     for (let x = 0; x < ow; x++) {
       for (let i = 0; i < k; i++) {
-        const row = (y * s + i) * pw + x * s;
-        for (let j = 0; j < k; j++) if (v[row + j] !== 0) return y * ow + x;
+        const py = y * s + i;
+        for (let j = 0; j < k; j++) {
+          const px = x * s + j;
+          if (inside(py, px) && Math.abs(v[py * pw + px] - background) > 1e-6) return y * ow + x;
+        }
       }
     }
   }
   return 0;
+}
+
+// The start and the words for it. A photo has no blank paper (every window reads something):
+// it starts at the first position, top left, and the hint says so; a drawing where the ink is.
+export function startOf(result, { picture = false, background = 0 } = {}) {
+  if (picture) return { index: 0, words: "It starts at the first position, top left (every window of a photo reads something)" };
+  return { index: firstInk(result, background), words: "It starts at the first window that reads ink" };
 }
 
 // A click on output cell [y, x]: that position.

@@ -11,6 +11,7 @@ import { fixed } from "../numbers.js";
 import { ACTIVATION_LABELS, labChoices, choiceKey, parseChoiceKey, learnedChoices, fitLearned, resize, parseCell, convolveBody, short } from "../lab/kernel.js";
 import { labSources, findSource, sourceMap, inputRange, colourWords } from "../lab/source.js";
 import { createStepView } from "./labstep.js";
+import { isPicture } from "./modelinput.js";
 import { labSettings, fromSettings, sameSettings, fitSettings } from "../lab/settings.js";
 
 // Screen px per map cell, the same for every map of one answer so shrinking shows: 8 up to the
@@ -216,7 +217,9 @@ export function mount(el, { store, api }) {
       renderGrid(k, ui.choice.type === "custom" ? ui.custom.values : r.kernel.values, ui.choice.type === "custom");
     }
     el.dataset.ready = "true";
-    stepMode?.update(r);
+    // A photo's channel starts at the first position; a drawing where its ink begins (blank
+    // paper is 0, or (0 − mean) / std for a normalised map: the range's low end).
+    stepMode?.update(r, { picture: isPicture(store.get().model), background: range.normalised ? range.lo : 0 });
   }
 
   $("lab-kernel").onchange = (e) => {

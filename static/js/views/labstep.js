@@ -1,12 +1,14 @@
 // Step mode of the Lab tab: the window slides one output position at a time (play, pause,
 // step, scrub) showing the window values, the kernel, their element-wise products and the sum
 // written into the output cell. Values are slices of the server's answer (lab/step.js). It
-// starts at the first window that reads ink (until the student moves it), and a click on an
-// output cell or a padded-input cell jumps there.
+// starts at the first window that reads ink, or on a photo at the first position (lab/step.js
+// startOf; until the student moves it), and a click on an output cell or a padded-input cell
+// jumps there.
 //
-// createStepView(section, {paint: {padded, output, cell}, onOpen}) -> {open, update(r), pause()}
+// createStepView(section, {paint: {padded, output, cell}, onOpen})
+//   -> {open, update(r, {picture, background}), pause()}
 
-import { count, frame, tick, step, seek, firstInk, positionOfOutput, positionOfPadded } from "../lab/step.js";
+import { count, frame, tick, step, seek, startOf, positionOfOutput, positionOfPadded } from "../lab/step.js";
 import { fixed, rounding } from "../numbers.js";
 
 const RATES = [1, 2, 5, 15, 30, 60];      // positions per second
@@ -26,7 +28,7 @@ export function createStepView(section, { paint, onOpen }) {
         <input type="range" class="lab-scrub" min="0" max="0" value="0" aria-label="Window position">
         <label>speed <select class="lab-rate">${RATES.map((r) => `<option value="${r}"${r === 5 ? " selected" : ""}>${r}/s</option>`).join("")}</select></label>
       </div>
-      <p class="lab-step-hint">The purple window slides over the padded input; each position writes one output cell (cells not yet written are veiled). It starts where the ink is; click any output or input cell to jump there.</p>
+      <p class="lab-step-hint">The purple window slides over the padded input; each position writes one output cell (cells not yet written are veiled). <span class="lab-step-start">It starts at the first window that reads ink</span>; click any output or input cell to jump there.</p>
       <p class="lab-step-where" aria-live="off"></p>
       <div class="lab-step-math"></div>
       <p class="lab-step-sum"></p>
@@ -149,12 +151,15 @@ export function createStepView(section, { paint, onOpen }) {
 
   return {
     get open() { return view.open; },
-    update(result) {
+    // `picture`: the map is a photo's channel; `background`: a drawing's blank-paper value.
+    update(result, where = {}) {
       r = result;
       snapshot();
       const n = count(r.output.shape);
       scrub.max = String(n - 1);
-      player = seek(player, moved ? player.index : firstInk(r), n);
+      const start = startOf(r, where);
+      q(".lab-step-start").textContent = start.words;
+      player = seek(player, moved ? player.index : start.index, n);
       shown = -1;
       draw();
     },
