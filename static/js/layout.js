@@ -146,7 +146,11 @@ export function layoutNetwork(columns, { width, height, font = 11, barsWidth = 1
   const LABEL_H = 4 * font;
   const availH = Math.max(40, height - LABEL_H - 2 * (font + 4));   // two rows of scale labels (labels.js)
   const opts = columns.map((c) => options(c, availH, barsWidth));
-  const budget = width - MIN_COL_GAP * Math.max(0, columns.length - 1);
+  // A model without a final softmax ends on a narrow column of nodes whose centred name and
+  // scale ("fc2", "±1") would hang over the right edge: keep room for them.
+  const last = columns[columns.length - 1];
+  const tail = last && last.kind !== "softmax" && last.shape.length === 1 ? 2 * font : 0;
+  const budget = width - tail - MIN_COL_GAP * Math.max(0, columns.length - 1);
   const blocks = mapBlocks(columns);
   const at = (target) => sameGridPerBlock(columns, opts, columns.map((c, i) => arrange(c, opts[i], target)), blocks, target);
   const widthOf = (arr) => arr.reduce((t, o) => t + o.w, 0);
@@ -157,8 +161,8 @@ export function layoutNetwork(columns, { width, height, font = 11, barsWidth = 1
   }
   const chosen = at(lo);
   const used = widthOf(chosen);
-  const gap = columns.length > 1 ? Math.max(MIN_COL_GAP, Math.min(90, (width - used) / (columns.length - 1))) : 0;
-  let x = Math.max(0, (width - used - gap * (columns.length - 1)) / 2);
+  const gap = columns.length > 1 ? Math.max(MIN_COL_GAP, Math.min(90, (width - tail - used) / (columns.length - 1))) : 0;
+  let x = Math.max(0, (width - tail - used - gap * (columns.length - 1)) / 2);
   const laid = columns.map((col, c) => {
     const o = chosen[c];
     const h = o.type === "bars" ? availH : o.h;

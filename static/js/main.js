@@ -20,7 +20,7 @@ import { mountArithmetic } from "./views/arithmetic.js";
 import { foldLabel } from "./layout.js";
 import { renderModelInput, isPicture, pickPicture, imageOf } from "./views/modelinput.js";
 import { stageFloor } from "./ranges.js";
-import { renderPrediction } from "./views/prediction.js";
+import { renderPrediction, fitPill } from "./views/prediction.js";
 import { createAnnouncer } from "./announce.js";
 import { stageFloors } from "./color.js";
 import { attachScrollCue } from "./views/scrollcue.js";
@@ -144,10 +144,14 @@ store.subscribe((s) => { if (networkShown(s)) net.render(); else networkBehind =
 store.subscribe((s) => {
   renderPrep($("prep-strip"), s.trace, { canvas: pad.canvas, model: s.model, ...imageSize(s.trace?.body) });
   const spoken = renderPrediction($("prediction"), s);
+  fitPill($("prediction"), document.querySelector(".app-header"));
   // Heard once per drawing, when the answers stop coming (announce.js), not on every stroke.
   if (spoken && s.trace.body === s.drawing && !pad.drawing) announcer.update(s.trace.body, spoken);
   else if (pad.drawing) announcer.cancel();   // mid-stroke: whatever was waiting is stale
 }, ["trace", "model", "stale"]);
+const fitPrediction = () => fitPill($("prediction"), document.querySelector(".app-header"));
+store.subscribe(fitPrediction, ["compact"]);
+window.addEventListener("resize", fitPrediction);
 // A failed forward: the drawing shown is not the one on the pad; say so until an answer comes.
 store.subscribe((s) => {
   $("view-network").classList.toggle("is-stale", !!s.stale);

@@ -17,6 +17,35 @@ export function drawWhat(model) {
   return classes.length && classes.every((c) => /^\d$/.test(c)) ? "a digit" : "a drawing";
 }
 
+// The probabilities of a model that ends without a softmax stage (bn_dropout ends on fc2) are
+// the server's softmax of its last stage: the line says so, "softmax of fc2".
+export function softmaxOf(model) {
+  const last = model?.layers?.[model.layers.length - 1];
+  return last && last.kind !== "softmax" ? last.name : null;
+}
+
+// On a phone the prediction is a pill in the header's corner. A long class name ("bell pepper",
+// "school bus") is set smaller, step by step, until the pill clears what shares its row (the
+// tabs), instead of sliding over them. Measured, not guessed: names and tabs differ by model.
+// Last resort: the percentage under the name (the pill is tall enough for two short lines).
+const PILL_SIZES = [["", false], ["1.4em", false], ["1.2em", false], ["1.2em", true], ["1.05em", true], ["0.9em", true]];
+export function fitPill(el, header) {
+  const strong = el.querySelector("strong");
+  if (!strong) { el.classList.remove("stacked"); return; }
+  if (!document.body.classList.contains("compact")) { strong.style.fontSize = ""; el.classList.remove("stacked"); return; }
+  for (const [size, stacked] of PILL_SIZES) {
+    strong.style.fontSize = size;
+    el.classList.toggle("stacked", stacked);
+    const p = el.getBoundingClientRect();
+    const blocked = [...header.children].concat([...header.querySelectorAll(".tabs > *")]).some((n) => {
+      if (n === el || n.contains(el)) return false;
+      const r = n.getBoundingClientRect();
+      return r.width > 0 && r.bottom > p.top && r.top < p.bottom && r.right > p.left - 4 && r.left < p.right;
+    });
+    if (!blocked) return;
+  }
+}
+
 export function renderPrediction(el, state) {
   const t = state.trace;
   el.classList.toggle("stale", !!state.stale);
@@ -38,18 +67,23 @@ export function renderPrediction(el, state) {
   const pct = `${(t.probabilities[p] * 100).toFixed(1)}%`;
   // Every stroke update lands here: the same answer leaves the DOM alone, a new percentage
   // changes one text node.
-  if (el.dataset.state === "prediction" && el.dataset.shown === `${p}|${name}`) {
+  if (el.dataset.state === "prediction" && el.dataset.shown === `${p}|${name}|${softmaxOf(state.model)}`) {
     const pctEl = el.querySelector(".p-pct");
     if (pctEl.textContent !== ` ${pct}`) pctEl.textContent = ` ${pct}`;
     return `Prediction ${name}, ${pct}`;
   }
-  el.dataset.shown = `${p}|${name}`;
+  el.dataset.shown = `${p}|${name}|${softmaxOf(state.model)}`;
   const strong = document.createElement("strong");
   strong.dataset.prediction = String(p);
   strong.textContent = name;
   const label = Object.assign(document.createElement("span"), { className: "p-label", textContent: "Prediction " });
   const pctEl = Object.assign(document.createElement("span"), { className: "p-pct", textContent: ` ${pct}` });
+  const via = softmaxOf(state.model);
   el.replaceChildren(label, strong, pctEl);
+  if (via) {
+    el.append(Object.assign(document.createElement("span"), { className: "p-via", textContent: ` (softmax of ${via})` }));
+    el.title = `This model has no softmax stage: the probabilities are softmax(${via}), computed by the server`;
+  } else el.removeAttribute("title");
   el.dataset.state = "prediction";
   return `Prediction ${name}, ${pct}`;
 }
