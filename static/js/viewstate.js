@@ -12,6 +12,7 @@
 
 import { encodeHash, downsampleInk, quantiseInk, inkBody, INK_SIDE } from "./urlstate.js";
 import { fitSettings } from "./lab/settings.js";
+import { isPicture } from "./views/modelinput.js";
 
 const SYNC_MS = 250;   // after the drawing rests: the hash is rewritten at most this often
 
@@ -64,10 +65,11 @@ export function createViewState({ store, live, pad, hooks }) {
 
   // A picture model's pad holds a photo: a link cannot carry one (it would be a white square
   // of 56×56 ink), so its view goes without the drawing and the reader picks their own image.
-  const isPicture = (body) => !!body?.image;
+  // (A drawing's body is an `image` too, the pad's PNG: the model says which it is.)
+  const pictureOnPad = (s = store.get()) => isPicture(s.model) && !pad.blank;
 
   function drawingView(s) {
-    if (isPicture(s.drawing)) return null;
+    if (pictureOnPad(s)) return null;
     const o = origin(s.drawing);
     if (o?.sample) return { sample: o.sample };
     if (o?.ink) return { ink: o.ink };
@@ -109,7 +111,7 @@ export function createViewState({ store, live, pad, hooks }) {
   async function linkNow() {
     const s = store.get();
     const o = origin(s.drawing);
-    if (!o && s.drawing && !pad.blank && !isPicture(s.drawing)) {
+    if (!o && s.drawing && !pad.blank && !pictureOnPad(s)) {
       const ink = padInk();
       await hooks.loadInk(ink);
     }
@@ -169,5 +171,5 @@ export function createViewState({ store, live, pad, hooks }) {
   // Called once the page has read the link it was opened with: from now on the URL follows.
   function follow() { live_url = true; schedule(); }
 
-  return { apply, current, linkNow, isPicture, follow, origin, markSample, markInk: (body, ink) => origins.set(body.pixels, { ink }), settled, inkBody };
+  return { apply, current, linkNow, pictureOnPad, follow, origin, markSample, markInk: (body, ink) => origins.set(body.pixels, { ink }), settled, inkBody };
 }

@@ -98,7 +98,7 @@ export function mountShare(slot, { store, views, pad }) {
   async function copyLink() {
     status.textContent = "Making the link…";
     const s = store.get();
-    const picture = views.isPicture(s.drawing) && !pad.blank;
+    const picture = views.pictureOnPad(s);
     const fromPad = !!s.drawing && !views.origin(s.drawing) && !pad.blank && !picture;
     const href = await views.linkNow();
     let copied = false;
