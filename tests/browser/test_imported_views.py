@@ -91,6 +91,7 @@ def test_photo_channels_named_by_colour_and_drawn_on_their_own_range(open_view, 
     for c, (lo, hi) in enumerate(domains):
         assert lo == pytest.approx(-mean[c] / std[c], rel=1e-6)
         assert hi == pytest.approx((1 - mean[c]) / std[c], rel=1e-6)
+    assert page.text_content("#prep-strip figcaption") == "picture"
     legend = page.text_content("#legend")
     assert "black = none of that colour, white = full" in legend
     page.mouse.move(5, 5)
@@ -137,6 +138,12 @@ def test_model_without_softmax_says_where_its_probabilities_come_from(open_view)
     room = page.evaluate("""() => { const v = window.convscope.net.view, c = v.layout.columns.at(-1);
         return [c.label, c.x + c.w / 2, v.layout.width, c.font]; }""")
     assert room[0] == "fc2" and room[1] + 1.5 * room[3] <= room[2]
+    # fc2's own explanation says the same, with this class's probability.
+    _pin(page, "fc2", [3])
+    page.wait_for_selector('#explain[data-unit="3"] .note >> text=no softmax of its own')
+    p3 = page.evaluate("() => window.convscope.store.get().trace.probabilities[3]")
+    assert f"softmax(fc2): p(3)" in page.text_content("#explain")
+    assert f"= {p3 * 100:.1f}%" in page.text_content("#explain")
     page.screenshot(path="/tmp/convscope-views-bn.png")
 
 
@@ -186,3 +193,35 @@ def test_long_class_name_fits_the_phone_pill(open_view, photo):
     strong = page.evaluate("() => { const r = document.querySelector('#prediction strong').getBoundingClientRect(); return [r.left, r.right]; }")
     assert pill["x"] <= strong[0] and strong[1] <= pill["x"] + pill["width"], "the name is clipped"
     page.screenshot(path="/tmp/convscope-views-phone.png")
+
+
+@pytest.mark.parametrize("model, units", [
+    ("bn_dropout", [("conv1", [2, 0, 6]), ("conv1", [7, 13, 13]), ("conv2", [3, 6, 0]), ("pool1", [5, 6, 6])]),
+    ("convnetjs", [("conv1", [0, 0, 27]), ("pool2", [1, 3, 3]), ("conv2", [4, 13, 0])]),
+])
+def test_windows_and_receptive_fields_the_views_draw_are_the_engines(open_view, model, units):
+    """The 2D overlay, the pad's outline and the 3D lines come from tensor.js (sourceWindow,
+    receptiveField) before the explanation arrives: on a stride-2 conv with padding and a
+    floored pool they must be what the engine's /api/explain says."""
+    page = open_view(f"/?model={model}")
+    ready(page)
+    got = page.evaluate("""async (units) => {
+        const t = await import('/static/js/tensor.js');
+        const s = window.convscope.store.get(), stages = s.trace.layers, out = [];
+        for (const [layer, unit] of units) {
+          const r = await fetch('/api/explain?model=' + s.modelId, { method: 'POST', headers: { 'content-type': 'application/json' },
+                                body: JSON.stringify({ ...s.trace.body, layer, unit }) });
+          const e = await r.json();
+          out.push([layer, unit, t.sourceWindow(stages, layer, unit).window, e.source.window,
+                    t.receptiveField(stages, layer, unit), e.receptive_field]);
+        }
+        return out; }""", units)
+    for layer, unit, window, engine_window, field, engine_field in got:
+        assert window == engine_window, f"{model} {layer}{unit}: window {window} vs the engine's {engine_window}"
+        assert field == engine_field, f"{model} {layer}{unit}: field {field} vs the engine's {engine_field}"
+    # conv1 [2, 0, 6] of bn_dropout (3×3, stride 2, padding 1) hangs over the top padding row.
+    if model == "bn_dropout":
+        assert got[0][3] == [[0, 1], [0, 2], [11, 14]]
+        page.evaluate("() => window.convscope.views.apply({pin: {layer: 'conv1', unit: [2, 0, 6]}})")
+        page.wait_for_selector('#explain[data-unit="2,0,6"] .clipped')
+        assert "only its 2×3 part over the map" in page.text_content("#explain .clipped")

@@ -12,6 +12,7 @@ import { fixed, rounding, convTerms, denseTerms, softmaxTerms, argmaxAbs } from 
 import { diverging, lut, lutIndex } from "../color.js";
 import { unravel } from "../tensor.js";
 import { colourNames, mapName, pixelWords } from "../channels.js";
+import { softmaxOf } from "./prediction.js";
 
 const D = 3;   // decimals shown for every term
 
@@ -97,7 +98,7 @@ function mapNamer(e, state) {
   return src?.kind === "input" ? (c) => mapName(state?.model, c) : (c) => `map ${c}`;
 }
 
-function renderConv(el, e, options, rerender, name = (c) => `map ${c}`, colours = null) {
+function renderConv(el, e, options, rerender, name = (c) => `map ${c}`, colours = null, stage = null) {
   const t = convTerms(e);
   const C = t.channels.length;
   const [kh, kw] = t.channels[0].shape;
@@ -114,6 +115,13 @@ function renderConv(el, e, options, rerender, name = (c) => `map ${c}`, colours 
     : C > 1 ? `all ${C} maps of ${e.source.layer}` : `the one map of ${e.source.layer}`;
   el.append(h("p", { class: "note" },
     `One filter reads ${reads}: each ${kh}×${kw} window is multiplied element-wise by this filter's kernel for that ${colours ? "channel" : "map"}, and every product is added, plus one bias.`));
+  // At the border the kernel hangs over the padding: those products are 0 × w, so the window
+  // and kernel shown are the part over the map (the engine's clipped window). Say so, or a
+  // 3×3 filter shown as 2×3 reads as a mistake.
+  const k = stage?.kernel;
+  if (k && (kh < k || kw < k)) {
+    el.append(h("p", { class: "note clipped" }, `The ${k}×${k} kernel hangs over the padding here (${e.layer} pads its input by ${stage.padding ?? 0}${stage.stride > 1 ? `, stride ${stage.stride}` : ""}): those products are 0, so only its ${kh}×${kw} part over the map is shown.`));
+  }
   const chans = h("div", { class: "channels", role: "group", "aria-label": "Input channels" });
   for (const c of t.channels) {
     chans.append(h("button", {
@@ -183,6 +191,12 @@ function renderDense(el, e, state, options) {
   eq.append(` + (${t.restCount} smaller terms together: `, num(t.rest), ") + bias ", num(t.bias), " = ", num(e.sum, "big sum"));
   el.append(eq);
   appendSome(el, roundingNote([...t.top.map((x) => x.product), t.rest, t.bias], e.sum), activationLine(options.activation, e.value));
+  // A model that ends here without a softmax stage: its probabilities are the server's softmax
+  // of these outputs (views/prediction.js softmaxOf names the same stage on the prediction line).
+  if (softmaxOf(state?.model) === e.layer) {
+    const i = e.unit[0], n = e.source && state.trace?.byName.get(e.layer)?.shape[0], p = state.trace?.probabilities?.[i];
+    el.append(h("p", { class: "note" }, `${e.layer} is this model's last stage (it has no softmax of its own): the prediction's probabilities are softmax(${e.layer}): p(${i}) = exp(z${i} − max z) / Σⱼ exp(zⱼ − max z) over its ${n} outputs${p == null ? "" : ` = ${(p * 100).toFixed(1)}%`}.`));
+  }
 }
 
 function renderSoftmax(el, e, state) {
@@ -222,7 +236,8 @@ export function renderExplain(el, e, state, options = {}) {
   el.dataset.kind = e.kind;
   const name = mapNamer(e, state);
   const colours = name(0) !== "map 0" ? colourNames(state?.model) : null;
-  if (e.kind === "conv") renderConv(el, e, options, () => renderExplain(el, e, state, options), name, colours);
+  const stage = state?.model?.layers?.find((l) => l.name === e.layer) ?? null;
+  if (e.kind === "conv") renderConv(el, e, options, () => renderExplain(el, e, state, options), name, colours, stage);
   else if (e.kind === "pool") renderPool(el, e, options, name);
   else if (e.kind === "activation") renderActivation(el, e);
   else if (e.kind === "dense") renderDense(el, e, state, options);

@@ -4,7 +4,7 @@
 // {canvas, width, height}: the pad canvas and the size of the image that was sent.
 
 import { sequential, lut, fillRGBA } from "../color.js";
-import { prepWords, rgbImage } from "./modelinput.js";
+import { prepWords, rgbImage, isPicture } from "./modelinput.js";
 import { inputRange } from "../lab/source.js";
 import { scratchCanvas } from "../scratch.js";
 
@@ -84,9 +84,13 @@ export function renderPrep(el, trace, drawing) {
   const asIs = !steps.has("input") && !!fed;
   // The words and the skipped steps change with the model, not with each stroke: the DOM is
   // written only when they change (each write re-laid the page out on every update).
-  const dom = JSON.stringify([words, asIs]);
+  // A colour model's first step is the picture chosen, not a drawing with an ink box.
+  const picture = isPicture(drawing.model);
+  const dom = JSON.stringify([words, asIs, picture]);
   if (parts.dom !== dom) {
     parts.dom = dom;
+    parts.drawing.wrap.querySelector("figcaption").textContent = picture ? "picture" : "drawing";
+    parts.drawing.c.setAttribute("aria-label", picture ? "Your picture, as on the pad" : "Your drawing with the ink's bounding box");
     for (const name of ["cropped", "fitted", "centred", "input"]) {
       parts[name].wrap.hidden = words[name] === null;
       parts[name].wrap.style.display = words[name] === null ? "none" : "";

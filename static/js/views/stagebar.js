@@ -4,6 +4,8 @@
 //
 // renderStageBar(el, {columns, state, layout, onStage(key), onStep(±1), onUnzoom()})
 
+import { mapName } from "../channels.js";
+
 function button(text, attrs, onclick) {
   const b = document.createElement("button");
   b.type = "button";
@@ -47,7 +49,8 @@ export function renderStageBar(el, { columns, state, layout, onStage, onStep, on
   const info = el.querySelector(".stage-info");
   const what = `${cur.label}${cur.sublabel ? ` ${cur.sublabel}` : ""} · ${cur.shape.join("×")}`;
   const zoomed = layout?.zoom ?? null;
-  const hint = zoomed != null ? `map ${zoomed} · tap a cell` : layout?.zoomable ? "tap a map to zoom in" : "tap a unit";
+  // A photo's input maps are its colour channels (channels.js): "red channel (map 0)".
+  const hint = zoomed != null ? `${cur.kind === "input" ? mapName(state.model, zoomed) : `map ${zoomed}`} · tap a cell` : layout?.zoomable ? "tap a map to zoom in" : "tap a unit";
   info.replaceChildren(Object.assign(document.createElement("strong"), { textContent: what }), ` · ${hint} · swipe for the next stage`);
   if (zoomed != null) info.prepend(button("◂ all maps", { class: "unzoom" }, onUnzoom), " ");
 }
