@@ -10,13 +10,15 @@
 const MARGIN = 2;   // px kept clear between neighbouring labels
 
 // columns: [{x, w}] left to right -> [{cx, room}] with room the widest a centred label can be.
-export function labelRooms(columns) {
+// `width`: the canvas's; the end columns' labels stop at its edges (a narrow first column, a
+// 64×64 photo's input at 56 px, had its "3×64×64" cut by the left edge on a projector).
+export function labelRooms(columns, width = Infinity) {
   return columns.map((c, i) => {
     const cx = c.x + c.w / 2;
     const prev = columns[i - 1];
     const next = columns[i + 1];
-    const left = prev ? (prev.x + prev.w + c.x) / 2 + MARGIN : -Infinity;
-    const right = next ? (c.x + c.w + next.x) / 2 - MARGIN : Infinity;
+    const left = prev ? (prev.x + prev.w + c.x) / 2 + MARGIN : Number.isFinite(width) ? Math.min(c.x, 0) : -Infinity;
+    const right = next ? (c.x + c.w + next.x) / 2 - MARGIN : Math.max(c.x + c.w, width);
     const half = Math.min(cx - left, right - cx);
     return { cx, room: Math.max(c.w, 2 * half) };
   });

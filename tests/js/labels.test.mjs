@@ -47,3 +47,14 @@ test("placeLine: three labels crammed into one gap still never overlap on a row"
     }
   }
 });
+
+test("labelRooms: the end columns' labels stop at the canvas edges when the width is given", () => {
+  // A 56 px input column flush with the left edge, a 14 px fc2 column near the right edge.
+  const cols = [{ x: 0, w: 56 }, { x: 90, w: 200 }, { x: 320, w: 14 }];
+  const free = labelRooms(cols);
+  assert.ok(free[0].cx - free[0].room / 2 < 0, "without a width the first label may spill left");
+  const rooms = labelRooms(cols, 350);
+  assert.equal(rooms[0].room, 56);
+  assert.ok(rooms[0].cx - rooms[0].room / 2 >= 0);
+  assert.ok(rooms[2].cx + rooms[2].room / 2 <= 350);
+});

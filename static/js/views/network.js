@@ -228,7 +228,7 @@ export function createNetworkView({ canvas, overlay }, store) {
   // Names and shapes above each column, shrunk to the column's room (labels.js: at most half
   // of each gap beside it); the scale under it, on a second row where neighbours would touch.
   function paintLabels(columns) {
-    const rooms = labelRooms(columns);
+    const rooms = labelRooms(columns, cssSize.w);
     ctx.textAlign = "center";
     ctx.textBaseline = "alphabetic";
     columns.forEach((col, i) => {
