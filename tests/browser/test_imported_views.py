@@ -113,6 +113,10 @@ def test_photo_in_3d_names_its_channels_and_range(open_view, photo):
 def test_size_strip_titles_from_the_record(open_view):
     page = open_view("/?model=tinyvgg")
     ready(page)
+    # On a 1280 px laptop the model selector is readable and whole (it had 80 px: "tinyv").
+    sel = page.evaluate("""() => { const s = document.querySelector('.model-slot select').getBoundingClientRect(),
+        slot = document.querySelector('.model-slot').getBoundingClientRect(); return [s.width, s.right, slot.right]; }""")
+    assert sel[0] >= 150 and sel[1] <= sel[2] + 0.5, f"the model selector is cut: {sel}"
     assert page.text_content("#sizes h3").startswith("Why 1690 → 10?")
     assert "one unit per class (10)" in page.text_content("#sizes .note")
     assert page.get_attribute("#sizes", "aria-label").startswith("Why 1690 → 10")
