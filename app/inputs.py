@@ -21,7 +21,6 @@ from app.padpng import white_ink
 from app.schemas import ForwardBody
 from engine.errors import BadInput
 from engine.inputspec import prepare
-from engine.preprocess import as_ink
 
 _DATA_URL = re.compile(r"data:image/(png|jpeg|jpg);base64,", re.IGNORECASE)
 _FORMATS = {"PNG", "JPEG"}

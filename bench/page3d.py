@@ -116,7 +116,7 @@ def model_path(tmp: Path) -> Path:
     path = tmp / "seeded.npz"
     Network(REFERENCE_SPEC, seed=0).save(path, {"name": "seeded-lenet", "dataset": "mnist",
                                                "classes": [str(d) for d in range(10)], "accuracy": {"test": 0.1}})
-    print(f"(no models/lenet-mnist.npz: timing a seeded untrained network, same shapes)")
+    print("(no models/lenet-mnist.npz: timing a seeded untrained network, same shapes)")
     return path
 
 

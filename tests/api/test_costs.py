@@ -3,6 +3,7 @@ and bounded /api/history/forward stages, an unreadable history file as a 503 nam
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import http.client
 import json
 import shutil
@@ -68,7 +69,10 @@ def test_the_gate_runs_slots_queues_the_rest_and_refuses_past_the_queue():
         assert await gate.run("test", lambda: "after") == "after"   # the slot came back
         assert gate.admitted == 0
 
-    asyncio.run(scenario())
+    # A thread of its own: a sync Playwright session earlier in the same process leaves an
+    # event loop running on the main thread, and asyncio.run refuses to nest.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,19 @@
 - `new_page(browser, url, touch=False, viewport=(1280, 720))`: a fresh context and page with
   every console error and page error collected in `page.errors`; returns (context, page).
 - `assert_no_errors(pages)`: fail with every error the pages logged.
+- `opener(browser, base)`: a context manager yielding `open(path, **new_page kwargs)`; at exit
+  it fails with every error the opened pages logged and closes their contexts (the fixtures of
+  the imported-model tests, each on a server of its own).
+- `serve_models(default, *extra)`: `serve()` of the app on those model files.
+- `draw_seven(page)`: a pad-relative 7-like stroke with the mouse, then waits until it is shown.
+- `pick_picture(page, picture, folder=None)`: an image (a path, or an H×W×3 uint8 array saved as
+  a PNG in `folder`) picked in the pad's file input; returns once the page shows its answer.
 - `strongest_unit(page, layer)`: the unit of `layer` with the largest value in the trace shown.
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +38,57 @@ def new_page(browser, url: str, touch: bool = False, viewport=(1280, 720)):
 def assert_no_errors(pages):
     errors = [e for p in pages for e in p.errors]
     assert not errors, "the page logged errors:\n" + "\n".join(errors)
+
+
+@contextmanager
+def opener(browser, base: str):
+    opened = []
+
+    def _open(path: str = "/", **kw):
+        ctx, page = new_page(browser, base + path, **kw)
+        opened.append((ctx, page))
+        return page
+    try:
+        yield _open
+        assert_no_errors([p for _, p in opened])
+    finally:
+        for ctx, _ in opened:
+            ctx.close()
+
+
+def serve_models(default, *extra):
+    from app.config import Settings
+    from app.main import create_app
+    return serve(create_app(Settings(model_path=default, extra_models=tuple(extra))))
+
+
+def draw_seven(page):
+    """A 7 on a cleared pad (the bar, then the stem), with the mouse, in the pad's own 280-unit
+    coordinates whatever its size on screen; returns once the page shows its forward answer."""
+    from tests.browser.conftest import settled
+    box = page.locator("#pad").bounding_box()
+    at = lambda x, y: (box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280)
+    page.click("#pad-clear")
+    points = [(70, 60), (210, 60), (120, 240)]
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*at(*p), steps=12)
+    page.mouse.up()
+    settled(page)
+
+
+def pick_picture(page, picture, folder=None):
+    from PIL import Image
+    from tests.browser.conftest import settled
+    if folder is not None:
+        path = Path(folder) / "picture.png"
+        Image.fromarray(picture).save(path)
+        picture = path
+    page.set_input_files("#pad-file", str(picture))
+    page.wait_for_function("() => { const s = window.convscope.store.get();"
+                           " return s.trace && s.trace.body.image && !window.convscope.pad.blank; }")
+    settled(page)
 
 
 def strongest_unit(page, layer):

@@ -4,13 +4,11 @@ pooling: drawn and explained); each model's pad words are its own (Fashion: clot
 Screenshots go to /tmp/convscope-imported-*.png."""
 import numpy as np
 import pytest
-from PIL import Image
 
-from app.config import ROOT, Settings
-from app.main import create_app
-from tests.browser.conftest import ready, settled
-from tests.browser.helpers import (assert_no_errors, conv_panel_adds_up, new_page, serve,
-                                   strongest_unit)
+from app.config import ROOT
+from tests.browser.conftest import ready
+from tests.browser.helpers import (conv_panel_adds_up, draw_seven, opener, pick_picture,
+                                   serve_models, strongest_unit)
 from tests.browser.test_page import hover_unit
 
 
@@ -18,23 +16,14 @@ from tests.browser.test_page import hover_unit
 def imported_url(imported_models):
     fashion = ROOT / "models" / "lenet-fashion.npz"
     extra = [imported_models / "lenet5.npz"] + ([fashion] if fashion.is_file() else [])
-    settings = Settings(model_path=imported_models / "tinyvgg.npz", extra_models=tuple(extra))
-    with serve(create_app(settings)) as url:
+    with serve_models(imported_models / "tinyvgg.npz", *extra) as url:
         yield url
 
 
 @pytest.fixture
 def open_imported(browser, imported_url):
-    opened = []
-
-    def _open(path):
-        ctx, page = new_page(browser, imported_url + path)
-        opened.append((ctx, page))
-        return page
-    yield _open
-    assert_no_errors([p for _, p in opened])
-    for ctx, _ in opened:
-        ctx.close()
+    with opener(browser, imported_url) as _open:
+        yield _open
 
 
 def _explained(page, layer, unit):
@@ -51,12 +40,7 @@ def test_tiny_vgg_picks_an_image_and_explains_three_channels(open_imported, tmp_
     assert not page.is_visible("#sample-group"), "an imported model has no test images"
     yy, xx = np.mgrid[0:96, 0:128]
     picture = np.stack([xx * 2 % 256, yy * 2 % 256, (255 - xx) % 256], -1).astype(np.uint8)
-    path = tmp_path / "picture.png"
-    Image.fromarray(picture).save(path)
-    page.set_input_files("#pad-file", str(path))
-    page.wait_for_function("() => { const s = window.convscope.store.get();"
-                           " return s.trace && s.trace.body.image && !window.convscope.pad.blank; }")
-    settled(page)
+    pick_picture(page, picture, tmp_path)
     shape = page.evaluate("() => window.convscope.store.get().trace.byName.get('input').shape")
     assert shape == [3, 64, 64]
     # The picture reached the network in colour: the three channels differ.
@@ -80,13 +64,7 @@ def test_lenet5_is_drawn_and_explained_at_28x28(open_imported):
     page = open_imported("/?model=lenet5")
     ready(page)
     assert page.text_content("#pad-hint") == "Draw a digit here"
-    box = page.locator("#pad").bounding_box()
-    page.mouse.move(box["x"] + 90, box["y"] + 60)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 190, box["y"] + 60, steps=6)
-    page.mouse.move(box["x"] + 120, box["y"] + 230, steps=8)
-    page.mouse.up()
-    settled(page)
+    draw_seven(page)
     layers = page.evaluate("() => window.convscope.store.get().trace.layers.map(l => [l.name, l.shape])")
     assert layers[0] == ["input", [1, 28, 28]] and layers[1] == ["conv1", [6, 28, 28]]
     assert page.text_content("#prep-strip").count("input 28") == 1

@@ -7,33 +7,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.config import Settings
-from app.main import create_app
-from tests.browser.conftest import ready, settled
-from tests.browser.helpers import assert_no_errors, new_page, serve
+from tests.browser.conftest import ready
+from tests.browser.helpers import draw_seven, opener, pick_picture, serve_models
 
 
 @pytest.fixture(scope="module")
 def views_url(imported_models):
     names = ["tinyvgg", "lenet5", "convnetjs", "bn_dropout"]
-    settings = Settings(model_path=imported_models / "tinyvgg.npz",
-                        extra_models=tuple(imported_models / f"{n}.npz" for n in names[1:]))
-    with serve(create_app(settings)) as url:
+    with serve_models(*(imported_models / f"{n}.npz" for n in names)) as url:
         yield url
 
 
 @pytest.fixture
 def open_view(browser, views_url):
-    opened = []
-
-    def _open(path, **kw):
-        ctx, page = new_page(browser, views_url + path, **kw)
-        opened.append((ctx, page))
-        return page
-    yield _open
-    assert_no_errors([p for _, p in opened])
-    for ctx, _ in opened:
-        ctx.close()
+    with opener(browser, views_url) as _open:
+        yield _open
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +39,7 @@ def photo(tmp_path_factory):
 
 def _pick(page, photo):
     ready(page)
-    page.set_input_files("#pad-file", str(photo))
-    page.wait_for_function("() => { const s = window.convscope.store.get();"
-                           " return s.trace && s.trace.body.image && !window.convscope.pad.blank; }")
-    settled(page)
+    pick_picture(page, photo)
 
 
 def _pin(page, layer, unit):
@@ -132,13 +117,7 @@ def test_size_strip_titles_from_the_record(open_view):
 def test_model_without_softmax_says_where_its_probabilities_come_from(open_view):
     page = open_view("/?model=bn_dropout")
     ready(page)
-    box = page.locator("#pad").bounding_box()
-    page.mouse.move(box["x"] + 90, box["y"] + 60)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 190, box["y"] + 60, steps=6)
-    page.mouse.move(box["x"] + 120, box["y"] + 230, steps=8)
-    page.mouse.up()
-    settled(page)
+    draw_seven(page)
     assert page.text_content("#prediction .p-via") == " (softmax of fc2)"
     # fc2, the last column, keeps its centred name inside the canvas.
     room = page.evaluate("""() => { const v = window.convscope.net.view, c = v.layout.columns.at(-1);
@@ -148,7 +127,7 @@ def test_model_without_softmax_says_where_its_probabilities_come_from(open_view)
     _pin(page, "fc2", [3])
     page.wait_for_selector('#explain[data-unit="3"] .note >> text=no softmax of its own')
     p3 = page.evaluate("() => window.convscope.store.get().trace.probabilities[3]")
-    assert f"softmax(fc2): p(3)" in page.text_content("#explain")
+    assert "softmax(fc2): p(3)" in page.text_content("#explain")
     assert f"= {p3 * 100:.1f}%" in page.text_content("#explain")
     page.screenshot(path="/tmp/convscope-views-bn.png")
 
@@ -166,12 +145,7 @@ def test_step_mode_starts_at_the_first_position_on_a_photo_and_at_the_ink_on_a_d
     assert page.text_content(".lab-step-where").startswith("position 1 of")
     page = open_view("/?model=lenet5")
     ready(page)
-    box = page.locator("#pad").bounding_box()
-    page.mouse.move(box["x"] + 120, box["y"] + 80)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 130, box["y"] + 220, steps=8)
-    page.mouse.up()
-    settled(page)
+    draw_seven(page)
     page.click("#tab-lab")
     page.wait_for_function("() => !!document.querySelector('#lab-formula')?.dataset.output")
     page.click(".lab-step-toggle")

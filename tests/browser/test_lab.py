@@ -6,22 +6,10 @@ from __future__ import annotations
 import httpx
 import numpy as np
 
-from tests.browser.conftest import SHOTS, ready, settled
+from tests.browser.conftest import SHOTS, ready
+from tests.browser.helpers import draw_seven
 
 CELL = 8    # views/lab.js paints every map cell as 8×8 screen pixels
-
-
-def draw_seven(page):
-    box = page.locator("#pad").bounding_box()
-    at = lambda x, y: (box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280)
-    page.click("#pad-clear")
-    points = [(70, 60), (210, 60), (120, 240)]          # a 7: the bar, then the stem
-    page.mouse.move(*at(*points[0]))
-    page.mouse.down()
-    for p in points[1:]:
-        page.mouse.move(*at(*p), steps=12)
-    page.mouse.up()
-    settled(page)
 
 
 def cell_colours(page, canvas_id, shape):

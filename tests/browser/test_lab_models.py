@@ -8,34 +8,21 @@ from __future__ import annotations
 import httpx
 import numpy as np
 import pytest
-from PIL import Image
 
-from app.config import Settings
-from app.main import create_app
-from tests.browser.conftest import SHOTS, ready, settled
-from tests.browser.helpers import assert_no_errors, new_page, serve
+from tests.browser.conftest import SHOTS, ready
+from tests.browser.helpers import draw_seven, opener, pick_picture, serve_models
 
 
 @pytest.fixture(scope="module")
 def url(imported_models):
-    settings = Settings(model_path=imported_models / "tinyvgg.npz",
-                        extra_models=(imported_models / "lenet5.npz",))
-    with serve(create_app(settings)) as u:
+    with serve_models(imported_models / "tinyvgg.npz", imported_models / "lenet5.npz") as u:
         yield u
 
 
 @pytest.fixture
 def open_lab(browser, url):
-    opened = []
-
-    def _open(path, viewport=(1280, 900)):
-        ctx, page = new_page(browser, url + path, viewport=viewport)
-        opened.append((ctx, page))
-        return page
-    yield _open
-    assert_no_errors([p for _, p in opened])
-    for ctx, _ in opened:
-        ctx.close()
+    with opener(browser, url) as _open:
+        yield lambda path, viewport=(1280, 900): _open(path, viewport=viewport)
 
 
 def lab_answer(page, test):
@@ -64,11 +51,7 @@ def test_tiny_vgg_convolves_one_colour_channel_with_its_slice_of_a_learned_filte
     yy, xx = np.mgrid[0:96, 0:128]
     picture = np.stack([xx * 2 % 256, 60 + yy, (255 - xx * 2) % 256], -1).astype(np.uint8)
     picture[30:66, 40:88] = [250, 230, 20]            # a yellow box: bright red, no blue
-    Image.fromarray(picture).save(tmp_path / "picture.png")
-    page.set_input_files("#pad-file", str(tmp_path / "picture.png"))
-    page.wait_for_function("() => { const s = window.convscope.store.get();"
-                           " return s.trace && s.trace.body.image && !window.convscope.pad.blank; }")
-    settled(page)
+    pick_picture(page, picture, tmp_path)
     page.click("#tab-lab")
     page.wait_for_selector("#view-lab[data-ready]")
 
@@ -156,13 +139,7 @@ def test_a_link_to_a_map_the_model_lacks_is_dropped_with_a_note(open_lab):
 def test_lenet5_maps_read_28x28(open_lab):
     page = open_lab("/?model=lenet5")
     ready(page)
-    box = page.locator("#pad").bounding_box()
-    page.mouse.move(box["x"] + 90, box["y"] + 60)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 190, box["y"] + 60, steps=6)
-    page.mouse.move(box["x"] + 120, box["y"] + 230, steps=8)
-    page.mouse.up()
-    settled(page)
+    draw_seven(page)
     page.click("#tab-lab")
     page.wait_for_selector("#view-lab[data-ready]")
     options = page.eval_on_selector_all("#lab-source option", "os => os.map(o => [o.value, o.textContent])")

@@ -15,12 +15,10 @@ import shutil
 import httpx
 import numpy as np
 import pytest
-from PIL import Image
 
-from app.config import ROOT, Settings
-from app.main import create_app
-from tests.browser.conftest import SHOTS, ready, settled
-from tests.browser.helpers import assert_no_errors, new_page, serve
+from app.config import ROOT
+from tests.browser.conftest import SHOTS, ready
+from tests.browser.helpers import draw_seven, opener, pick_picture, serve_models
 
 IMPORTED = ("This model was imported, so it has no recorded training run to replay; the "
             "shipped models have one.")
@@ -59,46 +57,26 @@ def models_url(imported_models, tmp_path_factory):
         lonely = tmp_path_factory.mktemp("lonely") / "lonely.npz"
         shutil.copy(SHIPPED, lonely)
         extra.append(lonely)
-    settings = Settings(model_path=imported_models / "tinyvgg.npz", extra_models=tuple(extra))
-    with serve(create_app(settings)) as url:
+    with serve_models(imported_models / "tinyvgg.npz", *extra) as url:
         yield url
 
 
 @pytest.fixture
 def open_page(browser, models_url):
-    opened = []
-
-    def _open(path, **kw):
-        ctx, page = new_page(browser, models_url + path, **kw)
-        page.api_requests = []
-        page.on("request", lambda r: "/api/" in r.url and page.api_requests.append(r.url))
-        opened.append((ctx, page))
-        return page
-    yield _open
-    assert_no_errors([p for _, p in opened])
-    for ctx, _ in opened:
-        ctx.close()
+    """Pages that also record the /api/ requests they make (page.api_requests)."""
+    with opener(browser, models_url) as _open:
+        def _open_recording(path, **kw):
+            page = _open(path, **kw)
+            page.api_requests = []
+            page.on("request", lambda r: "/api/" in r.url and page.api_requests.append(r.url))
+            return page
+        yield _open_recording
 
 
-def pick_picture(page, tmp_path):
+def pick_gradient(page, tmp_path):
     yy, xx = np.mgrid[0:96, 0:128]
     picture = np.stack([xx * 2 % 256, yy * 2 % 256, (255 - xx) % 256], -1).astype(np.uint8)
-    path = tmp_path / "picture.png"
-    Image.fromarray(picture).save(path)
-    page.set_input_files("#pad-file", str(path))
-    page.wait_for_function("() => { const s = window.convscope.store.get();"
-                           " return s.trace && s.trace.body.image && !window.convscope.pad.blank; }")
-    settled(page)
-
-
-def draw_stroke(page):
-    box = page.locator("#pad").bounding_box()
-    page.mouse.move(box["x"] + 90, box["y"] + 60)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 190, box["y"] + 60, steps=6)
-    page.mouse.move(box["x"] + 120, box["y"] + 230, steps=8)
-    page.mouse.up()
-    settled(page)
+    pick_picture(page, picture, tmp_path)
 
 
 def open_learn(page):
@@ -142,7 +120,7 @@ def test_tiny_vgg_learn_in_colour_grouped_filters_and_the_servers_numbers(open_p
                                                                         tmp_path):
     page = open_page("/?model=tinyvgg")
     ready(page)
-    pick_picture(page, tmp_path)
+    pick_gradient(page, tmp_path)
     open_learn(page)
     model = httpx.get(f"{models_url}/api/model?model=tinyvgg").json()
     assert model["history"] is False and model["imported"]["file"] == "tinyvgg.onnx"
@@ -216,7 +194,7 @@ def test_tiny_vgg_learn_in_colour_grouped_filters_and_the_servers_numbers(open_p
 def test_tiny_vgg_learn_on_a_phone(open_page, tmp_path):
     page = open_page("/?model=tinyvgg", touch=True, viewport=(390, 844))
     ready(page)
-    pick_picture(page, tmp_path)
+    pick_gradient(page, tmp_path)
     open_learn(page)
     no_history_shown(page, IMPORTED)
     # Every figure fits the phone's width, and one shrunk to fit keeps its shape (square maps).
@@ -233,7 +211,7 @@ def test_tiny_vgg_learn_on_a_phone(open_page, tmp_path):
 def test_lenet5_has_no_recorded_run_either(open_page):
     page = open_page("/?model=lenet5")
     ready(page)
-    draw_stroke(page)
+    draw_seven(page)
     open_learn(page)
     assert page.inner_text("#learn-input-cap") == "your drawing"
     assert page.inner_text("#learn-prompt") == "Draw a digit on the pad"
@@ -246,7 +224,7 @@ def test_a_normalised_one_channel_input_is_shown_over_its_own_range(open_page, m
     to [0, 1]: the stroke's soft edge keeps its greys and the background stays black."""
     page = open_page("/?model=lenet5n")
     ready(page)
-    draw_stroke(page)
+    draw_seven(page)
     open_learn(page)
     body = page.evaluate("() => window.convscope.store.get().trace.body")
     fwd = httpx.post(f"{models_url}/api/forward?model=lenet5n", json=body, timeout=30).json()
@@ -272,7 +250,7 @@ def test_a_trained_model_without_its_history_file_says_so(open_page):
         pytest.skip("models/lenet-mnist.npz is not shipped in this checkout")
     page = open_page("/?model=lonely")
     ready(page)
-    draw_stroke(page)
+    draw_seven(page)
     open_learn(page)
     no_history_shown(page, UNRECORDED)
 
@@ -285,7 +263,7 @@ def test_one_recorded_run_shows_no_seeds_and_a_switch_drops_it(open_page, models
         pytest.skip("lenet-fashion has a second-seed run here")
     page = open_page("/?model=lenet-fashion")
     ready(page)
-    draw_stroke(page)
+    draw_seven(page)
     open_learn(page)
     page.wait_for_function("() => window.convscope.learn.history.ready", timeout=20_000)
     assert page.inner_text("#learn-h-seeds-hint") == ONE_SEED
@@ -314,7 +292,7 @@ def test_switching_models_on_the_learn_tab_starts_over(open_page, tmp_path):
     tab clears, asks for the picture, then shows Tiny VGG's own step."""
     page = open_page("/?model=lenet5")
     ready(page)
-    draw_stroke(page)
+    draw_seven(page)
     open_learn(page)
     page.click("#learn-step")
     table_after(page, 1)
@@ -326,7 +304,7 @@ def test_switching_models_on_the_learn_tab_starts_over(open_page, tmp_path):
         "Pick, drop or paste an image on the pad to begin."
     assert page.inner_text("#learn-count") == "0 steps"
     assert page.inner_text("#learn-conv1-title").startswith("conv1's 10 filters")
-    pick_picture(page, tmp_path)
+    pick_gradient(page, tmp_path)
     page.wait_for_function("() => window.convscope.learn.idle && document.querySelector("
                            "'#learn-table thead')?.textContent.includes('after 0 steps')")
     classes = page.evaluate("() => window.convscope.store.get().model.classes")

@@ -7,7 +7,6 @@ the JSON; `stage.*` numbers come from GET /api/model, `pinned.value` and `trace.
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 

@@ -5,10 +5,9 @@ lesson link says why in the page's note instead of running a text written for an
 Screenshots go to /tmp/convscope-lessons-*.png."""
 import pytest
 
-from app.config import ROOT, Settings
-from app.main import create_app
+from app.config import ROOT
 from tests.browser.conftest import ready
-from tests.browser.helpers import assert_no_errors, new_page, serve
+from tests.browser.helpers import opener, serve_models
 
 SHIPPED = ROOT / "models" / "lenet-mnist.npz"
 
@@ -17,26 +16,16 @@ SHIPPED = ROOT / "models" / "lenet-mnist.npz"
 def servers(imported_models):
     if not SHIPPED.is_file():
         pytest.skip("needs the shipped models/lenet-mnist.npz")
-    beside = Settings(model_path=imported_models / "tinyvgg.npz",
-                      extra_models=(imported_models / "lenet5.npz", SHIPPED))
-    alone = Settings(model_path=imported_models / "lenet5.npz",
-                     extra_models=(imported_models / "tinyvgg.npz",))
-    with serve(create_app(beside)) as beside_url, serve(create_app(alone)) as alone_url:
+    tinyvgg, lenet5 = imported_models / "tinyvgg.npz", imported_models / "lenet5.npz"
+    with serve_models(tinyvgg, lenet5, SHIPPED) as beside_url, \
+            serve_models(lenet5, tinyvgg) as alone_url:
         yield {"beside": beside_url, "alone": alone_url}
 
 
 @pytest.fixture
 def open_at(browser, servers):
-    opened = []
-
-    def _open(which, path="/"):
-        ctx, page = new_page(browser, servers[which] + path)
-        opened.append((ctx, page))
-        return page
-    yield _open
-    assert_no_errors([p for _, p in opened])
-    for ctx, _ in opened:
-        ctx.close()
+    with opener(browser, "") as _open:
+        yield lambda which, path="/": _open(servers[which] + path)
 
 
 def picker(page):

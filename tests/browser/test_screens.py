@@ -13,7 +13,7 @@ import pytest
 
 from tests.browser.conftest import ready, settled
 from tests.browser.helpers import assert_no_errors
-from tests.browser.test_page import PAD, one_stroke, zero_stroke, pad_point
+from tests.browser.test_page import one_stroke, zero_stroke, pad_point
 
 SHOTS = Path("/tmp/convscope-screens")
 TARGET = 24   # px, the smallest tap target

@@ -5,7 +5,7 @@ import pytest
 
 from engine import parallel
 from engine.losses import cross_entropy
-from engine.network import Network, build_reference
+from engine.network import build_reference
 from engine.spec import REFERENCE_SPEC
 from engine.train import train
 from engine.data import Dataset
