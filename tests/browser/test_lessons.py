@@ -310,6 +310,35 @@ def test_lessons_read_on_a_phone(open_page, api, trained):
     page.screenshot(path=str(SHOTS / "lessons" / "phone-picker.png"))
 
 
+MENU_CORNERS_SHOWN = """([menu, button]) => {
+    const m = document.querySelector(menu), r = m.getBoundingClientRect();
+    const b = document.querySelector(button).getBoundingClientRect();
+    const corners = [[r.left + 4, r.top + 4], [r.right - 4, r.top + 4], [r.left + 4, r.bottom - 4], [r.right - 4, r.bottom - 4]];
+    return { covered: corners.filter(([x, y]) => !m.contains(document.elementFromPoint(x, y))),
+             below: r.top >= b.bottom - 1,
+             font: getComputedStyle(m).fontSize, page: getComputedStyle(document.body).fontSize }; }"""
+
+
+@pytest.mark.parametrize("screen", [dict(viewport=(1280, 720)), dict(viewport=(1920, 1080)),
+                                    dict(touch=True, viewport=(390, 844))])
+def test_header_menus_open_whole_below_their_buttons(open_page, screen):
+    """The lessons picker and the share menu drop down below their buttons (on a phone: a
+    full-width sheet under the tab row), every corner on screen and on top (on a laptop the
+    picker once opened past the right edge; on a phone the prediction pill covered its
+    corner), in the page's type (not the Join dialog's)."""
+    page = open_page("/", **screen)
+    page.wait_for_function("() => window.convscope && window.convscope.store.get().trace")
+    for button, menu in (("#lessons-button", "#lessons-picker"), ("#share-button", "#share-menu")):
+        page.click(button)
+        page.wait_for_selector(f"{menu}:not([hidden])")
+        shown = page.evaluate(MENU_CORNERS_SHOWN, [menu, button])
+        assert shown["covered"] == [], (menu, shown)
+        assert shown["below"] or screen.get("touch"), (menu, shown)
+        assert shown["font"] == shown["page"], (menu, shown)
+        page.keyboard.press("Escape")
+        page.wait_for_selector(menu, state="hidden")
+
+
 def test_first_visit_hint_and_keyboard_picker(open_page, trained):
     page = open_page("/")
     page.wait_for_selector("#lessons-hint:not([hidden])")

@@ -47,7 +47,7 @@ export function mountLessons(slot, { store, api, views, share, net }) {
     h("button", { class: "lessons-hint-open", "aria-label": "New: guided lessons, on your own drawing", onclick: () => { dismissHint(); openPicker(true); } },
       h("span", { class: "long", text: "New: guided lessons, on your own drawing" }), h("span", { class: "short", text: "New" })),
     h("button", { class: "lessons-hint-close", "aria-label": "Dismiss the lessons hint", text: "×", onclick: () => dismissHint() }));
-  slot.append(h("span", { class: "join-wrap" }, button, picker, hint));
+  slot.append(h("span", { class: "menu-wrap" }, button, picker, hint));
 
   const cardEl = h("section", { id: "lesson-card", class: "lesson-card", role: "region", "aria-label": "Lesson", hidden: true });
   document.body.append(cardEl);

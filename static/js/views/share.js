@@ -58,7 +58,7 @@ export function mountShare(slot, { store, views, pad }) {
   const png = item("share-png", "Download PNG", () => downloadPng());
   const csv = item("share-csv", "Export this unit's computation (CSV)", () => exportCsv());
   menu.append(copy, png, csv, status);
-  slot.append(h("span", { class: "join-wrap" }, button, menu));
+  slot.append(h("span", { class: "menu-wrap" }, button, menu));
 
   // What a link could not reopen: a visible note under the header, closed by the student.
   const banner = h("div", { id: "link-note", class: "link-note", role: "alert", hidden: "" });
