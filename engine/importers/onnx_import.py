@@ -4,9 +4,14 @@ Supported (anything else is refused naming the op, its node and this list):
   Conv                square kernel, equal strides, symmetric pads, dilation 1, group 1
   Relu Tanh Sigmoid LeakyRelu
   MaxPool AveragePool square kernel, equal strides, no padding, ceil_mode 0
-  Flatten Reshape     maps -> one vector per image (a reshape of a vector to itself is dropped)
+  Flatten Reshape     maps -> one vector per image (a reshape of a vector to itself is dropped);
+                      a target shape computed from the tensor's own size (`x.view(x.size(0),
+                      -1)` exported with a dynamic batch: Shape, Gather, Unsqueeze, Concat ...)
+                      is worked out from the known sizes, with a batch of 1
   Gemm, MatMul (+ Add) a dense layer (alpha, beta and transB honoured)
   Softmax             over the class axis
+  LogSoftmax          the same softmax stage (the page shows p; the file's ln p is checked as
+                      exp), said so in the model's notes: most course notebooks end in it
   BatchNormalization  folded into the conv/dense before it (said so in the model's notes)
   Dropout Identity    dropped (inference does nothing)
 
@@ -21,9 +26,10 @@ import numpy as np
 
 from engine.errors import ImportRefused
 from engine.importers.common import Imported, Namer, fold_batchnorm
+from engine.importers.onnx_shapes import attrs as _attrs, fold
 
 SUPPORTED = ("Conv", "Relu", "Tanh", "Sigmoid", "LeakyRelu", "MaxPool", "AveragePool",
-             "Flatten", "Reshape", "Gemm", "MatMul (+ Add)", "Softmax",
+             "Flatten", "Reshape", "Gemm", "MatMul (+ Add)", "Softmax", "LogSoftmax",
              "BatchNormalization (folded)", "Dropout", "Identity")
 _ACTIVATIONS = {"Relu": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "LeakyRelu": "leaky_relu"}
 
@@ -38,11 +44,6 @@ def _need_onnx():
     return onnx, numpy_helper
 
 
-def _attrs(node) -> dict:
-    import onnx
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-
-
 class _Walk:
     def __init__(self, model, path: str):
         _, numpy_helper = _need_onnx()
@@ -50,9 +51,13 @@ class _Walk:
         self.graph = graph = model.graph
         self.const = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
         self.consumers: dict[str, list] = {}
+        self.producer = {}
         for node in graph.node:
             for name in node.input:
                 self.consumers.setdefault(name, []).append(node)
+            for name in node.output:
+                self.producer[name] = node
+        self.sizes: dict[str, list[int]] = {}     # walked tensor -> its shape, batch 1 first
         # Constants made inside the graph (Constant nodes, Identity of an initializer: the
         # TorchScript exporter writes BatchNorm's statistics that way).
         for node in graph.node:
@@ -85,8 +90,17 @@ class _Walk:
             self.fail(node, f"its {what} ({name!r}) is computed, not a stored constant")
         return self.const[name]
 
+    def shape_value(self, node, index: int):
+        """A Reshape's target: a stored constant, or a shape computation from the sizes of
+        tensors already walked (Shape, Gather, Unsqueeze, Concat, ...), folded here."""
+        if index >= len(node.input) or not node.input[index]:
+            return None
+        return fold(self, node.input[index], node)
+
+
     def next_node(self, tensor: str):
-        users = [n for n in self.consumers.get(tensor, []) if n.op_type != "Constant"]
+        # A Shape node reads only the tensor's size (for a Reshape's target), not its values.
+        users = [n for n in self.consumers.get(tensor, []) if n.op_type not in ("Constant", "Shape")]
         if not users:
             return None
         if len(users) > 1:
@@ -126,8 +140,11 @@ def read(path, input_shape=None) -> Imported:
     if not os.path.isfile(path):
         raise ImportRefused(f"{path}: no such file")
     try:
-        model = onnx.load(path)
+        model = onnx.load(path, load_external_data=False)
+        _load_weights_beside(onnx, model, path)
         onnx.checker.check_model(model)
+    except ImportRefused:
+        raise
     except Exception as exc:   # protobuf's DecodeError, onnx's ValidationError, ...
         raise ImportRefused(f"{path}: not a valid ONNX model ({type(exc).__name__}: "
                             f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from None
@@ -142,6 +159,8 @@ def read(path, input_shape=None) -> Imported:
     cur_shape = list(shape)
     tensor = walk.input.name
     dropped = []
+    logs = set()              # softmax stages the file computes as log-softmax
+    walk.sizes[tensor] = [1] + list(shape)
 
     def emit(stage, node, out_tensor):
         spec.append(stage)
@@ -224,7 +243,7 @@ def read(path, input_shape=None) -> Imported:
                 walk.fail(node, f"axis={a['axis']}: only flattening everything after the "
                                 f"batch axis (axis=1) is supported")
             if op == "Reshape":
-                target = walk.const_of(node, 1, "shape")
+                target = walk.shape_value(node, 1)
                 flat = int(np.prod(cur_shape))
                 ok = target is not None and len(target) == 2 and (
                     int(target[1]) in (-1, flat) and int(target[0]) in (-1, 0, 1)
@@ -266,22 +285,45 @@ def read(path, input_shape=None) -> Imported:
                                      "bias": np.asarray(bias, np.float32)}
             emit(stage, node, out)
             origin[stage["name"]] = label
-        elif op == "Softmax":
+        elif op in ("Softmax", "LogSoftmax"):
             if len(cur_shape) != 1 or a.get("axis", -1) not in (-1, 1):
-                walk.fail(node, "Softmax is supported over the class axis of a vector only")
+                walk.fail(node, f"{op} is supported over the class axis of a vector only")
             emit({"name": name("softmax"), "kind": "softmax"}, node, out)
+            if op == "LogSoftmax":
+                logs.add(spec[-1]["name"])
+                notes.append(f"LogSoftmax {node.name!r} is shown as {spec[-1]['name']}: the page "
+                             f"shows the class probabilities p, and the file's output is ln p "
+                             f"(checked as exp of it).")
         else:
             walk.fail(node, "this op is not supported")
         if checkpoints.get(spec[-1]["name"]) == out:     # a stage was added (or folded)
             cur_shape = _shape_after(spec, walk, node)
         tensor = out
+        walk.sizes[tensor] = [1] + list(cur_shape)
     if tensor != walk.output:
         raise ImportRefused(f"{path}: the walk from the input ended at {tensor!r}, not the "
                             f"graph's output {walk.output!r}")
     if dropped:
         notes.append("Dropped (they do nothing at inference): " + ", ".join(dropped))
-    return Imported("onnx", path, spec, params, _reference(model, checkpoints, walk.input.name),
-                    notes, origin)
+    return Imported("onnx", path, spec, params,
+                    _reference(model, checkpoints, walk.input.name, logs), notes, origin)
+
+
+def _load_weights_beside(onnx, model, path):
+    """Weights kept in a file of their own (torch.onnx.export's default `external_data`
+    writes MODEL.onnx.data beside MODEL.onnx): read from beside the file, or refused saying
+    which file is missing."""
+    from onnx.external_data_helper import ExternalDataInfo, uses_external_data
+    folder = os.path.dirname(os.path.abspath(path))
+    wanted = sorted({ExternalDataInfo(t).location for t in model.graph.initializer
+                     if uses_external_data(t)})
+    missing = [w for w in wanted if not os.path.isfile(os.path.join(folder, w))]
+    if missing:
+        raise ImportRefused(f"{path}: its weights are stored in a separate file "
+                            f"{', '.join(missing)} (torch.onnx.export writes it beside the "
+                            f".onnx), not found in {folder}: keep the two files together")
+    if wanted:
+        onnx.load_external_data_for_model(model, folder)
 
 
 def _shape_after(spec, walk, node):
@@ -292,8 +334,9 @@ def _shape_after(spec, walk, node):
         walk.fail(node, f"the layers so far do not fit together ({exc})")
 
 
-def _reference(model, checkpoints: dict[str, str], input_name: str):
-    """ONNX Runtime on the file, with every checkpoint tensor as an extra graph output."""
+def _reference(model, checkpoints: dict[str, str], input_name: str, logs=frozenset()):
+    """ONNX Runtime on the file, with every checkpoint tensor as an extra graph output (the
+    stages in `logs` are log-softmax in the file: their reference is exp of it)."""
     def run(x: np.ndarray) -> dict[str, np.ndarray]:
         try:
             import onnx
@@ -323,5 +366,6 @@ def _reference(model, checkpoints: dict[str, str], input_name: str):
             raise ImportRefused(f"ONNX Runtime cannot run the file to verify the import "
                                 f"({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
         by_tensor = {n: np.concatenate([o[j] for o in outs]) for j, n in enumerate(names)}
-        return {stage: by_tensor[t] for stage, t in checkpoints.items()}
+        return {stage: np.exp(by_tensor[t]) if stage in logs else by_tensor[t]
+                for stage, t in checkpoints.items()}
     return run

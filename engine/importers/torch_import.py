@@ -4,7 +4,8 @@
 Modules supported (nested Sequentials are flattened; anything else is refused by name):
   Conv2d (square kernel, equal stride, symmetric zero padding, dilation 1, groups 1),
   ReLU Tanh Sigmoid LeakyReLU, MaxPool2d AvgPool2d (no padding, ceil_mode False),
-  Flatten (start_dim 1), Linear, Softmax (dim 1 / -1),
+  Flatten (start_dim 1), Linear, Softmax / LogSoftmax (dim 1 / -1; LogSoftmax is shown as the
+  softmax stage, its ln p checked as exp),
   BatchNorm2d / BatchNorm1d (folded into the conv/linear before it), Dropout*, Identity (dropped).
 
 A whole-model file is a pickle: loading it runs code from the file, so import only files you
@@ -21,7 +22,7 @@ from engine.errors import ImportRefused, SpecError
 from engine.importers.common import Imported, Namer, fold_batchnorm
 
 SUPPORTED = ("Conv2d", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "MaxPool2d", "AvgPool2d",
-             "Flatten", "Linear", "Softmax", "BatchNorm2d/BatchNorm1d (folded)",
+             "Flatten", "Linear", "Softmax", "LogSoftmax", "BatchNorm2d/BatchNorm1d (folded)",
              "Dropout", "Identity")
 
 
@@ -62,6 +63,14 @@ def load(path):
     except Exception as safe_exc:   # a pickled module is refused by weights_only=True
         try:
             return torch.load(path, map_location="cpu", weights_only=False)
+        except (AttributeError, ModuleNotFoundError) as exc:
+            # pickle stores a model's class by name ("Net" in __main__), not its code.
+            raise ImportRefused(
+                f"{path}: a whole model of your own class, whose code is not here ({exc}): "
+                f"PyTorch saves a model's class by name, not its code. In the notebook that "
+                f"defines it, export it to ONNX (torch.onnx.export(model, example_input, "
+                f"'model.onnx')) and import that, or save it as an nn.Sequential, or save "
+                f"model.state_dict() and give the architecture with --spec FILE") from None
         except Exception as exc:
             raise ImportRefused(f"{path}: not a readable PyTorch file ({type(exc).__name__}: "
                                 f"{str(exc).splitlines()[0] if str(exc) else safe_exc})") from None
@@ -106,6 +115,7 @@ def _from_module(path, model, shape) -> Imported:
     name = Namer()
     spec = [{"name": "input", "kind": "input", "shape": shape}]
     params, notes, origin, checkpoints, dropped = {}, [], {}, {}, []
+    logs = set()          # LogSoftmax leaves: their reference is exp of their output
     leaves = list(_leaves(model))
     for index, (mname, m) in enumerate(leaves):
         where = f"{path}: module {mname!r} ({type(m).__name__})"
@@ -166,10 +176,16 @@ def _from_module(path, model, shape) -> Imported:
             if m.start_dim != 1 or m.end_dim != -1:
                 raise ImportRefused(f"{where}: only Flatten(start_dim=1) is supported")
             stage = {"kind": "flatten"}
-        elif isinstance(m, nn.Softmax):
+        elif isinstance(m, (nn.Softmax, nn.LogSoftmax)):
             if m.dim not in (1, -1):
-                raise ImportRefused(f"{where}: Softmax(dim={m.dim}); only the class axis")
+                raise ImportRefused(f"{where}: {type(m).__name__}(dim={m.dim}); only the class "
+                                    f"axis")
             stage = {"kind": "softmax"}
+            if isinstance(m, nn.LogSoftmax):
+                logs.add(index)
+                notes.append(f"LogSoftmax {mname!r} is shown as softmax: the page shows the "
+                             f"class probabilities p, and the model's output is ln p (checked "
+                             f"as exp of it).")
         else:
             raise ImportRefused(f"{where} is not supported. Supported: {', '.join(SUPPORTED)}; "
                                 f"nn.Sequential only")
@@ -190,7 +206,7 @@ def _from_module(path, model, shape) -> Imported:
             h = torch.from_numpy(np.ascontiguousarray(x, np.float32))
             for index, (_, m) in enumerate(leaves):
                 h = m(h)
-                outs[index] = h.numpy().copy()
+                outs[index] = np.exp(h.numpy()) if index in logs else h.numpy().copy()
         return {stage: outs[i] for stage, i in checkpoints.items()}
     return Imported("torch", path, spec, params, reference, notes, origin)
 

@@ -274,3 +274,124 @@ def test_cli_import_writes_a_model_and_prints_the_table(exported, tmp_path, caps
     assert main(["import", str(exported["lenet5"]), "--out", str(out),
                  "--classes", "a,b"]) == 2
     assert "--classes lists 2 names but the model has 10 outputs" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------- what course notebooks write
+class NotebookNet(torch.nn.Module):
+    """The LeNet of a typical course notebook: functional ReLU and pooling in forward(),
+    `x.view(x.size(0), -1)`, and `F.log_softmax` at the end (for nn.NLLLoss)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = torch.nn.Conv2d(6, 16, 5)
+        self.fc1 = torch.nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = torch.nn.Linear(120, 10)
+
+    def forward(self, x):
+        F = torch.nn.functional
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = x.view(x.size(0), -1)
+        return F.log_softmax(self.fc2(F.relu(self.fc1(x))), dim=1)
+
+
+def test_a_course_notebook_net_with_a_dynamic_batch_and_log_softmax_imports(tmp_path):
+    torch.manual_seed(4)
+    net = NotebookNet().eval()
+    path = tmp_path / "notebook.onnx"
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.zeros(1, 1, 28, 28),), str(path), dynamo=False,
+                          input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    ops = [n.op_type for n in onnx.load(path).graph.node]
+    assert "Shape" in ops and "Gather" in ops and ops[-1] == "LogSoftmax", ops  # the pattern
+    out = tmp_path / "notebook.npz"
+    net_cs, checks, _ = import_model(path, out, log=lambda _: None)
+    assert all(c.ok for c in checks), common.report(checks)
+    loaded = Network.load(out)
+    assert [s["kind"] for s in loaded.stages][-3:] == ["activation", "dense", "softmax"]
+    assert loaded.stages[7]["kind"] == "flatten" and loaded.stages[7]["shape"] == [400]
+    x = np.random.default_rng(1).random((1, 28, 28), dtype=np.float32)
+    want = np.exp(net(torch.from_numpy(x[None])).detach().numpy()[0])   # p = exp(ln p)
+    got = loaded.forward(x).records[-1].values
+    assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max()
+    assert any("LogSoftmax" in n and "exp" in n for n in loaded.metadata["notes"])
+
+
+def test_a_reshape_target_computed_from_the_size_is_folded_or_refused_by_name(tmp_path):
+    rng = np.random.default_rng(2)
+    inits = {"w": rng.standard_normal((8, 3)), "zero": np.array([0]), "minus": np.array([-1])}
+    shape_nodes = [
+        helper.make_node("Shape", ["x"], ["s"], name="size"),
+        helper.make_node("Gather", ["s", "zero"], ["n"], name="batch", axis=0),
+        helper.make_node("Concat", ["n", "minus"], ["target"], name="cat", axis=0),
+        helper.make_node("Reshape", ["x", "target"], ["f"], name="view"),
+        helper.make_node("MatMul", ["f", "w"], ["y"], name="fc")]
+    g = _graph(shape_nodes, {}, [2, 2, 2], out_rank=2, opset=17)
+    for k, v in inits.items():
+        g.graph.initializer.append(numpy_helper.from_array(
+            np.asarray(v, np.int64 if k != "w" else np.float32), k))
+    imported = onnx_import.read(_save(g, tmp_path))
+    assert [s["kind"] for s in imported.spec] == ["input", "flatten", "dense"]
+    _, checks, _ = common.verify(imported)
+    assert all(c.ok for c in checks), common.report(checks)
+    # A target from an op that is no shape computation is refused naming the Reshape and it.
+    g.graph.node[2].CopyFrom(helper.make_node("Range", ["n", "minus", "zero"], ["target"],
+                                              name="ranged"))
+    with pytest.raises(ImportRefused, match=r"'view' \(Reshape\): its target shape comes from "
+                                            r"'ranged' \(Range\)"):
+        onnx_import.read(_save(g, tmp_path, "ranged.onnx"))
+
+
+def test_weights_in_a_file_beside_the_onnx_are_read_and_a_missing_one_is_named(tmp_path,
+                                                                                  exported):
+    model = onnx.load(exported["convnetjs"])
+    path = tmp_path / "split.onnx"
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="split.onnx.data", size_threshold=0)
+    assert (tmp_path / "split.onnx.data").stat().st_size > path.stat().st_size
+    _, checks, _ = common.verify(onnx_import.read(path))
+    assert all(c.ok for c in checks), common.report(checks)
+    (tmp_path / "split.onnx.data").unlink()
+    with pytest.raises(ImportRefused, match=r"weights are stored in a separate file "
+                                            r"split\.onnx\.data .*keep the two files together"):
+        onnx_import.read(path)
+
+
+def test_torch_sequential_ending_in_log_softmax_shows_probabilities(tmp_path):
+    torch.manual_seed(6)
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                        nn.Linear(4 * 5 * 5, 10), nn.LogSoftmax(dim=1)).eval()
+    path = tmp_path / "seq.pt"
+    torch.save(net, path)
+    imported = torch_import.read(path, input_shape=[1, 12, 12])
+    assert imported.spec[-1]["kind"] == "softmax"
+    model, checks, _ = common.verify(imported)
+    assert all(c.ok for c in checks), common.report(checks)
+    x = np.random.default_rng(0).random((1, 12, 12), dtype=np.float32)
+    p = model.forward(x).records[-1].values
+    assert np.allclose(p, np.exp(net(torch.from_numpy(x[None])).detach().numpy()[0]), atol=1e-6)
+    assert p.sum() == pytest.approx(1, abs=1e-5)
+
+
+def test_a_pickled_model_whose_class_code_is_gone_says_what_to_do(tmp_path, monkeypatch):
+    import importlib
+    import sys
+    (tmp_path / "coursework_net.py").write_text(
+        "import torch\nclass Net(torch.nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = torch.nn.Linear(4, 2)\n"
+        "    def forward(self, x):\n        return self.fc(x.flatten(1))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("coursework_net")
+    path = tmp_path / "whole.pt"
+    torch.save(module.Net(), path)
+    monkeypatch.delitem(sys.modules, "coursework_net")
+    (tmp_path / "coursework_net.py").unlink()
+    with pytest.raises(ImportRefused, match=r"a whole model of your own class, whose code is not "
+                                            r"here .*coursework_net.*torch\.onnx\.export.*"
+                                            r"--spec FILE"):
+        torch_import.read(path, input_shape=[1, 2, 2])
