@@ -131,6 +131,9 @@ class Limits(BaseModel):
 class ImportedCard(BaseModel):
     source: str = Field(description="onnx or torch")
     file: str = Field(description="the imported file's name")
+    stages: dict[str, str] = Field(default_factory=dict, description="stage -> what the import "
+                                   "changed there (a BatchNorm folded into its weights, a "
+                                   "LogSoftmax shown as softmax); the numbers panel says it")
 
 
 class ModelInfo(BaseModel):

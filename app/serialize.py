@@ -58,12 +58,16 @@ def model_info(network, declared: dict | None = None) -> dict:
 
 def imported_card(meta: dict) -> dict | None:
     """Where `convscope import` took the model from: {source: onnx | torch, file: its name (no
-    folder: the server's paths are not the page's business)}, or None for a model trained here."""
+    folder: the server's paths are not the page's business), stages: {stage: what the import
+    changed there} (said on that stage's numbers panel)}, or None for a model trained here."""
     imported = meta.get("imported")
     if not isinstance(imported, dict):
         return None
+    stages = imported.get("stages")
     return {"source": str(imported.get("source", "")),
-            "file": Path(str(imported.get("file", ""))).name}
+            "file": Path(str(imported.get("file", ""))).name,
+            "stages": ({str(k): str(v) for k, v in stages.items()}
+                       if isinstance(stages, dict) else {})}
 
 
 def weights(network) -> dict:

@@ -31,6 +31,9 @@ class Imported:
     reference: Callable[[np.ndarray], dict[str, np.ndarray]]   # (N, C, H, W) -> stage -> (N, ...)
     notes: list[str] = field(default_factory=list)
     origin: dict[str, str] = field(default_factory=dict)       # stage -> source node / module
+    # stage -> what the import changed there, said on that stage's numbers panel (a folded
+    # BatchNorm in its weights, a LogSoftmax shown as softmax)
+    stage_notes: dict[str, str] = field(default_factory=dict)
 
     def network(self) -> Network:
         try:
@@ -57,6 +60,20 @@ class Namer:
         if kind in ("flatten", "softmax") and n == 1:
             return prefix
         return f"{prefix}{n}"
+
+
+def folded_note(stage: str, kind: str, norm: str) -> str:
+    """The numbers panel's sentence for a stage with a BatchNorm folded into its weights."""
+    what = "kernels" if kind == "conv" else "weights"
+    return (f"{norm} is folded into {stage}: these {what} are the file's {kind} weights × "
+            f"γ/√(σ² + ε) and the bias is (b − μ)·γ/√(σ² + ε) + β, so {stage} already shows "
+            f"the normalised value (the numbers differ from the file's own {kind} weights).")
+
+
+def log_softmax_note(stage: str, op: str) -> str:
+    return (f"The model file ends in {op}: it outputs ln p(i) = zᵢ − max z − ln Σⱼ exp(zⱼ − "
+            f"max z). The {stage} stage here shows p(i) itself (the import checked it as exp "
+            f"of the file's output).")
 
 
 def fold_batchnorm(weight, bias, gamma, beta, mean, var, eps):
@@ -138,5 +155,6 @@ def metadata(imported: Imported, net: Network, checks, classes, declaration: dic
         "input": declaration, "notes": list(imported.notes),
         "imported": {"source": imported.source, "file": imported.path,
                      "origin": dict(imported.origin),
+                     "stages": dict(imported.stage_notes),
                      "verified": {c.name: c.relative for c in checks}},
     }

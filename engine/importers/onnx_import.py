@@ -25,7 +25,8 @@ import os
 import numpy as np
 
 from engine.errors import ImportRefused
-from engine.importers.common import Imported, Namer, fold_batchnorm
+from engine.importers.common import (Imported, Namer, fold_batchnorm, folded_note,
+                                     log_softmax_note)
 from engine.importers.onnx_shapes import attrs as _attrs, fold
 
 SUPPORTED = ("Conv", "Relu", "Tanh", "Sigmoid", "LeakyRelu", "MaxPool", "AveragePool",
@@ -160,6 +161,7 @@ def read(path, input_shape=None) -> Imported:
     tensor = walk.input.name
     dropped = []
     logs = set()              # softmax stages the file computes as log-softmax
+    stage_notes: dict[str, str] = {}
     walk.sizes[tensor] = [1] + list(shape)
 
     def emit(stage, node, out_tensor):
@@ -214,6 +216,8 @@ def read(path, input_shape=None) -> Imported:
                          f"folded into {prev['name']}: its weights and bias are the {prev['kind']} layer's "
                          f"scaled by γ/√(σ² + ε), so {prev['name']} shows the normalised values.")
             origin[prev["name"]] += f" + {node.name} (BatchNormalization, folded)"
+            stage_notes[prev["name"]] = folded_note(prev["name"], prev["kind"],
+                                                    f"BatchNormalization {node.name!r}")
             checkpoints[prev["name"]] = out
         elif op in _ACTIVATIONS:
             function = _ACTIVATIONS[op]
@@ -291,6 +295,7 @@ def read(path, input_shape=None) -> Imported:
             emit({"name": name("softmax"), "kind": "softmax"}, node, out)
             if op == "LogSoftmax":
                 logs.add(spec[-1]["name"])
+                stage_notes[spec[-1]["name"]] = log_softmax_note(spec[-1]["name"], op)
                 notes.append(f"LogSoftmax {node.name!r} is shown as {spec[-1]['name']}: the page "
                              f"shows the class probabilities p, and the file's output is ln p "
                              f"(checked as exp of it).")
@@ -306,7 +311,8 @@ def read(path, input_shape=None) -> Imported:
     if dropped:
         notes.append("Dropped (they do nothing at inference): " + ", ".join(dropped))
     return Imported("onnx", path, spec, params,
-                    _reference(model, checkpoints, walk.input.name, logs), notes, origin)
+                    _reference(model, checkpoints, walk.input.name, logs), notes, origin,
+                    stage_notes)
 
 
 def _load_weights_beside(onnx, model, path):

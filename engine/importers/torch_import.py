@@ -19,7 +19,8 @@ import os
 import numpy as np
 
 from engine.errors import ImportRefused, SpecError
-from engine.importers.common import Imported, Namer, fold_batchnorm
+from engine.importers.common import (Imported, Namer, fold_batchnorm, folded_note,
+                                     log_softmax_note)
 
 SUPPORTED = ("Conv2d", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "MaxPool2d", "AvgPool2d",
              "Flatten", "Linear", "Softmax", "LogSoftmax", "BatchNorm2d/BatchNorm1d (folded)",
@@ -116,6 +117,7 @@ def _from_module(path, model, shape) -> Imported:
     spec = [{"name": "input", "kind": "input", "shape": shape}]
     params, notes, origin, checkpoints, dropped = {}, [], {}, {}, []
     logs = set()          # LogSoftmax leaves: their reference is exp of their output
+    stage_notes: dict[str, str] = {}
     leaves = list(_leaves(model))
     for index, (mname, m) in enumerate(leaves):
         where = f"{path}: module {mname!r} ({type(m).__name__})"
@@ -152,6 +154,8 @@ def _from_module(path, model, shape) -> Imported:
                          f"{prev['name']}: its weights and bias are scaled by γ/√(σ² + ε), so "
                          f"{prev['name']} shows the normalised values.")
             origin[prev["name"]] += f" + {mname} ({type(m).__name__}, folded)"
+            stage_notes[prev["name"]] = folded_note(prev["name"], prev["kind"],
+                                                    f"{type(m).__name__} {mname!r}")
             checkpoints[prev["name"]] = index
             continue
         elif isinstance(m, (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU)):
@@ -193,6 +197,8 @@ def _from_module(path, model, shape) -> Imported:
         spec.append(stage)
         origin[stage["name"]] = f"{mname} ({type(m).__name__})"
         checkpoints[stage["name"]] = index
+        if index in logs:
+            stage_notes[stage["name"]] = log_softmax_note(stage["name"], "LogSoftmax")
         if kind is not None:
             bias = m.bias.detach().numpy() if m.bias is not None else np.zeros(m.weight.shape[0])
             params[stage["name"]] = {"weight": m.weight.detach().numpy().astype(np.float32),
@@ -208,7 +214,7 @@ def _from_module(path, model, shape) -> Imported:
                 h = m(h)
                 outs[index] = np.exp(h.numpy()) if index in logs else h.numpy().copy()
         return {stage: outs[i] for stage, i in checkpoints.items()}
-    return Imported("torch", path, spec, params, reference, notes, origin)
+    return Imported("torch", path, spec, params, reference, notes, origin, stage_notes)
 
 
 def _from_state_dict(path, state, spec, shape) -> Imported:
@@ -225,7 +231,8 @@ def _from_state_dict(path, state, spec, shape) -> Imported:
         prefix, _, leaf = key.rpartition(".")
         groups.setdefault(prefix, {})[leaf] = value.detach().numpy()
     trainable = [s for s in stages if s["kind"] in ("conv", "dense")]
-    params, notes, bn_after = {}, [], {}
+    params, notes, bn_after, stage_notes = {}, [], {}, {}
+    stages_by = {s["name"]: s for s in stages}
     it = iter(trainable)
     last = None
     for prefix, g in groups.items():
@@ -264,6 +271,8 @@ def _from_state_dict(path, state, spec, shape) -> Imported:
             g["running_mean"], g["running_var"], 1e-5)
         notes.append(f"BatchNorm {prefix!r} (ε = 1e-05, PyTorch's default) is folded into "
                      f"{stage_name}.")
+        stage_notes[stage_name] = folded_note(stage_name, stages_by[stage_name]["kind"],
+                                              f"BatchNorm {prefix!r}")
     spec = [{k: v for k, v in s.items() if k != "shape"} for s in stages]
     spec[0]["shape"] = list(shape)
     F = torch.nn.functional
@@ -300,4 +309,4 @@ def _from_state_dict(path, state, spec, shape) -> Imported:
                 outs[s["name"]] = h.numpy().copy()
         return outs
     origin = {s["name"]: s["name"] for s in stages[1:]}
-    return Imported("torch", path, spec, params, reference, notes, origin)
+    return Imported("torch", path, spec, params, reference, notes, origin, stage_notes)

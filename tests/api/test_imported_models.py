@@ -104,7 +104,16 @@ def test_an_imported_model_has_no_history_and_says_where_it_came_from(client, na
     `imported`: the importer's card, the source file's name without the folder it was in."""
     info = client.get(f"/api/model?model={name}").json()
     assert info["history"] is False
+    stages = info["imported"].pop("stages")
     assert info["imported"] == {"source": "onnx", "file": f"{name}.onnx"}
+    # What the import changed, per stage: only bn_dropout's three folded BatchNorms.
+    if name == "bn_dropout":
+        assert sorted(stages) == ["conv1", "conv2", "fc1"]
+        assert stages["conv1"].startswith("BatchNormalization '/1/BatchNormalization' is folded "
+                                          "into conv1: these kernels")
+        assert "these weights are the file's dense weights" in stages["fc1"]
+    else:
+        assert stages == {}
     r = client.get(f"/api/history?model={name}")
     assert r.status_code == 404 and f"{name}.history.npz" in r.json()["detail"]
     assert "was imported" in r.json()["detail"] and "convscope train" not in r.json()["detail"]

@@ -132,6 +132,22 @@ def test_model_without_softmax_says_where_its_probabilities_come_from(open_view)
     page.screenshot(path="/tmp/convscope-views-bn.png")
 
 
+def test_a_folded_batchnorm_is_said_on_its_stages_panel(open_view):
+    """bn_dropout's conv1 and fc1 carry a folded BatchNorm: their panels say the kernels shown
+    are the file's rescaled; a stage without one says nothing of it."""
+    page = open_view("/?model=bn_dropout")
+    ready(page)
+    draw_seven(page)
+    told = page.evaluate("() => window.convscope.store.get().model.imported.stages")
+    for layer, unit, words in (("conv1", [2, 5, 6], "these kernels"), ("fc1", [4], "these weights")):
+        _pin(page, layer, unit)
+        note = page.text_content("#explain .note.imported")
+        assert note == told[layer] and f"is folded into {layer}: {words}" in note
+    _pin(page, "fc2", [1])
+    page.wait_for_selector('#explain[data-unit="1"] .note')
+    assert page.locator("#explain .note.imported").count() == 0
+
+
 def test_step_mode_starts_at_the_first_position_on_a_photo_and_at_the_ink_on_a_drawing(open_view, photo):
     page = open_view("/?model=tinyvgg")
     _pick(page, photo)

@@ -69,6 +69,8 @@ def test_onnx_import_equals_onnx_runtime_every_stage(name, exported, tmp_path):
         # The model card reads as sentences, each naming the kind it folded into.
         assert all(n.endswith(".") for n in loaded.metadata["notes"])
         assert "the conv layer's" in notes and "fc1: its weights and bias are the dense layer's" in notes
+        told = loaded.metadata["imported"]["stages"]
+        assert sorted(told) == ["conv1", "conv2", "fc1"] and "folded into conv2" in told["conv2"]
         assert loaded.stages[1]["stride"] == 2 and loaded.stages[-1]["kind"] == "dense"
         assert loaded.stages[2]["function"] == "leaky_relu" and loaded.stages[2]["alpha"] == 0.1
 
@@ -123,6 +125,8 @@ def test_torch_state_dict_with_spec(tmp_path):
     x = nets.picture("bn_dropout", 2)
     want = nets.build("bn_dropout")(torch.from_numpy(x[None])).detach().numpy()[0]
     np.testing.assert_allclose(net.forward(x)["fc2"].values, want, rtol=1e-5, atol=1e-6)
+    told = Network.load(out).metadata["imported"]["stages"]
+    assert sorted(told) == ["conv1", "conv2", "fc1"] and "BatchNorm '5' is folded into conv2" in told["conv2"]
 
 
 def test_weights_only_file_without_spec_says_what_to_give(tmp_path):
@@ -318,6 +322,8 @@ def test_a_course_notebook_net_with_a_dynamic_batch_and_log_softmax_imports(tmp_
     got = loaded.forward(x).records[-1].values
     assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max()
     assert any("LogSoftmax" in n and "exp" in n for n in loaded.metadata["notes"])
+    told = loaded.metadata["imported"]["stages"]
+    assert list(told) == ["softmax"] and "ln p(i) = zᵢ − max z" in told["softmax"]
 
 
 def test_a_reshape_target_computed_from_the_size_is_folded_or_refused_by_name(tmp_path):
@@ -375,6 +381,7 @@ def test_torch_sequential_ending_in_log_softmax_shows_probabilities(tmp_path):
     p = model.forward(x).records[-1].values
     assert np.allclose(p, np.exp(net(torch.from_numpy(x[None])).detach().numpy()[0]), atol=1e-6)
     assert p.sum() == pytest.approx(1, abs=1e-5)
+    assert "ends in LogSoftmax" in imported.stage_notes["softmax"]
 
 
 def test_a_pickled_model_whose_class_code_is_gone_says_what_to_do(tmp_path, monkeypatch):

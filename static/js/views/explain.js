@@ -243,5 +243,9 @@ export function renderExplain(el, e, state, options = {}) {
   else if (e.kind === "dense") renderDense(el, e, state, options);
   else if (e.kind === "softmax") renderSoftmax(el, e, state);
   else el.append(h("p", { class: "note" }, `${e.kind}: the same value as ${e.source.layer} at this position.`));
+  // What `convscope import` changed at this stage (a folded BatchNorm in these weights, a
+  // LogSoftmax shown as p): said where its numbers are, or they read as the file's own.
+  const told = state?.model?.imported?.stages?.[e.layer];
+  if (told) el.append(h("p", { class: "note imported" }, told));
 }
 
