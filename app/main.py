@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=str(settings.templates_dir))
     if settings.classroom:   # without --classroom no /api/class path or /teacher page exists
         from app import classroom
-        classroom.install(app, settings, resources, templates)
+        classroom.install(app, settings, app.state.registry, templates)
     errors.install(app)
     docs.install(app)
     # Outermost: security headers on every response (413s included), HEAD as GET, the early

@@ -159,6 +159,22 @@ def run_worker(host: str, port: int) -> int:
     return 0
 
 
+def _class_model_line(models, networks) -> str:
+    """Which served model the class reads digits with (app.classroom.service.class_model picks
+    the same one in every worker), or what is missing."""
+    from app.classroom.service import reads_digits
+    from engine.inputspec import declaration
+    digits = [p for p, net in zip(models, networks) if reads_digits(declaration(net))]
+    if not digits:
+        return ("note: none of the served models reads MNIST-style digits, so Send to class, "
+                "rounds and the class's test set are off; add one with --model "
+                "models/lenet-mnist.npz")
+    if digits[0] != models[0]:
+        return (f"The class reads digits with {digits[0].name} (the first digit model served); "
+                f"students' pages on another model offer to switch to it")
+    return f"The class reads digits with {digits[0].name}"
+
+
 def _open_class(args, port: int) -> str | None:
     """Open (or continue) the class session before any worker starts, and print the teacher's
     address once. The token is in the URL's #fragment: browsers never send a fragment, so no
@@ -250,8 +266,7 @@ def run_serve(args) -> int:
 
     try:
         models = model_files(args.model or [DEFAULT_MODEL])
-        for path in models:
-            load_network(path)
+        networks = [load_network(path) for path in models]
         Settings.from_env().check_layout()    # static/ and templates/ are there
     except (EngineError, LayoutError) as exc:
         return _fail(str(exc), 2)
@@ -272,6 +287,7 @@ def run_serve(args) -> int:
         if problem:
             sock.close()
             return _fail(problem, 2)
+        print(_class_model_line(models, networks), file=sys.stderr)
     print(f"ConvScope serving {', '.join(p.name for p in models)} at {urls[0]}"
           f"{f' with {args.workers} workers' if args.workers > 1 else ''} (Ctrl+C stops)",
           file=sys.stderr, flush=True)

@@ -24,11 +24,14 @@ async def _class_error(request: Request, exc: ClassError) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
 
-def install(app: FastAPI, settings, resources, templates: Jinja2Templates) -> None:
+def install(app: FastAPI, settings, registry, templates: Jinja2Templates) -> None:
+    """`registry`: the served models (app.models_registry); the class runs on the first that
+    reads digits (service.class_model)."""
     from app.classroom.context import ClassContext
     from app.classroom.limits import ClassBodyLimit
     from app.classroom.live import Hub
     from app.classroom.routes import router
+    from app.classroom.service import class_model
 
     path = settings.session_db or default_path()
     store = Store(path)
@@ -37,7 +40,8 @@ def install(app: FastAPI, settings, resources, templates: Jinja2Templates) -> No
         # another way still gets a session, whose token nobody knows until reissued.
         store.start_session()
     hub = Hub(Store(path), max_clients=settings.max_students + 20)
-    app.state.classroom = ClassContext(store, hub, resources, settings)
+    model_id, resources = class_model(registry)
+    app.state.classroom = ClassContext(store, hub, resources, settings, model_id=model_id)
     app.include_router(router)
     app.add_exception_handler(ClassError, _class_error)
     app.add_middleware(ClassBodyLimit, limit=CLASS_BODY_LIMIT)

@@ -19,8 +19,9 @@ MAX_QR_URL = 200
 class ClassContext:
     store: Store
     hub: Hub
-    res: object            # app.deps.Resources of the default model: the class's network
+    res: object            # app.deps.Resources of the class's network (service.class_model)
     settings: Settings
+    model_id: str | None = None   # its ?model= id; None when no served model reads digits
     qr_cache: dict = field(default_factory=dict)
 
     def join_info(self, request: Request, code: str | None) -> dict:

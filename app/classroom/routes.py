@@ -69,9 +69,11 @@ def _cookie(response: Response, name: str, value: str) -> None:
 
 # --- students ---------------------------------------------------------------------------
 
-def student_state(store: Store, student: dict | None) -> dict:
+def student_state(ctx: ClassContext, student: dict | None) -> dict:
     """Everything a student's page shows: never another student's digits, never the truth of
-    an open round, never anything of the teacher's."""
+    an open round, never anything of the teacher's. `model`: the ?model= id the class reads
+    digits with (null: no served model reads digits), so a page on another model can say so."""
+    store = ctx.store
     session = store.session()
     rnd = store.public_round(store.current_round())
     if rnd is not None and student is not None:
@@ -81,14 +83,15 @@ def student_state(store: Store, student: dict | None) -> dict:
                         "paused": bool(session and session["paused"])},
             "spotlight": session["spotlight"] if session else None,
             "round": rnd,
-            "submissions": store.submissions_of(student["id"]) if student else []}
+            "submissions": store.submissions_of(student["id"]) if student else [],
+            "model": ctx.model_id, "classes": list(ctx.res.model_info["classes"])}
 
 
 @router.get("")
 async def me(request: Request, ctx: Ctx) -> Response:
     """The student's own view of the session (student null when not joined yet)."""
     return _json(request, ctx, student_state(
-        ctx.store, ctx.store.student(request.cookies.get(STUDENT_COOKIE))))
+        ctx, ctx.store.student(request.cookies.get(STUDENT_COOKIE))))
 
 
 @router.post("/join", status_code=201)
@@ -96,10 +99,10 @@ async def join(body: JoinBody, request: Request, ctx: Ctx) -> Response:
     """Join with the code; a student already joined (cookie) keeps their name and digits."""
     known = ctx.store.student(request.cookies.get(STUDENT_COOKIE))
     if known is not None:
-        return _json(request, ctx, student_state(ctx.store, known))
+        return _json(request, ctx, student_state(ctx, known))
     student, token = ctx.store.join(body.code, service.clean_nickname(body.nickname),
                                     ctx.settings.max_students)
-    response = _json(request, ctx, student_state(ctx.store, student), 201)
+    response = _json(request, ctx, student_state(ctx, student), 201)
     _cookie(response, STUDENT_COOKIE, token)
     return response
 
@@ -166,7 +169,7 @@ async def events(request: Request, ctx: Ctx, role: str = "student"):
     else:
         student = await require_student(request, ctx)
         audiences = {"all", f"student:{student['id']}"}
-        snapshot = lambda: student_state(ctx.store, student)   # noqa: E731
+        snapshot = lambda: student_state(ctx, student)   # noqa: E731
     if ctx.hub.full or ctx.hub.closing:
         raise ClassError(503, f"{ctx.hub.max_clients} live connections is this server's limit; "
                               "the page retries by itself", retry_after=5)
@@ -215,7 +218,7 @@ def teacher_state(request: Request, ctx: ClassContext) -> dict:
             "join": ctx.join_info(request, session["code"]),
             "students": store.students(), "gallery": store.gallery(), "round": round_view,
             "test_set": service.test_set(store, ctx.res),
-            "classes": list(ctx.res.model_info["classes"])}
+            "classes": list(ctx.res.model_info["classes"]), "model": ctx.model_id}
 
 
 @router.get("/teacher/state")

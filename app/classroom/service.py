@@ -47,16 +47,32 @@ def b64(image: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(image, np.uint8).tobytes()).decode("ascii")
 
 
+def reads_digits(decl: dict) -> bool:
+    """Whether a model's input declaration is MNIST-style: one gray channel, the MNIST recipe."""
+    return decl["shape"][0] == 1 and decl.get("preprocess") == "mnist"
+
+
+def class_model(registry) -> tuple[str | None, object]:
+    """(id, resources) of the class session's network: the first served model that reads
+    digits (the default when it does: a teacher who also shows a colour model of their own
+    still runs the class on digits), or (None, the default) when none does."""
+    for mid, res in registry.models.items():
+        if reads_digits(res.input):
+            return mid, res
+    return None, registry.models[registry.default]
+
+
 def check_digit_model(res) -> dict:
     """The class session collects digits as MNIST stores them (28×28 gray, exported as IDX):
     it needs a model that reads MNIST-style input (the shipped ones; an imported colour model
     does not). Anything else is a clear 409, never a 500."""
     decl = res.input
-    if decl["shape"][0] != 1 or decl.get("preprocess") != "mnist":
+    if not reads_digits(decl):
         raise ClassError(409, f"the class session needs a digit model that reads MNIST-style "
-                              f"28×28 gray input; the served model {res.model_info['name']} "
-                              f"reads {decl['shape'][0]}-channel '{decl.get('preprocess')}'"
-                              " input (serve a digit model first with --model)")
+                              f"28×28 gray input, and none of the served models does (the "
+                              f"default, {res.model_info['name']}, reads {decl['shape'][0]}-channel "
+                              f"'{decl.get('preprocess')}' input): the teacher adds one with "
+                              "--model models/lenet-mnist.npz")
     return decl
 
 

@@ -84,7 +84,9 @@ export async function explain(body, layer, unit, { signal } = {}) {
 }
 
 // A test-set digit as a forward body ({pixels, width, height}).
-export const sample = (digit, index = 0, opts) => request(`/api/samples?digit=${digit}&index=${index}`, opts);
+// opts.model: a served model's id instead of the page's (the teacher's page: the class's model).
+export const sample = (digit, index = 0, opts = {}) =>
+  request(`/api/samples?digit=${digit}&index=${index}${opts.model ? `&model=${encodeURIComponent(opts.model)}` : ""}`, opts);
 
 // Lab (issue 7): one map convolved with one kernel (POST /api/convolve); maps typed like a
 // record's values. `model` picks a served model for learned filters (GET /api/models ids).

@@ -259,7 +259,7 @@ const share = mountShare($("share-slot"), { store, views, pad, net });
 const lessons = mountLessons($("lessons-slot"), { store, api, views, share, net });
 
 // The class session (only served with --classroom): the student's bar, spotlight and rounds.
-if (document.body.dataset.classroom === "on") import("./classroom/student.js").then((m) => { window.convscope.classroom = m.mountStudent({ store, live, pad, side: document.querySelector(".side") }); });
+if (document.body.dataset.classroom === "on") import("./classroom/student.js").then((m) => { window.convscope.classroom = m.mountStudent({ store, live, pad, side: document.querySelector(".side"), switchModel }); });
 
 // For tests and bench/page.py: the store and live link, read-only by convention.
 window.convscope = { store, live, pad, net, views, lessons, camera };

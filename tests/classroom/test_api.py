@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import numpy as np
+
 import pytest
 
 TEACHER_ACTIONS = [
@@ -280,7 +282,45 @@ def test_a_colour_model_gets_a_clear_409_not_a_500(tmp_path):
         assert c.post("/api/class/join", json={"code": code}).status_code == 201
         r = c.post("/api/class/submissions", json={"pixels": [0] * 784, "width": 28,
                                                    "height": 28})
-        assert r.status_code == 409 and "digit model" in r.json()["detail"]
+        assert r.status_code == 409 and "none of the served models does" in r.json()["detail"]
+        assert "--model models/lenet-mnist.npz" in r.json()["detail"]
+        assert c.get("/api/class").json()["model"] is None     # the page says Send is off
         c.headers["authorization"] = f"Bearer {token}"
         r = c.post("/api/class/spotlight", json={"digit": {"sample": [0, 0]}})
         assert r.status_code in (404, 409) and r.json()["detail"]
+
+
+def test_a_teachers_colour_model_beside_a_digit_model_runs_the_class_on_digits(tmp_path,
+                                                                              model_path):
+    """A teacher showing their own colour model (the default) and a digit model beside it: the
+    class session reads digits with the digit model, and says which, to both pages."""
+    from fastapi.testclient import TestClient
+
+    from app.classroom.store import Store
+    from app.config import Settings
+    from app.main import create_app
+    from engine.network import Network
+    from tests.api.test_model_input import RGB_INPUT, RGB_SPEC
+    colour = tmp_path / "tiny-rgb.npz"
+    Network(RGB_SPEC, seed=1).save(colour, {"name": "tiny-rgb", "dataset": "pictures",
+                                            "classes": ["a", "b", "c"], "input": RGB_INPUT})
+    db = tmp_path / "class.sqlite3"
+    token, code = Store(db).start_session()
+    app = create_app(Settings(model_path=colour, extra_models=(model_path,), classroom=True,
+                              session_db=db))
+    digits = Path(model_path).stem
+    digit_net = Network.load(model_path)
+    with TestClient(app) as c:
+        joined = c.post("/api/class/join", json={"code": code}).json()
+        assert joined["model"] == digits
+        assert joined["classes"] == [str(x) for x in digit_net.metadata["classes"]]
+        sample = c.get(f"/api/samples?digit=3&index=0&model={digits}").json()
+        r = c.post("/api/class/submissions", json={**sample, "label": 3})
+        assert r.status_code == 201, r.text
+        # Judged by the digit model: its own forward pass on the same body says the same.
+        want = c.post(f"/api/forward?model={digits}", json=sample).json()["probabilities"]
+        assert r.json()["prediction"] == int(np.argmax(want))
+        c.headers["authorization"] = f"Bearer {token}"
+        state = c.get("/api/class/teacher/state").json()
+        assert state["model"] == digits and state["classes"] == joined["classes"]
+        assert c.post("/api/class/spotlight", json={"digit": {"sample": [3, 0]}}).status_code == 200

@@ -83,3 +83,23 @@ def test_two_workers_share_the_session_and_a_restart_keeps_it(model_path, tmp_pa
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_serve_says_which_model_the_class_reads_digits_with(tmp_path, model_path):
+    """`serve --classroom` prints the digit model the class runs on (the first served), or that
+    none reads digits: the same pick as the workers' (service.class_model)."""
+    from pathlib import Path
+
+    from app.server import _class_model_line
+    from engine.network import Network
+    from tests.api.test_model_input import RGB_INPUT, RGB_SPEC
+    colour = tmp_path / "mine.npz"
+    Network(RGB_SPEC, seed=1).save(colour, {"name": "mine", "dataset": "pictures",
+                                            "classes": ["a", "b", "c"], "input": RGB_INPUT})
+    nets = {p: Network.load(p) for p in (colour, Path(model_path))}
+    line = _class_model_line([colour, Path(model_path)], list(nets.values()))
+    assert line.startswith(f"The class reads digits with {Path(model_path).name} (the first")
+    assert _class_model_line([Path(model_path)], [nets[Path(model_path)]]) == \
+        f"The class reads digits with {Path(model_path).name}"
+    assert "none of the served models reads MNIST-style digits" in _class_model_line(
+        [colour], [nets[colour]])

@@ -4,8 +4,13 @@
 // it was), "eyes up" (the pad frozen), a predict-then-reveal card, the fool-the-network prompt;
 // and "reconnecting…" while the live link is cut.
 //
-// mountStudent({store, live, pad, side}) is called by main.js with the page's store, live link,
-// pad and the aside the bar goes in. State of its own: this module's `cls` object only.
+// mountStudent({store, live, pad, side, switchModel}) is called by main.js with the page's
+// store, live link, pad, the aside the bar goes in and its model switch. State of its own: this
+// module's `cls` object only.
+//
+// The class reads digits with one model (the state's `model`: the first served model that
+// reads digits; null when none does). A page on another model (a teacher's own colour model)
+// offers to switch before Send to class, and a spotlight switches to it and back.
 
 import * as classApi from "./classapi.js";
 import { openStream } from "./stream.js";
@@ -13,7 +18,7 @@ import { decodeDigit, digitBody, formatFocus } from "./digit.js";
 import { drawDigit, el } from "./paint.js";
 import { renderRound } from "./roundcard.js";
 
-export function mountStudent({ store, live, pad, side }) {
+export function mountStudent({ store, live, pad, side, switchModel = null }) {
   document.head.append(el("link", { rel: "stylesheet", href: "/static/css/classroom.css" }));
   const cls = { student: null, session: null, spotlight: null, round: null, submissions: [], status: "connecting", borrowed: null, stream: null, message: "" };
   const bar = el("section", { class: "class-bar", "aria-label": "Class session" });
@@ -22,7 +27,10 @@ export function mountStudent({ store, live, pad, side }) {
   const cardHost = el("section", { class: "class-round", role: "dialog", "aria-label": "Class round", hidden: true });
   document.body.append(banner, cardHost);
   const padWrap = pad.canvas.closest(".pad-wrap");
-  const classes = () => store.get().model?.classes ?? [...Array(10).keys()].map(String);
+  const classes = () => cls.classes ?? store.get().model?.classes ?? [...Array(10).keys()].map(String);
+  // undefined (an older server): whatever model the page shows; null: no served model reads digits.
+  const onClassModel = () => cls.model === undefined || (cls.model !== null && (store.get().modelId ?? cls.model) === cls.model);
+  const classModelLabel = () => store.get().models?.find((m) => m.id === cls.model)?.label ?? cls.model;
   const params = new URLSearchParams(location.search);
   // main.js sends the pad (or the blank pad) through the model once it has loaded: a digit put
   // on the pad before that answer would be overwritten by it, so wait for the first trace.
@@ -30,6 +38,8 @@ export function mountStudent({ store, live, pad, side }) {
     if (store.get().trace) return resolve();
     const off = store.subscribe(() => { off(); resolve(); }, ["trace"]);
   });
+  // The model selector moved: Send to class (or its "switch to the class's model") follows.
+  store.subscribe(() => { if (cls.student) render(); }, ["modelId", "models"]);
 
   // --- the teacher opening one digit in the full network view (/?submission=ID) ---------
   if (params.has("submission")) {
@@ -43,6 +53,8 @@ export function mountStudent({ store, live, pad, side }) {
   }
 
   function apply(state) {
+    cls.model = state.model;
+    cls.classes = state.classes;
     cls.student = state.student;
     cls.session = state.session;
     cls.submissions = state.submissions;
@@ -78,8 +90,28 @@ export function mountStudent({ store, live, pad, side }) {
   // --- spotlight: borrow the pad and the focus, give them back untouched ----------------
   function applySpotlight(light) {
     const s = store.get();
+    // The teacher's digit is read by the class's model: switch to it first (and back after).
+    if (light && !onClassModel() && cls.model && switchModel) {
+      if (!cls.borrowed) cls.borrowed = { pad: pad.save(), drawing: s.drawing, tab: s.tab, pinned: s.pinned, hover: s.hover, modelId: s.modelId };
+      cls.spotlight = light;
+      switchModel(cls.model).then(() => { if (cls.spotlight === light) applySpotlight(light); });
+      return;
+    }
+    if (!light && cls.borrowed?.modelId && cls.borrowed.modelId !== s.modelId && switchModel) {
+      const b = cls.borrowed;
+      cls.borrowed = null;
+      cls.spotlight = null;
+      document.body.dataset.spotlight = "off";
+      store.set({ drawing: b.drawing });     // what loadModel sends through the model it returns to
+      switchModel(b.modelId).then(() => {
+        pad.restore(b.pad);
+        store.set({ tab: b.tab, pinned: b.pinned, hover: b.hover });
+        render();
+      });
+      return;
+    }
     if (light) {
-      if (!cls.borrowed) cls.borrowed = { pad: pad.save(), drawing: s.drawing, tab: s.tab, pinned: s.pinned, hover: s.hover };
+      if (!cls.borrowed) cls.borrowed = { pad: pad.save(), drawing: s.drawing, tab: s.tab, pinned: s.pinned, hover: s.hover, modelId: s.modelId };
       const bytes = decodeDigit(light.image);
       pad.loadPixels(bytes, 28, 28);
       live.submit(digitBody(bytes));
@@ -119,6 +151,14 @@ export function mountStudent({ store, live, pad, side }) {
   }
 
   function sendControls() {
+    if (cls.model === null) {
+      return [el("p", { class: "class-note", text: "Send to class is off: none of the models this server shows reads digits (the teacher can add one)." })];
+    }
+    if (!onClassModel()) {
+      const label = classModelLabel();
+      return [el("p", { class: "class-note", text: `The class collects digits on ${label}.` }),
+        el("button", { type: "button", class: "class-switch", text: `Switch to ${label}`, onclick: () => switchModel?.(cls.model) })];
+    }
     const rnd = cls.round?.kind === "fool" && cls.round.state === "open" ? cls.round : null;
     const select = el("select", { "aria-label": "The digit I meant", class: "class-label" },
       el("option", { value: "", text: rnd ? "I meant…" : "I meant: not saying" }),

@@ -113,7 +113,8 @@ async function pickSample() {
   renderSelected();
   renderAllGallery();
 }
-const fetchSample = (c, i) => import("../api.js").then((api) => api.sample(c, i));
+// The class's model's test digits (state.model: the first served model that reads digits).
+const fetchSample = (c, i) => import("../api.js").then((api) => api.sample(c, i, { model: T.state.model ?? undefined }));
 
 function focus() {
   try {
@@ -141,7 +142,8 @@ function predictRound() {
 }
 
 function openNetwork(sub) {
-  window.open(`/?submission=${sub.id}`, "_blank", "noopener");
+  const model = T.state.model ? `&model=${encodeURIComponent(T.state.model)}` : "";   // the class's model
+  window.open(`/?submission=${sub.id}${model}`, "_blank", "noopener");
 }
 
 // --- live updates --------------------------------------------------------------------------
