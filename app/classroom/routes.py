@@ -18,7 +18,7 @@ from app.classroom.context import ClassContext, get_context
 from app.classroom.live import EventStream, frame
 from app.classroom.schemas import (AnswerBody, EndBody, JoinBody, PauseBody, RenameBody,
                                    RoundBody, SpotlightBody, SubmitBody, TeacherLogin)
-from app.classroom.store import EVENTS_KEPT, ClassError, Store
+from app.classroom.store import EVENTS_KEPT, ClassError
 from app.responses import json_response
 
 router = APIRouter(prefix="/api/class", tags=["classroom"])
