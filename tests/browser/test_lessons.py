@@ -299,10 +299,13 @@ def test_lessons_read_on_a_phone(open_page, api, trained):
             const c = document.querySelector('#lesson-card'), n = document.querySelector('.lesson-next');
             if (!c || !n || !n.getBoundingClientRect().height) return null;
             const b = c.getBoundingClientRect();
-            return { x: b.x, width: b.width, y: b.y, height: b.height, next: n.getBoundingClientRect().height };
+            return { x: b.x, width: b.width, y: b.y, height: b.height, next: n.getBoundingClientRect().height,
+                     nextBottom: n.getBoundingClientRect().bottom };
         }""").json_value()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 0.5 and box["y"] + box["height"] <= 844 + 0.5, box
         assert box["next"] >= 24, box
+        # Back / Next stay on screen however long the step's words (the card scrolls under them).
+        assert box["nextBottom"] <= 844 + 0.5, box
         page.screenshot(path=str(SHOTS / "lessons" / f"phone-{lesson}.png"))
     page.locator(".lesson-close").tap()
     page.locator("#lessons-button").tap()
