@@ -284,6 +284,23 @@ def test_each_lesson_walked_end_to_end_with_the_apis_numbers(open_page, api, les
     assert len(seen) >= 2 * steps, f"only {len(seen)} numbers checked over {steps} steps"
 
 
+@pytest.mark.parametrize("lesson,step,tab,model", [
+    ("padding-stride", 3, "lab", "lenet-mnist"), ("backprop-filter", 3, "learn", "lenet-mnist"),
+    ("c3-table", 2, "network", "lenet-harley"), ("sixteen-filters", 2, "network", "lenet-mnist")])
+def test_a_later_step_opened_by_its_address_sets_its_whole_view(open_page, api, trained, lesson,
+                                                              step, tab, model):
+    """A teacher's hand-written address (#lesson=…&step=3) or a bookmark: the step's own view
+    says only what it changes, so the page applies every view up to it (tab, model, Lab
+    settings, the test digit) and its numbers fill in and equal the API's. Before, step 3 of
+    padding-stride stayed on the Network tab with every number '…'."""
+    page = open_page(f"/#lesson={lesson}&step={step}")
+    page.wait_for_selector(f"#lesson-card[data-lesson='{lesson}']")
+    wait_idle(page)
+    got = page.evaluate("() => { const s = window.convscope.store.get(); return [s.tab, s.modelId, s.lesson]; }")
+    assert got == [tab, model, {"id": lesson, "step": step}]
+    check_numbers(page, api, [])
+
+
 def test_lessons_read_on_a_phone(open_page, api, trained):
     """At 390×844 (touch) the picker and the step card fit the screen and the first step of every
     lesson shows the API's numbers. (The page's own width on a phone is the screens issue's.)"""

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import {
   checkLesson, parsePath, lookup, resolveUnit, runnerUp, dataRequests, lessonContext, fillText,
   snapshot, taskDone, readProgress, recordStep, lessonStatus, MIN_STEPS, MAX_STEPS,
-  lessonModels, missingModels, missingModelsText, KEEP_SHIPPED,
+  lessonModels, missingModels, missingModelsText, KEEP_SHIPPED, inheritedView,
 } from "../../static/js/lessons/engine.js";
 
 const DIR = new URL("../../static/lessons/", import.meta.url);
@@ -195,4 +195,27 @@ test("missingModels: what the server does not serve; nothing while the list is u
   const text = missingModelsText(["lenet-harley"]);
   assert.match(text, /^needs lenet-harley, which this server does not serve/);
   assert.ok(text.includes(KEEP_SHIPPED));
+});
+
+test("a step opened directly gets every view up to it: later keys win, the Lab's merged", () => {
+  const l = { steps: [
+    { view: { tab: "lab", model: "default", drawing: { sample: [3, 0] }, lab: { kernel: "classic:edge_all", stride: 1, padding: 0 } } },
+    {},
+    { view: { lab: { stride: 2 } } },
+    { view: { tab: "network", pin: { layer: "conv1", unit: "pinned" } } },
+  ] };
+  assert.deepEqual(inheritedView(l, 0), l.steps[0].view);
+  assert.deepEqual(inheritedView(l, 1), l.steps[0].view);
+  assert.deepEqual(inheritedView(l, 2), { tab: "lab", model: "default", drawing: { sample: [3, 0] },
+    lab: { kernel: "classic:edge_all", stride: 2, padding: 0 } });
+  assert.equal(inheritedView(l, 3).tab, "network");
+  assert.equal(inheritedView(l, 3).lab.stride, 2);
+  assert.equal(l.steps[0].view.lab.stride, 1, "the lesson's own views are not changed");
+  // Every shipped lesson: a step opened directly knows its tab and model (step 1 sets both).
+  for (const lesson of lessons) {
+    lesson.steps.forEach((_, i) => {
+      const v = inheritedView(lesson, i);
+      assert.ok(v.tab && v.model, `${lesson.id} step ${i + 1}: ${JSON.stringify(v)}`);
+    });
+  }
 });

@@ -309,3 +309,17 @@ export const lessonStatus = (progress, id, total) => {
   if (!p?.done?.length) return "new";
   return p.finished || p.done.length >= total ? "done" : `${p.done.length} of ${total} steps`;
 };
+
+// A step's view holds what it changes from the step before (step 2 of a Lab lesson sets no tab:
+// step 1 did). The view a step opened directly needs: every view up to it, later keys winning,
+// the Lab's settings merged key by key. inheritedView(lesson, i) -> view (i: 0-based).
+export function inheritedView(lesson, i) {
+  const v = {};
+  for (const step of lesson.steps.slice(0, i + 1)) {
+    const own = step.view ?? {};
+    const lab = own.lab && v.lab ? { ...v.lab, ...own.lab } : own.lab ?? v.lab;
+    Object.assign(v, own);
+    if (lab !== undefined) v.lab = lab;
+  }
+  return v;
+}

@@ -10,7 +10,7 @@
 //   requests: [{name, kind, args, body, answer}] — what each shown number came from (tests
 //   replay these against the API).
 
-import { dataRequests, lessonContext, fillText, snapshot, taskDone, resolveUnit, lessonModels, missingModels, missingModelsText } from "./engine.js";
+import { dataRequests, lessonContext, fillText, snapshot, taskDone, resolveUnit, lessonModels, missingModels, missingModelsText, inheritedView } from "./engine.js";
 
 const REFRESH_MS = 120;   // after the drawing rests: numbers are refetched at most this often
 
@@ -27,8 +27,8 @@ export function createRunner({ store, api, views, onChange, onDone }) {
   const card = () => (lesson ? { lesson, index, step: lesson.steps[index], parts: filled.parts, missing: filled.missing, done, notes, requests, entering } : null);
   const emit = () => onChange(card());
 
-  function stepView(step, override) {
-    const v = { ...(step.view ?? {}) };
+  function stepView(step, override, base = null) {
+    const v = { ...(base ?? step.view ?? {}) };
     if (v.model === "default") v.model = defaultModel();
     if (v.drawing === "yours") delete v.drawing;
     const pin = v.pin;
@@ -37,7 +37,10 @@ export function createRunner({ store, api, views, onChange, onDone }) {
     return { view: v, pin: override?.pin ?? pin };
   }
 
-  async function enter(i, override = null) {
+  // inherit: opened at this step directly (a link, a bookmark, a teacher's "step=3"), so every
+  // view up to it applies (engine.js inheritedView); by Back / Next only the step's own view
+  // does, and what the student just did stays.
+  async function enter(i, override = null, inherit = false) {
     const my = ++seq;
     index = i;
     done = false;
@@ -49,7 +52,7 @@ export function createRunner({ store, api, views, onChange, onDone }) {
     store.set({ lesson: { id: lesson.id, step: i + 1 } });
     emit();
     const step = lesson.steps[i];
-    const { view, pin } = stepView(step, override);
+    const { view, pin } = stepView(step, override, inherit ? inheritedView(lesson, i) : null);
     notes = await views.apply(view);
     if (my !== seq) return;
     if (pin !== undefined) {
@@ -136,7 +139,7 @@ export function createRunner({ store, api, views, onChange, onDone }) {
       const missing = missingModels(lessonModels(l), store.get().models);
       if (missing.length) throw new Error(missingModelsText(missing));
       lesson = l;
-      await enter(Math.max(0, Math.min(i, l.steps.length - 1)), override);
+      await enter(Math.max(0, Math.min(i, l.steps.length - 1)), override, true);
     },
     go(i) { if (lesson && i >= 0 && i < lesson.steps.length) return enter(i); return Promise.resolve(); },
     close() { seq++; lesson = null; start = null; clearTimeout(timer); scheduled = false; store.set({ lesson: null }); emit(); },
