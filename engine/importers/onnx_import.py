@@ -1,7 +1,11 @@
 """ONNX -> ConvScope: a sequential graph of supported ops, walked from the input to the output.
 
 Supported (anything else is refused naming the op, its node and this list):
-  Conv                square kernel, equal strides, symmetric pads, dilation 1, group 1
+  Conv                square kernel, equal strides, symmetric pads (explicit, or auto_pad SAME
+                      where it pads every side alike), dilation 1, group 1
+  Transpose           channels last, as Keras / TensorFlow (tf2onnx) write: the input's
+                      (0, 3, 1, 2), and (0, 2, 3, 1) just before flattening, whose order the next
+                      dense layer's weights are reordered to (said in the model's notes)
   Relu Tanh Sigmoid LeakyRelu
   MaxPool AveragePool square kernel, equal strides, no padding, ceil_mode 0
   Flatten Reshape     maps -> one vector per image (a reshape of a vector to itself is dropped);
@@ -31,7 +35,8 @@ from engine.importers.onnx_shapes import attrs as _attrs, fold
 
 SUPPORTED = ("Conv", "Relu", "Tanh", "Sigmoid", "LeakyRelu", "MaxPool", "AveragePool",
              "Flatten", "Reshape", "Gemm", "MatMul (+ Add)", "Softmax", "LogSoftmax",
-             "BatchNormalization (folded)", "Dropout", "Identity")
+             "BatchNormalization (folded)", "Dropout", "Identity",
+             "Transpose (channels-last input / before flatten)")
 _ACTIVATIONS = {"Relu": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "LeakyRelu": "leaky_relu"}
 
 
@@ -119,19 +124,42 @@ def _square(walk, node, values, what):
     return int(values[0])
 
 
-def input_shape_of(walk, given=None) -> list[int]:
+def channels_last(walk) -> bool:
+    """A Keras / TensorFlow export: the input is (N, H, W, C) and its first node a Transpose
+    (0, 3, 1, 2) to channels first."""
+    first = walk.next_node(walk.input.name)
+    return (first is not None and first.op_type == "Transpose"
+            and list(_attrs(first).get("perm", [])) == [0, 3, 1, 2])
+
+
+def input_shape_of(walk, given=None, nhwc=False) -> list[int]:
+    """[C, H, W] of one input (from the file's (N, C, H, W), or (N, H, W, C) when `nhwc`)."""
     dims = walk.input.type.tensor_type.shape.dim
     if given is not None:
         return [int(d) for d in given]
+    order = "(N, H, W, C)" if nhwc else "(N, C, H, W)"
     if len(dims) != 4:
         raise ImportRefused(f"{walk.path}: input {walk.input.name!r} has {len(dims)} axes; "
-                            f"expected (N, C, H, W)")
+                            f"expected {order}")
     shape = [d.dim_value if d.HasField("dim_value") else None for d in dims[1:]]
     if None in shape:
-        raise ImportRefused(f"{walk.path}: input {walk.input.name!r} has symbolic C/H/W "
-                            f"({[d.dim_param or d.dim_value for d in dims]}); give "
+        raise ImportRefused(f"{walk.path}: input {walk.input.name!r} has symbolic sizes "
+                            f"({[d.dim_param or d.dim_value for d in dims]}, {order}); give "
                             f"--input-shape C,H,W")
-    return shape
+    return [shape[2], shape[0], shape[1]] if nhwc else shape
+
+
+def _same_pads(walk, node, auto_pad, size, k, stride):
+    """auto_pad SAME_UPPER / SAME_LOWER as one padding on every side, or refused: the output
+    is ceil(n / s), the total padding (out − 1)·s + k − n, split evenly only when even."""
+    pads = []
+    for n in size:
+        total = max((-(-n // stride) - 1) * stride + k - n, 0)
+        pads.append(total)
+    if len(set(pads)) != 1 or pads[0] % 2:
+        walk.fail(node, f"auto_pad {auto_pad} pads {pads} in total (height, width): not the "
+                        f"same even amount on every side; ConvScope pads every side alike")
+    return pads[0] // 2
 
 
 def read(path, input_shape=None) -> Imported:
@@ -150,7 +178,8 @@ def read(path, input_shape=None) -> Imported:
         raise ImportRefused(f"{path}: not a valid ONNX model ({type(exc).__name__}: "
                             f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from None
     walk = _Walk(model, path)
-    shape = input_shape_of(walk, input_shape)
+    nhwc = channels_last(walk)
+    shape = input_shape_of(walk, input_shape, nhwc)
     name = Namer()
     spec = [{"name": "input", "kind": "input", "shape": shape}]
     params: dict = {}
@@ -160,9 +189,11 @@ def read(path, input_shape=None) -> Imported:
     cur_shape = list(shape)
     tensor = walk.input.name
     dropped = []
-    logs = set()              # softmax stages the file computes as log-softmax
+    transforms = {}           # stage -> how the file's tensor becomes the stage's values
     stage_notes: dict[str, str] = {}
-    walk.sizes[tensor] = [1] + list(shape)
+    walk.sizes[tensor] = [1, shape[1], shape[2], shape[0]] if nhwc else [1] + list(shape)
+    flat_hwc = None           # (C, H, W) maps flattened channels last by the file
+    reorder = None            # ... whose order the next dense layer's weights must take
 
     def emit(stage, node, out_tensor):
         spec.append(stage)
@@ -175,8 +206,25 @@ def read(path, input_shape=None) -> Imported:
             break
         op, a = node.op_type, _attrs(node)
         out = node.output[0]
+        size_now = None       # the tensor's size when it is not the stage's (channels last)
         if op in ("Dropout", "Identity"):
             dropped.append(f"{node.name} ({op})")
+        elif op == "Transpose":
+            perm = list(a.get("perm", []))
+            follow = walk.next_node(out)
+            if tensor == walk.input.name and perm == [0, 3, 1, 2]:
+                notes.append(f"The model reads its input channels last (N, H, W, C, as Keras and "
+                             f"TensorFlow do); its Transpose {node.name!r} makes it channels "
+                             f"first, as ConvScope shows it: {'×'.join(map(str, shape))}.")
+            elif (perm == [0, 2, 3, 1] and len(cur_shape) == 3 and follow is not None
+                  and follow.op_type in ("Flatten", "Reshape")):
+                flat_hwc = tuple(cur_shape)
+                c, h, w_ = cur_shape
+                size_now = [1, h, w_, c]
+            else:
+                walk.fail(node, f"perm {perm}: only a channels-last input's Transpose (0, 3, 1, "
+                                f"2) and channels last just before flattening (0, 2, 3, 1) are "
+                                f"supported")
         elif op == "Conv":
             w = walk.const_of(node, 1, "weight")
             b = walk.const_of(node, 2, "bias")
@@ -187,11 +235,17 @@ def read(path, input_shape=None) -> Imported:
                                 f"supported (groups=1 only)")
             if any(d != 1 for d in a.get("dilations", [1, 1])):
                 walk.fail(node, f"dilations {a['dilations']}: only dilation 1 is supported")
-            if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
-                walk.fail(node, f"auto_pad {a['auto_pad']!r}: give explicit pads")
+            auto_pad = a.get("auto_pad", b"NOTSET")
+            auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
             k = _square(walk, node, w.shape[2:], "kernel")
             stride = _square(walk, node, a.get("strides", [1, 1]), "strides")
             pads = list(a.get("pads", [0, 0, 0, 0]))
+            if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+                pads = [_same_pads(walk, node, auto_pad, cur_shape[1:], k, stride)] * 4
+            elif auto_pad == "VALID":
+                pads = [0, 0, 0, 0]
+            elif auto_pad != "NOTSET":
+                walk.fail(node, f"auto_pad {auto_pad!r} is not an ONNX padding mode")
             if len(set(pads)) != 1:
                 walk.fail(node, f"pads {pads} (top, left, bottom, right) are asymmetric; "
                                 f"ConvScope pads every side alike")
@@ -259,18 +313,30 @@ def read(path, input_shape=None) -> Imported:
                 dropped.append(f"{node.name} ({op} of a vector)")
             else:
                 emit({"name": name("flatten"), "kind": "flatten"}, node, out)
+                if flat_hwc is not None:      # the file's order is (h, w, c): ConvScope's (c, h, w)
+                    c, h, w_ = flat_hwc
+                    transforms[spec[-1]["name"]] = (
+                        lambda r, c=c, h=h, w=w_: r.reshape(-1, h, w, c).transpose(0, 3, 1, 2)
+                        .reshape(len(r), -1))
+                    stage_notes[spec[-1]["name"]] = (
+                        f"The file flattens the maps channels last (pixel by pixel: all {c} "
+                        f"channels of a position, then the next position); {spec[-1]['name']} "
+                        f"here lists them map by map, so the next dense layer's weights are "
+                        f"reordered to match (the same numbers in another order).")
+                    reorder, flat_hwc = flat_hwc, None
         elif op == "Gemm":
             w = walk.const_of(node, 1, "weight")
             c = walk.const_of(node, 2, "bias")
             if a.get("transA", 0):
                 walk.fail(node, "transA=1 is not supported")
-            w = (w if a.get("transB", 0) else w.T) * a.get("alpha", 1.0)
+            w = _reordered((w if a.get("transB", 0) else w.T) * a.get("alpha", 1.0), reorder)
             bias = (np.zeros(w.shape[0]) if c is None
                     else np.broadcast_to(np.asarray(c) * a.get("beta", 1.0), (w.shape[0],)))
             stage = {"name": name("dense"), "kind": "dense", "units": int(w.shape[0])}
             params[stage["name"]] = {"weight": np.ascontiguousarray(w, np.float32),
                                      "bias": np.asarray(bias, np.float32)}
             emit(stage, node, out)
+            reorder = _reorder_note(reorder, stage["name"], notes, stage_notes)
         elif op == "MatMul":
             w = walk.const_of(node, 1, "weight")
             if w is None or w.ndim != 2:
@@ -285,16 +351,18 @@ def read(path, input_shape=None) -> Imported:
                     out = add.output[0]
                     label += f" + {add.name} (Add)"
             stage = {"name": name("dense"), "kind": "dense", "units": int(w.shape[1])}
-            params[stage["name"]] = {"weight": np.ascontiguousarray(w.T, np.float32),
+            params[stage["name"]] = {"weight": np.ascontiguousarray(_reordered(w.T, reorder),
+                                                                    np.float32),
                                      "bias": np.asarray(bias, np.float32)}
             emit(stage, node, out)
             origin[stage["name"]] = label
+            reorder = _reorder_note(reorder, stage["name"], notes, stage_notes)
         elif op in ("Softmax", "LogSoftmax"):
             if len(cur_shape) != 1 or a.get("axis", -1) not in (-1, 1):
                 walk.fail(node, f"{op} is supported over the class axis of a vector only")
             emit({"name": name("softmax"), "kind": "softmax"}, node, out)
             if op == "LogSoftmax":
-                logs.add(spec[-1]["name"])
+                transforms[spec[-1]["name"]] = np.exp
                 stage_notes[spec[-1]["name"]] = log_softmax_note(spec[-1]["name"], op)
                 notes.append(f"LogSoftmax {node.name!r} is shown as {spec[-1]['name']}: the page "
                              f"shows the class probabilities p, and the file's output is ln p "
@@ -304,15 +372,34 @@ def read(path, input_shape=None) -> Imported:
         if checkpoints.get(spec[-1]["name"]) == out:     # a stage was added (or folded)
             cur_shape = _shape_after(spec, walk, node)
         tensor = out
-        walk.sizes[tensor] = [1] + list(cur_shape)
+        walk.sizes[tensor] = size_now or [1] + list(cur_shape)
     if tensor != walk.output:
         raise ImportRefused(f"{path}: the walk from the input ended at {tensor!r}, not the "
                             f"graph's output {walk.output!r}")
     if dropped:
         notes.append("Dropped (they do nothing at inference): " + ", ".join(dropped))
     return Imported("onnx", path, spec, params,
-                    _reference(model, checkpoints, walk.input.name, logs), notes, origin,
-                    stage_notes)
+                    _reference(model, checkpoints, walk.input.name, transforms, nhwc), notes,
+                    origin, stage_notes)
+
+
+def _reordered(w, reorder):
+    """Dense weights (units, H·W·C) read channels last -> (units, C·H·W), ConvScope's order."""
+    if reorder is None:
+        return w
+    c, h, w_ = reorder
+    return w.reshape(w.shape[0], h, w_, c).transpose(0, 3, 1, 2).reshape(w.shape[0], -1)
+
+
+def _reorder_note(reorder, stage, notes, stage_notes):
+    if reorder is not None:
+        c, h, w = reorder
+        text = (f"{stage}'s weights are reordered: the file flattens its {c}×{h}×{w} maps "
+                f"channels last, ConvScope flattens them map by map, so weight [j, c·{h * w} + "
+                f"y·{w} + x] here is the file's [j, y·{w * c} + x·{c} + c].")
+        notes.append(text)
+        stage_notes[stage] = text
+    return None
 
 
 def _load_weights_beside(onnx, model, path):
@@ -340,9 +427,12 @@ def _shape_after(spec, walk, node):
         walk.fail(node, f"the layers so far do not fit together ({exc})")
 
 
-def _reference(model, checkpoints: dict[str, str], input_name: str, logs=frozenset()):
-    """ONNX Runtime on the file, with every checkpoint tensor as an extra graph output (the
-    stages in `logs` are log-softmax in the file: their reference is exp of it)."""
+def _reference(model, checkpoints: dict[str, str], input_name: str, transforms=None,
+               nhwc=False):
+    """ONNX Runtime on the file, with every checkpoint tensor as an extra graph output;
+    `transforms[stage]` turns the file's tensor into the stage's values (exp of a log-softmax,
+    a channels-last flatten put in ConvScope's order); `nhwc`: the file reads (N, H, W, C)."""
+    transforms = transforms or {}
     def run(x: np.ndarray) -> dict[str, np.ndarray]:
         try:
             import onnx
@@ -366,12 +456,13 @@ def _reference(model, checkpoints: dict[str, str], input_name: str, logs=frozens
         try:
             session = ort.InferenceSession(probe.SerializeToString(), options,
                                            providers=["CPUExecutionProvider"])
-            outs = [session.run(names, {input_name: x[i:i + 1].astype(np.float32)})
+            fed = x.transpose(0, 2, 3, 1) if nhwc else x
+            outs = [session.run(names, {input_name: np.ascontiguousarray(fed[i:i + 1], np.float32)})
                     for i in range(len(x))]   # one at a time: a file may fix the batch at 1
         except Exception as exc:   # onnxruntime's own InvalidGraph, Fail, ...
             raise ImportRefused(f"ONNX Runtime cannot run the file to verify the import "
                                 f"({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
         by_tensor = {n: np.concatenate([o[j] for o in outs]) for j, n in enumerate(names)}
-        return {stage: np.exp(by_tensor[t]) if stage in logs else by_tensor[t]
+        return {stage: transforms[stage](by_tensor[t]) if stage in transforms else by_tensor[t]
                 for stage, t in checkpoints.items()}
     return run

@@ -402,3 +402,67 @@ def test_a_pickled_model_whose_class_code_is_gone_says_what_to_do(tmp_path, monk
                                             r"here .*coursework_net.*torch\.onnx\.export.*"
                                             r"--spec FILE"):
         torch_import.read(path, input_shape=[1, 2, 2])
+
+
+def _keras_like_graph(rng, *, same_pads=True, dense_as="matmul"):
+    """What tf2onnx writes for a small Keras CNN: the input (N, H, W, C), a Transpose to
+    channels first, Conv (auto_pad SAME_UPPER) + Relu + MaxPool, a Transpose back to channels
+    last, the Flatten as Reshape, then MatMul + Add (or Gemm) and Softmax."""
+    w = rng.standard_normal((4, 2, 3, 3)).astype(np.float32)
+    dense = rng.standard_normal((4 * 4 * 4, 5)).astype(np.float32)
+    inits = [numpy_helper.from_array(w, "w"), numpy_helper.from_array(rng.standard_normal(4).astype(np.float32), "b"),
+             numpy_helper.from_array(np.array([-1, 64], np.int64), "flat"),
+             numpy_helper.from_array(dense, "dw"), numpy_helper.from_array(rng.standard_normal(5).astype(np.float32), "db")]
+    conv = (helper.make_node("Conv", ["nchw", "w", "b"], ["c"], name="conv2d", auto_pad="SAME_UPPER")
+            if same_pads else helper.make_node("Conv", ["nchw", "w", "b"], ["c"], name="conv2d", pads=[1, 1, 1, 1]))
+    nodes = [helper.make_node("Transpose", ["x"], ["nchw"], name="to_nchw", perm=[0, 3, 1, 2]), conv,
+             helper.make_node("Relu", ["c"], ["r"], name="relu"),
+             helper.make_node("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Transpose", ["p"], ["nhwc"], name="to_nhwc", perm=[0, 2, 3, 1]),
+             helper.make_node("Reshape", ["nhwc", "flat"], ["f"], name="flatten")]
+    if dense_as == "matmul":
+        nodes += [helper.make_node("MatMul", ["f", "dw"], ["m"], name="dense"),
+                  helper.make_node("Add", ["m", "db"], ["z"], name="bias")]
+    else:
+        nodes += [helper.make_node("Gemm", ["f", "dw", "db"], ["z"], name="dense")]
+    nodes.append(helper.make_node("Softmax", ["z"], ["y"], name="softmax", axis=-1))
+    g = helper.make_graph(nodes, "keras", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 8, 8, 2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 5])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+@pytest.mark.parametrize("dense_as", ["matmul", "gemm"])
+def test_a_keras_channels_last_export_imports_channels_first(tmp_path, dense_as):
+    import onnxruntime as ort
+    rng = np.random.default_rng(8)
+    path = _save(_keras_like_graph(rng, dense_as=dense_as), tmp_path)
+    imported = onnx_import.read(path)
+    assert imported.spec[0]["shape"] == [2, 8, 8]                     # C, H, W
+    assert [s["kind"] for s in imported.spec] == ["input", "conv", "activation", "pool", "flatten",
+                                                  "dense", "softmax"]
+    assert imported.spec[1]["padding"] == 1                            # SAME for a 3×3, stride 1
+    model, checks, _ = common.verify(imported)
+    assert all(c.ok for c in checks), common.report(checks)
+    # Independently: ConvScope on a channels-first image equals ONNX Runtime on it channels last.
+    x = rng.random((2, 8, 8), dtype=np.float32)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = session.run(None, {"x": x.transpose(1, 2, 0)[None]})[0][0]
+    assert np.abs(model.forward(x).records[-1].values - want).max() <= 1e-6
+    notes = " ".join(imported.notes)
+    assert "channels last (N, H, W, C" in notes and "fc1's weights are reordered" in notes
+    assert "flattens the maps channels last" in imported.stage_notes["flatten"]
+
+
+def test_channels_last_refusals_name_the_transpose_and_the_padding(tmp_path):
+    rng = np.random.default_rng(9)
+    m = _keras_like_graph(rng)
+    m.graph.node[4].CopyFrom(helper.make_node("Transpose", ["p"], ["nhwc"], name="odd", perm=[0, 1, 3, 2]))
+    with pytest.raises(ImportRefused, match=r"'odd' \(Transpose\): perm \[0, 1, 3, 2\]: only a "
+                                            r"channels-last input's Transpose"):
+        onnx_import.read(_save(m, tmp_path, "odd.onnx"))
+    m = _keras_like_graph(rng)
+    m.graph.node[1].CopyFrom(helper.make_node("Conv", ["nchw", "w", "b"], ["c"], name="even",
+                                              auto_pad="SAME_UPPER", strides=[2, 2]))
+    with pytest.raises(ImportRefused, match=r"'even' \(Conv\): auto_pad SAME_UPPER pads \[1, 1\] "
+                                            r"in total .*pads every side alike"):
+        onnx_import.read(_save(m, tmp_path, "even.onnx"))
