@@ -76,7 +76,9 @@ class Registry:
 
 def model_entry(mid: str, res: Resources, default: str) -> dict:
     info = res.model_info
-    label, description = LABELS.get(mid, (mid, ""))
+    # The shipped models' words; an imported model's own `convscope import --label`, else its id.
+    own = res.network.metadata.get("label") if res.network.metadata else None
+    label, description = LABELS.get(mid, (str(own)[:60] if own else mid, ""))
     imported = info.get("imported")
     if not description and imported:
         # `convscope import`'s model card: where it came from and what the import changed.

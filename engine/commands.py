@@ -222,7 +222,25 @@ def add_import_command(subparsers) -> None:
     p.add_argument("--spec", type=Path, default=None,
                    help="architecture for a PyTorch state_dict: a ConvScope JSON spec")
     p.add_argument("--dataset", default="imported", help="dataset name for the model card")
+    p.add_argument("--label", default=None,
+                   help=f"what the page's model selector shows, e.g. \"Week 3 · my LeNet\" "
+                        f"(at most {LABEL_MAX} characters; default: the --out file's name)")
     p.set_defaults(run=run_import)
+
+
+LABEL_MAX = 60     # the model selector's room
+
+
+def check_label(label):
+    """A model's label for the selector: one line of at most LABEL_MAX characters, or None."""
+    from engine.errors import ImportRefused
+    if label is None:
+        return None
+    text = " ".join(str(label).split())
+    if not text or len(text) > LABEL_MAX:
+        raise ImportRefused(f"--label: {len(text)} characters; give 1 to {LABEL_MAX} (what "
+                            f"the page's model selector shows)")
+    return text
 
 
 def input_declaration(shape, preprocess=None, mean=None, std=None, pad=None, subject=None):
@@ -245,13 +263,14 @@ def input_declaration(shape, preprocess=None, mean=None, std=None, pad=None, sub
 
 def import_model(source: Path, out: Path, classes=None, preprocess=None, mean=None, std=None,
                  pad=None, subject=None, input_shape=None, spec_file=None,
-                 dataset="imported", log=print):
+                 dataset="imported", log=print, label=None):
     """Read, verify, and write only if every stage agrees. Returns (network, checks, seconds).
     Raises ImportRefused (with the per-stage report when verification fails)."""
     from engine.errors import ImportRefused
     from engine.importers import common
 
     start = time.perf_counter()
+    label = check_label(label)
     spec = load_spec(str(spec_file)) if spec_file is not None else None
     if str(source).lower().endswith(".onnx"):
         if spec is not None:
@@ -276,6 +295,8 @@ def import_model(source: Path, out: Path, classes=None, preprocess=None, mean=No
     names = None if classes is None else [c.strip() for c in classes.split(",")]
     meta = common.metadata(imported, net, checks, names, decl,
                            out.name.removesuffix(".npz"), dataset)
+    if label is not None:
+        meta["label"] = label
     out.parent.mkdir(parents=True, exist_ok=True)
     net.save(out, meta)
     seconds = time.perf_counter() - start
@@ -293,7 +314,7 @@ def run_import(args) -> int:
         net, _, seconds = import_model(
             args.source, args.out, args.classes, args.input_preprocess, args.mean, args.std,
             args.input_pad, args.subject, args.input_shape, args.spec, args.dataset,
-            log=lambda text: print(text, file=sys.stderr))
+            log=lambda text: print(text, file=sys.stderr), label=args.label)
     except ImportRefused as exc:
         return _fail("import", str(exc))
     except EngineError as exc:

@@ -280,6 +280,24 @@ def test_cli_import_writes_a_model_and_prints_the_table(exported, tmp_path, caps
     assert "--classes lists 2 names but the model has 10 outputs" in capsys.readouterr().err
 
 
+def test_import_label_is_what_the_model_selector_shows(exported, tmp_path, capsys):
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+    out = tmp_path / "week3.npz"
+    assert main(["import", str(exported["lenet5"]), "--out", str(out),
+                 "--label", "  Week 3 ·  my LeNet-5 "]) == 0
+    assert Network.load(out).metadata["label"] == "Week 3 · my LeNet-5"
+    with TestClient(create_app(Settings(model_path=out, extra_models=()))) as c:
+        entry = c.get("/api/models").json()[0]
+    assert entry["id"] == "week3" and entry["label"] == "Week 3 · my LeNet-5"
+    assert main(["import", str(exported["lenet5"]), "--out", str(tmp_path / "x.npz"),
+                 "--label", "x" * 61]) == 2
+    assert "--label: 61 characters; give 1 to 60" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()
+
+
 # --------------------------------------------------------------- what course notebooks write
 class NotebookNet(torch.nn.Module):
     """The LeNet of a typical course notebook: functional ReLU and pooling in forward(),
