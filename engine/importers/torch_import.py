@@ -4,6 +4,8 @@
 Modules supported (nested Sequentials are flattened; anything else is refused by name):
   Conv2d (square kernel, equal stride, symmetric zero padding, dilation 1, groups 1),
   ReLU Tanh Sigmoid LeakyReLU, MaxPool2d AvgPool2d (no padding, ceil_mode False),
+  AdaptiveAvgPool2d / AdaptiveMaxPool2d (an output size that divides the map: the fixed window
+  it is; (1, 1) is global pooling),
   Flatten (start_dim 1), Linear, Softmax / LogSoftmax (dim 1 / -1; LogSoftmax is shown as the
   softmax stage, its ln p checked as exp),
   BatchNorm2d / BatchNorm1d (folded into the conv/linear before it), Dropout*, Identity (dropped).
@@ -23,6 +25,7 @@ from engine.importers.common import (Imported, Namer, fold_batchnorm, folded_not
                                      log_softmax_note)
 
 SUPPORTED = ("Conv2d", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "MaxPool2d", "AvgPool2d",
+             "AdaptiveAvgPool2d/AdaptiveMaxPool2d (dividing the map)",
              "Flatten", "Linear", "Softmax", "LogSoftmax", "BatchNorm2d/BatchNorm1d (folded)",
              "Dropout", "Identity")
 
@@ -176,6 +179,8 @@ def _from_module(path, model, shape) -> Imported:
             stride = _pair(m.stride if m.stride else window, "stride", where)
             stage = {"kind": "pool", "op": "max" if isinstance(m, nn.MaxPool2d) else "avg",
                      "window": window, "stride": stride}
+        elif isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+            stage = _adaptive_pool(m, spec, where)
         elif isinstance(m, nn.Flatten):
             if m.start_dim != 1 or m.end_dim != -1:
                 raise ImportRefused(f"{where}: only Flatten(start_dim=1) is supported")
@@ -215,6 +220,25 @@ def _from_module(path, model, shape) -> Imported:
                 outs[index] = np.exp(h.numpy()) if index in logs else h.numpy().copy()
         return {stage: outs[i] for stage, i in checkpoints.items()}
     return Imported("torch", path, spec, params, reference, notes, origin, stage_notes)
+
+
+def _adaptive_pool(m, spec, where) -> dict:
+    """An adaptive pool is a fixed window when its output size divides the map (PyTorch's
+    bins are then equal): window = stride = map side / output side."""
+    from engine.spec import infer_shapes
+    torch = _torch()
+    shape = infer_shapes(spec)[-1]["shape"]
+    if len(shape) != 3:
+        raise ImportRefused(f"{where}: pools maps, but follows a vector of {shape[0]}")
+    out = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,) * 2
+    out = [shape[1 + i] if o is None else int(o) for i, o in enumerate(out)]
+    if out[0] != out[1] or shape[1] != shape[2] or shape[1] % out[0]:
+        raise ImportRefused(f"{where}: output size {tuple(out)} of a {shape[1]}×{shape[2]} map "
+                            f"is not one square window size; ConvScope imports an adaptive "
+                            f"pool whose output side divides a square map")
+    window = shape[1] // out[0]
+    return {"kind": "pool", "op": "max" if isinstance(m, torch.nn.AdaptiveMaxPool2d) else "avg",
+            "window": window, "stride": window}
 
 
 def _from_state_dict(path, state, spec, shape) -> Imported:

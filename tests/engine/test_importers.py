@@ -484,3 +484,30 @@ def test_channels_last_refusals_name_the_transpose_and_the_padding(tmp_path):
     with pytest.raises(ImportRefused, match=r"'even' \(Conv\): auto_pad SAME_UPPER pads \[1, 1\] "
                                             r"in total .*pads every side alike"):
         onnx_import.read(_save(m, tmp_path, "even.onnx"))
+
+
+@pytest.mark.parametrize("pool,window", [(torch.nn.AdaptiveAvgPool2d((1, 1)), 8),
+                                         (torch.nn.AdaptiveMaxPool2d(2), 4),
+                                         (torch.nn.AdaptiveAvgPool2d((None, 4)), None)])
+def test_torch_adaptive_pool_is_the_fixed_window_it_is(tmp_path, pool, window):
+    """Global average pooling (AdaptiveAvgPool2d(1), the usual end of a modern small CNN) and
+    any output size that divides the map import as a fixed window; others are refused."""
+    torch.manual_seed(3)
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU(), pool, nn.Flatten(),
+                        nn.LazyLinear(4)).eval()
+    net(torch.zeros(1, 3, 8, 8))                          # sizes the lazy layer
+    path = tmp_path / "adaptive.pt"
+    torch.save(net, path)
+    if window is None:
+        with pytest.raises(ImportRefused, match=r"module '2' \(AdaptiveAvgPool2d\): output size "
+                                                r"\(8, 4\) of a 8×8 map is not one square window"):
+            torch_import.read(path, input_shape=[3, 8, 8])
+        return
+    imported = torch_import.read(path, input_shape=[3, 8, 8])
+    assert imported.spec[3]["window"] == imported.spec[3]["stride"] == window
+    model, checks, _ = common.verify(imported)
+    assert all(c.ok for c in checks), common.report(checks)
+    x = np.random.default_rng(1).random((3, 8, 8), dtype=np.float32)
+    want = net(torch.from_numpy(x[None])).detach().numpy()[0]
+    assert np.abs(model.forward(x).records[-1].values - want).max() <= 1e-5
