@@ -40,6 +40,7 @@ export function renderLegend(el, scale, label, kind, { floor = -Infinity, colour
     ? `${label}: blue < 0 < orange (one scale per stage, shared by its maps)`
     : kind === "softmax" ? `${label}: probability 0 – 1`
     : scale.channels ? `${label}: ${colours ? "black = none of that colour, white = full" : "black = 0, white = 1 before normalising"} (each channel on its own normalised range)`
+    : colours ? `${label}: black = none of that colour, white = full (each colour channel drawn on its own)`
     : `${label}: 0 (paper) – 1 (ink)`;
   el.replaceChildren(col, name);
 }

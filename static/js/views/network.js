@@ -17,6 +17,7 @@ import { paintOverlay, windowInColumn } from "./overlay.js";
 import { stageFloor } from "../ranges.js";
 import { labelRooms, placeLine } from "../labels.js";
 import { layoutStage, stageHit } from "../stagelayout.js";
+import { namedRows } from "../classbars.js";
 
 const font = (px, weight = "") => `${weight} ${px}px system-ui, sans-serif`.trim();
 
@@ -197,16 +198,19 @@ export function createNetworkView({ canvas, overlay }, store) {
     const labelW = labelWidth(col.font);
     const pctW = 3.6 * col.font;   // room for "100%" or "9.5%"
     const barMax = col.w - labelW - pctW;
+    // Rows shorter than a line (many classes): every bar, but only the likeliest named.
+    const named = new Set(namedRows(layer.values, prediction, col.unit ?? Infinity, 1.25 * (col.font + 3)));
     ctx.textBaseline = "middle";
     for (let i = 0; i < col.shape[0]; i++) {
       const r = unitRect(col, [i]);
       const p = layer.values[i];
       const mid = r.y + r.h / 2;
-      const bh = Math.min(r.h - 3, 22);
+      const bh = named.size === col.shape[0] ? Math.min(r.h - 3, 22) : Math.max(1, r.h - 1);
       ctx.fillStyle = "#eceef2";
       ctx.fillRect(r.x + labelW, mid - bh / 2, barMax, bh);
       ctx.fillStyle = i === prediction ? "#e66101" : "#7a7a86";
       ctx.fillRect(r.x + labelW, mid - bh / 2, Math.max(1, p * barMax), bh);
+      if (!named.has(i)) continue;
       ctx.fillStyle = "#1d1d1f";
       ctx.font = font(col.font + (i === prediction ? 3 : 2), i === prediction ? "bold" : "");
       ctx.textAlign = "left";
