@@ -195,7 +195,7 @@ function renderDense(el, e, state, options) {
   // of these outputs (views/prediction.js softmaxOf names the same stage on the prediction line).
   if (softmaxOf(state?.model) === e.layer) {
     const i = e.unit[0], n = e.source && state.trace?.byName.get(e.layer)?.shape[0], p = state.trace?.probabilities?.[i];
-    el.append(h("p", { class: "note" }, `${e.layer} is this model's last stage (it has no softmax of its own): the prediction's probabilities are softmax(${e.layer}): p(${i}) = exp(z${i} − max z) / Σⱼ exp(zⱼ − max z) over its ${n} outputs${p == null ? "" : ` = ${(p * 100).toFixed(1)}%`}.`));
+    el.append(h("p", { class: "note" }, `${e.layer} is this model's last stage (it has no softmax of its own): the prediction's probabilities are softmax(${e.layer}): p(${state.model?.classes?.[i] ?? i}) = exp(z${i} − max z) / Σⱼ exp(zⱼ − max z) over its ${n} outputs${p == null ? "" : ` = ${(p * 100).toFixed(1)}%`}.`));
   }
 }
 
