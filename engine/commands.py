@@ -281,6 +281,7 @@ def import_model(source: Path, out: Path, classes=None, preprocess=None, mean=No
     else:
         from engine.importers import torch_import
         imported = torch_import.read(source, spec, input_shape)
+    imported = common.two_class_binary(imported)
     from engine.parallel import blas_threads
     with blas_threads(1):    # one image at a time: a second OpenBLAS thread only contends
         net, checks, _ = common.verify(imported)

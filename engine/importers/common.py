@@ -85,6 +85,46 @@ def fold_batchnorm(weight, bias, gamma, beta, mean, var, eps):
     return w.astype(np.float32), b.astype(np.float32)
 
 
+def two_class_binary(imported: Imported) -> Imported:
+    """A one-output binary classifier (a dense layer of 1 unit, with or without a final
+    Sigmoid: BCELoss / BCEWithLogitsLoss) as the two classes it tells apart. The unit's z
+    becomes two outputs −z/2 and z/2, whose softmax is exactly (1 − σ(z), σ(z)); the file's
+    Sigmoid, if any, becomes that softmax stage. Anything else is returned as it is."""
+    spec = imported.spec
+    last = spec[-1]
+    sig = last if last["kind"] == "activation" and last.get("function") == "sigmoid" else None
+    dense = spec[-2] if sig else last
+    if dense["kind"] != "dense" or dense["units"] != 1:
+        return imported
+    p = imported.params[dense["name"]]
+    w, b = np.asarray(p["weight"], np.float64), np.asarray(p["bias"], np.float64)
+    imported.params[dense["name"]] = {"weight": np.concatenate([-w / 2, w / 2]).astype(np.float32),
+                                      "bias": np.concatenate([-b / 2, b / 2]).astype(np.float32)}
+    spec = [dict(s) for s in (spec[:-1] if sig else spec)]
+    spec[-1]["units"] = 2
+    spec.append({"name": "softmax", "kind": "softmax"})
+    source = imported.origin.pop(sig["name"]) if sig else imported.origin[dense["name"]]
+    imported.origin["softmax"] = source
+    old = imported.reference
+
+    def reference(x):
+        r = dict(old(x))
+        z = np.asarray(r[dense["name"]], np.float64).reshape(len(x), 1)
+        r[dense["name"]] = np.concatenate([-z / 2, z / 2], axis=1)
+        s = (np.asarray(r.pop(sig["name"]), np.float64).reshape(len(x), 1) if sig
+             else 1 / (1 + np.exp(-z)))
+        r["softmax"] = np.concatenate([1 - s, s], axis=1)
+        return r
+    text = (f"The file has one output, p(class 1) = σ(z) of {dense['name']}'s single unit (a "
+            f"binary classifier). ConvScope shows its two classes: {dense['name']} outputs −z/2 "
+            f"and z/2, whose softmax is exactly (1 − σ(z), σ(z)).")
+    imported.spec, imported.reference = spec, reference
+    imported.notes.append(text)
+    imported.stage_notes[dense["name"]] = text
+    imported.stage_notes["softmax"] = text
+    return imported
+
+
 @dataclass
 class StageCheck:
     name: str

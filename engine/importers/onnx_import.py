@@ -8,6 +8,7 @@ Supported (anything else is refused naming the op, its node and this list):
                       dense layer's weights are reordered to (said in the model's notes)
   Relu Tanh Sigmoid LeakyRelu
   MaxPool AveragePool square kernel, equal strides, no padding, ceil_mode 0
+  GlobalAveragePool GlobalMaxPool   one window over the whole (square) map
   Flatten Reshape     maps -> one vector per image (a reshape of a vector to itself is dropped);
                       a target shape computed from the tensor's own size (`x.view(x.size(0),
                       -1)` exported with a dynamic batch: Shape, Gather, Unsqueeze, Concat ...)
@@ -34,6 +35,7 @@ from engine.importers.common import (Imported, Namer, fold_batchnorm, folded_not
 from engine.importers.onnx_shapes import attrs as _attrs, fold
 
 SUPPORTED = ("Conv", "Relu", "Tanh", "Sigmoid", "LeakyRelu", "MaxPool", "AveragePool",
+             "GlobalAveragePool", "GlobalMaxPool",
              "Flatten", "Reshape", "Gemm", "MatMul (+ Add)", "Softmax", "LogSoftmax",
              "BatchNormalization (folded)", "Dropout", "Identity",
              "Transpose (channels-last input / before flatten)")
@@ -295,6 +297,15 @@ def read(path, input_shape=None) -> Imported:
                 walk.fail(node, "dilated pooling is not supported")
             stage = {"name": name("pool"), "kind": "pool",
                      "op": "max" if op == "MaxPool" else "avg", "window": k, "stride": stride}
+            emit(stage, node, out)
+        elif op in ("GlobalAveragePool", "GlobalMaxPool"):
+            # One window over the whole map: the pool kind with window = stride = the side.
+            if len(cur_shape) != 3 or cur_shape[1] != cur_shape[2]:
+                walk.fail(node, f"global pooling of a {'×'.join(map(str, cur_shape))} input; "
+                                f"ConvScope pools square maps")
+            stage = {"name": name("pool"), "kind": "pool",
+                     "op": "max" if op == "GlobalMaxPool" else "avg",
+                     "window": int(cur_shape[1]), "stride": int(cur_shape[1])}
             emit(stage, node, out)
         elif op in ("Flatten", "Reshape"):
             if op == "Flatten" and a.get("axis", 1) != 1:

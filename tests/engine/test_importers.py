@@ -222,8 +222,8 @@ def test_every_onnx_op_mapping_against_onnx_runtime(tmp_path):
      {"w": np.ones((2, 2, 3, 1))}, r"'wide' \(Conv\): kernel \[3, 1\] is not square"),
     (helper.make_node("MaxPool", ["x"], ["y"], name="ceil", kernel_shape=[2, 2], ceil_mode=1),
      {}, r"'ceil' \(MaxPool\): ceil_mode=1"),
-    (helper.make_node("GlobalAveragePool", ["x"], ["y"], name="gap"), {},
-     r"'gap' \(GlobalAveragePool\): this op is not supported\. Supported: Conv, Relu"),
+    (helper.make_node("LRN", ["x"], ["y"], name="lrn", size=3), {},
+     r"'lrn' \(LRN\): this op is not supported\. Supported: Conv, Relu"),
     (helper.make_node("Upsample", ["x", "sc"], ["y"], name="up", mode="nearest"),
      {"sc": np.array([1, 1, 2, 2])}, r"'up' \(Upsample\): this op is not supported"),
 ])
@@ -511,3 +511,52 @@ def test_torch_adaptive_pool_is_the_fixed_window_it_is(tmp_path, pool, window):
     x = np.random.default_rng(1).random((3, 8, 8), dtype=np.float32)
     want = net(torch.from_numpy(x[None])).detach().numpy()[0]
     assert np.abs(model.forward(x).records[-1].values - want).max() <= 1e-5
+
+
+@pytest.mark.parametrize("sigmoid", [True, False])
+def test_a_one_output_binary_classifier_shows_its_two_classes(tmp_path, sigmoid):
+    """Linear(…, 1) (+ Sigmoid): BCELoss / BCEWithLogitsLoss nets. The page needs class scores:
+    two outputs −z/2, z/2 whose softmax is exactly (1 − σ(z), σ(z)), checked against PyTorch
+    and, through ONNX, against ONNX Runtime."""
+    torch.manual_seed(5)
+    nn = torch.nn
+    layers = [nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 12 * 12, 1)]
+    net = nn.Sequential(*layers, *([nn.Sigmoid()] if sigmoid else [])).eval()
+    x = np.random.default_rng(2).random((1, 28, 28), dtype=np.float32)
+    z = nn.Sequential(*layers)(torch.from_numpy(x[None])).item()
+    p1 = 1 / (1 + np.exp(-z))
+    torch.save(net, tmp_path / "binary.pt")
+    onnx_path = tmp_path / "binary.onnx"
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.zeros(1, 1, 28, 28),), str(onnx_path), dynamo=False)
+    for source, extra in ((tmp_path / "binary.pt", ["--input-shape", "1,28,28"]), (onnx_path, [])):
+        out = tmp_path / f"{source.suffix[1:]}.npz"
+        assert main(["import", str(source), "--out", str(out), "--classes", "not a seven,seven",
+                     *extra]) == 0
+        loaded = Network.load(out)
+        assert [s["kind"] for s in loaded.stages][-2:] == ["dense", "softmax"]
+        assert loaded.stages[-2]["shape"] == [2] and loaded.metadata["classes"] == ["not a seven", "seven"]
+        rec = loaded.forward(x)
+        assert np.allclose(rec[loaded.stages[-2]["name"]].values, [-z / 2, z / 2], atol=1e-5)
+        assert np.allclose(rec.records[-1].values, [1 - p1, p1], atol=1e-6)
+        assert "binary classifier" in " ".join(loaded.metadata["notes"])
+        assert "softmax" in loaded.metadata["imported"]["stages"]
+
+
+@pytest.mark.parametrize("op", ["GlobalAveragePool", "GlobalMaxPool"])
+def test_onnx_global_pooling_is_one_window_over_the_map(tmp_path, op):
+    """What torch exports for AdaptiveAvgPool2d(1) / AdaptiveMaxPool2d(1)."""
+    rng = np.random.default_rng(4)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node(op, ["c"], ["g"], name="gap"),
+             helper.make_node("Flatten", ["g"], ["f"], name="flat"),
+             helper.make_node("Gemm", ["f", "dw"], ["y"], name="fc", transB=1)]
+    path = _save(_graph(nodes, {"w": rng.standard_normal((3, 2, 3, 3)), "dw": rng.standard_normal((4, 3))},
+                        [2, 6, 6], out_rank=2), tmp_path)
+    imported = onnx_import.read(path)
+    assert imported.spec[2] == {"name": "pool1", "kind": "pool", "op": "max" if "Max" in op else "avg",
+                                "window": 6, "stride": 6}
+    _, checks, _ = common.verify(imported)
+    assert all(c.ok for c in checks), common.report(checks)
