@@ -12,6 +12,8 @@
 - `draw_seven(page)`: a pad-relative 7-like stroke with the mouse, then waits until it is shown.
 - `pick_picture(page, picture, folder=None)`: an image (a path, or an H×W×3 uint8 array saved as
   a PNG in `folder`) picked in the pad's file input; returns once the page shows its answer.
+- `class_session(folder)`: a class session file in `folder` with a session started:
+  (db path, teacher token, join code).
 - `strongest_unit(page, layer)`: the unit of `layer` with the largest value in the trace shown.
 """
 from __future__ import annotations
@@ -89,6 +91,15 @@ def pick_picture(page, picture, folder=None):
     page.wait_for_function("() => { const s = window.convscope.store.get();"
                            " return s.trace && s.trace.body.image && !window.convscope.pad.blank; }")
     settled(page)
+
+
+def class_session(folder):
+    from app.classroom.store import Store
+    db = Path(folder) / "class.sqlite3"
+    store = Store(db)
+    token, code = store.start_session()
+    store.close()
+    return db, token, code
 
 
 def strongest_unit(page, layer):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import ready, settled
-from tests.browser.helpers import assert_no_errors, new_page
+from tests.browser.helpers import assert_no_errors, class_session, new_page
 
 SHOTS = Path("/tmp/convscope-shots")
 
@@ -57,11 +57,7 @@ class ClassServer:
 
 @pytest.fixture(scope="module")
 def class_server(model_path, tmp_path_factory):
-    from app.classroom.store import Store
-    db = tmp_path_factory.mktemp("browser-class") / "class.sqlite3"
-    store = Store(db)
-    token, code = store.start_session()
-    store.close()
+    db, token, code = class_session(tmp_path_factory.mktemp("browser-class"))
     s = ClassServer(model_path, db)
     s.token, s.code = token, code
     s.start()

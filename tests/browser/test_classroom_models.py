@@ -12,16 +12,12 @@ from PIL import Image
 from app.config import Settings
 from app.main import create_app
 from tests.browser.conftest import ready, settled
-from tests.browser.helpers import draw_seven, opener, pick_picture, serve
+from tests.browser.helpers import class_session, draw_seven, opener, pick_picture, serve
 
 
 @pytest.fixture(scope="module")
 def class_url(imported_models, tmp_path_factory):
-    from app.classroom.store import Store
-    db = tmp_path_factory.mktemp("class-models") / "class.sqlite3"
-    store = Store(db)
-    token, code = store.start_session()
-    store.close()
+    db, token, code = class_session(tmp_path_factory.mktemp("class-models"))
     settings = Settings(model_path=imported_models / "tinyvgg.npz",
                         extra_models=(imported_models / "lenet5.npz",), classroom=True,
                         session_db=db, submits_per_minute=60)
