@@ -145,17 +145,20 @@ def _probe_scores(network: Network, x: np.ndarray, y: np.ndarray) -> tuple[float
 
 
 def train(spec, data, epochs: int | None = None, config: TrainConfig | None = None,
-          progress=sys.stderr, **overrides) -> tuple[Network, History]:
+          progress="stderr", **overrides) -> tuple[Network, History]:
     """Train a fresh `Network(spec)` on data.train_*, scoring data.test_* after every epoch.
 
     `config` (or keyword overrides of its fields, e.g. lr=0.1) sets the recipe; `progress` is a
-    text stream for the progress bar (None for silence). Returns the network and its History.
+    text stream for the progress bar ("stderr": the current sys.stderr; None for silence).
+    Returns the network and its History.
     """
     cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides})
     if epochs is not None:
         cfg.epochs = epochs
     with blas_threads(cfg.blas_threads):
-        return _train(spec, data, cfg, progress)
+        # sys.stderr looked up now, not when this module was imported: a stream swapped in
+        # since (pytest's capture, a redirect) and closed again must not be the default.
+        return _train(spec, data, cfg, sys.stderr if progress == "stderr" else progress)
 
 
 def _train(spec, data, cfg: TrainConfig, progress) -> tuple[Network, History]:

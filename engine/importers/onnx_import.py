@@ -30,8 +30,8 @@ import os
 import numpy as np
 
 from engine.errors import ImportRefused
-from engine.importers.common import (Imported, Namer, fold_batchnorm, folded_note,
-                                     log_softmax_note)
+from engine.importers.common import Imported
+from engine.importers.onnx_ops import Mapping
 from engine.importers.onnx_shapes import attrs as _attrs, fold
 
 SUPPORTED = ("Conv", "Relu", "Tanh", "Sigmoid", "LeakyRelu", "MaxPool", "AveragePool",
@@ -39,7 +39,6 @@ SUPPORTED = ("Conv", "Relu", "Tanh", "Sigmoid", "LeakyRelu", "MaxPool", "Average
              "Flatten", "Reshape", "Gemm", "MatMul (+ Add)", "Softmax", "LogSoftmax",
              "BatchNormalization (folded)", "Dropout", "Identity",
              "Transpose (channels-last input / before flatten)")
-_ACTIVATIONS = {"Relu": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "LeakyRelu": "leaky_relu"}
 
 
 def _need_onnx():
@@ -119,13 +118,6 @@ class _Walk:
         return users[0]
 
 
-def _square(walk, node, values, what):
-    values = list(values)
-    if len(set(values)) != 1:
-        walk.fail(node, f"{what} {values} is not square; ConvScope draws square windows")
-    return int(values[0])
-
-
 def channels_last(walk) -> bool:
     """A Keras / TensorFlow export: the input is (N, H, W, C) and its first node a Transpose
     (0, 3, 1, 2) to channels first."""
@@ -151,19 +143,6 @@ def input_shape_of(walk, given=None, nhwc=False) -> list[int]:
     return [shape[2], shape[0], shape[1]] if nhwc else shape
 
 
-def _same_pads(walk, node, auto_pad, size, k, stride):
-    """auto_pad SAME_UPPER / SAME_LOWER as one padding on every side, or refused: the output
-    is ceil(n / s), the total padding (out − 1)·s + k − n, split evenly only when even."""
-    pads = []
-    for n in size:
-        total = max((-(-n // stride) - 1) * stride + k - n, 0)
-        pads.append(total)
-    if len(set(pads)) != 1 or pads[0] % 2:
-        walk.fail(node, f"auto_pad {auto_pad} pads {pads} in total (height, width): not the "
-                        f"same even amount on every side; ConvScope pads every side alike")
-    return pads[0] // 2
-
-
 def read(path, input_shape=None) -> Imported:
     """Parse and map an ONNX file (ImportRefused naming what is not supported)."""
     onnx, _ = _need_onnx()
@@ -182,235 +161,27 @@ def read(path, input_shape=None) -> Imported:
     walk = _Walk(model, path)
     nhwc = channels_last(walk)
     shape = input_shape_of(walk, input_shape, nhwc)
-    name = Namer()
-    spec = [{"name": "input", "kind": "input", "shape": shape}]
-    params: dict = {}
-    notes: list[str] = []
-    origin: dict[str, str] = {}
-    checkpoints = {}          # stage -> ONNX tensor it must equal
-    cur_shape = list(shape)
+    m = Mapping(walk, shape, nhwc)
     tensor = walk.input.name
-    dropped = []
-    transforms = {}           # stage -> how the file's tensor becomes the stage's values
-    stage_notes: dict[str, str] = {}
     walk.sizes[tensor] = [1, shape[1], shape[2], shape[0]] if nhwc else [1] + list(shape)
-    flat_hwc = None           # (C, H, W) maps flattened channels last by the file
-    reorder = None            # ... whose order the next dense layer's weights must take
-
-    def emit(stage, node, out_tensor):
-        spec.append(stage)
-        origin[stage["name"]] = f"{node.name} ({node.op_type})"
-        checkpoints[stage["name"]] = out_tensor
-
-    while True:
-        node = walk.next_node(tensor)
-        if node is None:
-            break
-        op, a = node.op_type, _attrs(node)
-        out = node.output[0]
-        size_now = None       # the tensor's size when it is not the stage's (channels last)
-        if op in ("Dropout", "Identity"):
-            dropped.append(f"{node.name} ({op})")
-        elif op == "Transpose":
-            perm = list(a.get("perm", []))
-            follow = walk.next_node(out)
-            if tensor == walk.input.name and perm == [0, 3, 1, 2]:
-                notes.append(f"The model reads its input channels last (N, H, W, C, as Keras and "
-                             f"TensorFlow do); its Transpose {node.name!r} makes it channels "
-                             f"first, as ConvScope shows it: {'×'.join(map(str, shape))}.")
-            elif (perm == [0, 2, 3, 1] and len(cur_shape) == 3 and follow is not None
-                  and follow.op_type in ("Flatten", "Reshape")):
-                flat_hwc = tuple(cur_shape)
-                c, h, w_ = cur_shape
-                size_now = [1, h, w_, c]
-            else:
-                walk.fail(node, f"perm {perm}: only a channels-last input's Transpose (0, 3, 1, "
-                                f"2) and channels last just before flattening (0, 2, 3, 1) are "
-                                f"supported")
-        elif op == "Conv":
-            w = walk.const_of(node, 1, "weight")
-            b = walk.const_of(node, 2, "bias")
-            if w is None or w.ndim != 4:
-                walk.fail(node, "a 2-D convolution needs a 4-D weight initializer")
-            if a.get("group", 1) != 1:
-                walk.fail(node, f"group={a['group']}: grouped/depthwise convolutions are not "
-                                f"supported (groups=1 only)")
-            if any(d != 1 for d in a.get("dilations", [1, 1])):
-                walk.fail(node, f"dilations {a['dilations']}: only dilation 1 is supported")
-            auto_pad = a.get("auto_pad", b"NOTSET")
-            auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
-            k = _square(walk, node, w.shape[2:], "kernel")
-            stride = _square(walk, node, a.get("strides", [1, 1]), "strides")
-            pads = list(a.get("pads", [0, 0, 0, 0]))
-            if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-                pads = [_same_pads(walk, node, auto_pad, cur_shape[1:], k, stride)] * 4
-            elif auto_pad == "VALID":
-                pads = [0, 0, 0, 0]
-            elif auto_pad != "NOTSET":
-                walk.fail(node, f"auto_pad {auto_pad!r} is not an ONNX padding mode")
-            if len(set(pads)) != 1:
-                walk.fail(node, f"pads {pads} (top, left, bottom, right) are asymmetric; "
-                                f"ConvScope pads every side alike")
-            stage = {"name": name("conv"), "kind": "conv", "filters": int(w.shape[0]),
-                     "kernel": k, "stride": stride, "padding": int(pads[0]),
-                     "in_channels": int(w.shape[1])}
-            params[stage["name"]] = {"weight": w.astype(np.float32),
-                                     "bias": (np.zeros(w.shape[0], np.float32) if b is None
-                                              else b.astype(np.float32))}
-            emit(stage, node, out)
-        elif op == "BatchNormalization":
-            prev = spec[-1]
-            if prev["kind"] not in ("conv", "dense") or spec[-1]["name"] not in params:
-                walk.fail(node, f"BatchNormalization follows {prev['kind']} {prev['name']!r}; "
-                                f"only one right after a conv or dense layer can be folded")
-            gamma, beta, mean, var = (walk.const_of(node, i, what) for i, what in
-                                      enumerate(("scale", "bias", "mean", "var"), start=1))
-            p = params[prev["name"]]
-            p["weight"], p["bias"] = fold_batchnorm(p["weight"], p["bias"], gamma, beta, mean,
-                                                    var, float(a.get("epsilon", 1e-5)))
-            notes.append(f"BatchNormalization {node.name!r} (ε = {a.get('epsilon', 1e-5):g}) is "
-                         f"folded into {prev['name']}: its weights and bias are the {prev['kind']} layer's "
-                         f"scaled by γ/√(σ² + ε), so {prev['name']} shows the normalised values.")
-            origin[prev["name"]] += f" + {node.name} (BatchNormalization, folded)"
-            stage_notes[prev["name"]] = folded_note(prev["name"], prev["kind"],
-                                                    f"BatchNormalization {node.name!r}")
-            checkpoints[prev["name"]] = out
-        elif op in _ACTIVATIONS:
-            function = _ACTIVATIONS[op]
-            stage = {"name": name("activation", function), "kind": "activation",
-                     "function": function}
-            if function == "leaky_relu":
-                # ONNX stores a float32: its shortest repr (0.1, not 0.10000000149) is the
-                # same float32 again when the engine computes with it.
-                stage["alpha"] = float(np.format_float_positional(np.float32(a.get("alpha",
-                                                                                   0.01))))
-            emit(stage, node, out)
-        elif op in ("MaxPool", "AveragePool"):
-            k = _square(walk, node, a["kernel_shape"], "kernel_shape")
-            stride = _square(walk, node, a.get("strides", [1, 1]), "strides")
-            if any(a.get("pads", [0])):
-                walk.fail(node, f"pads {list(a['pads'])}: padded pooling is not supported")
-            if a.get("ceil_mode", 0):
-                walk.fail(node, "ceil_mode=1: ConvScope floors output sizes like PyTorch's "
-                                "default (ceil_mode=0)")
-            if any(d != 1 for d in a.get("dilations", [1, 1])):
-                walk.fail(node, "dilated pooling is not supported")
-            stage = {"name": name("pool"), "kind": "pool",
-                     "op": "max" if op == "MaxPool" else "avg", "window": k, "stride": stride}
-            emit(stage, node, out)
-        elif op in ("GlobalAveragePool", "GlobalMaxPool"):
-            # One window over the whole map: the pool kind with window = stride = the side.
-            if len(cur_shape) != 3 or cur_shape[1] != cur_shape[2]:
-                walk.fail(node, f"global pooling of a {'×'.join(map(str, cur_shape))} input; "
-                                f"ConvScope pools square maps")
-            stage = {"name": name("pool"), "kind": "pool",
-                     "op": "max" if op == "GlobalMaxPool" else "avg",
-                     "window": int(cur_shape[1]), "stride": int(cur_shape[1])}
-            emit(stage, node, out)
-        elif op in ("Flatten", "Reshape"):
-            if op == "Flatten" and a.get("axis", 1) != 1:
-                walk.fail(node, f"axis={a['axis']}: only flattening everything after the "
-                                f"batch axis (axis=1) is supported")
-            if op == "Reshape":
-                target = walk.shape_value(node, 1)
-                flat = int(np.prod(cur_shape))
-                ok = target is not None and len(target) == 2 and (
-                    int(target[1]) in (-1, flat) and int(target[0]) in (-1, 0, 1)
-                    or int(target[0]) == -1 and int(target[1]) == flat)
-                if not ok:
-                    walk.fail(node, f"reshape to {None if target is None else list(target)}: "
-                                    f"only (N, C·H·W) = (N, {flat}) is supported")
-            if len(cur_shape) == 1:
-                dropped.append(f"{node.name} ({op} of a vector)")
-            else:
-                emit({"name": name("flatten"), "kind": "flatten"}, node, out)
-                if flat_hwc is not None:      # the file's order is (h, w, c): ConvScope's (c, h, w)
-                    c, h, w_ = flat_hwc
-                    transforms[spec[-1]["name"]] = (
-                        lambda r, c=c, h=h, w=w_: r.reshape(-1, h, w, c).transpose(0, 3, 1, 2)
-                        .reshape(len(r), -1))
-                    stage_notes[spec[-1]["name"]] = (
-                        f"The file flattens the maps channels last (pixel by pixel: all {c} "
-                        f"channels of a position, then the next position); {spec[-1]['name']} "
-                        f"here lists them map by map, so the next dense layer's weights are "
-                        f"reordered to match (the same numbers in another order).")
-                    reorder, flat_hwc = flat_hwc, None
-        elif op == "Gemm":
-            w = walk.const_of(node, 1, "weight")
-            c = walk.const_of(node, 2, "bias")
-            if a.get("transA", 0):
-                walk.fail(node, "transA=1 is not supported")
-            w = _reordered((w if a.get("transB", 0) else w.T) * a.get("alpha", 1.0), reorder)
-            bias = (np.zeros(w.shape[0]) if c is None
-                    else np.broadcast_to(np.asarray(c) * a.get("beta", 1.0), (w.shape[0],)))
-            stage = {"name": name("dense"), "kind": "dense", "units": int(w.shape[0])}
-            params[stage["name"]] = {"weight": np.ascontiguousarray(w, np.float32),
-                                     "bias": np.asarray(bias, np.float32)}
-            emit(stage, node, out)
-            reorder = _reorder_note(reorder, stage["name"], notes, stage_notes)
-        elif op == "MatMul":
-            w = walk.const_of(node, 1, "weight")
-            if w is None or w.ndim != 2:
-                walk.fail(node, "MatMul needs a 2-D weight initializer as its second input")
-            bias = np.zeros(w.shape[1], np.float32)
-            label = f"{node.name} (MatMul)"
-            add = walk.next_node(out)
-            if add is not None and add.op_type == "Add":
-                other = [i for i in add.input if i != out]
-                if len(other) == 1 and other[0] in walk.const:
-                    bias = np.broadcast_to(walk.const[other[0]], (w.shape[1],))
-                    out = add.output[0]
-                    label += f" + {add.name} (Add)"
-            stage = {"name": name("dense"), "kind": "dense", "units": int(w.shape[1])}
-            params[stage["name"]] = {"weight": np.ascontiguousarray(_reordered(w.T, reorder),
-                                                                    np.float32),
-                                     "bias": np.asarray(bias, np.float32)}
-            emit(stage, node, out)
-            origin[stage["name"]] = label
-            reorder = _reorder_note(reorder, stage["name"], notes, stage_notes)
-        elif op in ("Softmax", "LogSoftmax"):
-            if len(cur_shape) != 1 or a.get("axis", -1) not in (-1, 1):
-                walk.fail(node, f"{op} is supported over the class axis of a vector only")
-            emit({"name": name("softmax"), "kind": "softmax"}, node, out)
-            if op == "LogSoftmax":
-                transforms[spec[-1]["name"]] = np.exp
-                stage_notes[spec[-1]["name"]] = log_softmax_note(spec[-1]["name"], op)
-                notes.append(f"LogSoftmax {node.name!r} is shown as {spec[-1]['name']}: the page "
-                             f"shows the class probabilities p, and the file's output is ln p "
-                             f"(checked as exp of it).")
-        else:
+    while (node := walk.next_node(tensor)) is not None:
+        handle = m.handler(node.op_type)
+        if handle is None:
             walk.fail(node, "this op is not supported")
-        if checkpoints.get(spec[-1]["name"]) == out:     # a stage was added (or folded)
-            cur_shape = _shape_after(spec, walk, node)
+        m.size_now = None
+        out = handle(node, _attrs(node), node.output[0], tensor)
+        if m.checkpoints.get(m.spec[-1]["name"]) == out:     # a stage was added (or folded)
+            m.cur_shape = _shape_after(m.spec, walk, node)
         tensor = out
-        walk.sizes[tensor] = size_now or [1] + list(cur_shape)
+        walk.sizes[tensor] = m.size_now or [1] + list(m.cur_shape)
     if tensor != walk.output:
         raise ImportRefused(f"{path}: the walk from the input ended at {tensor!r}, not the "
                             f"graph's output {walk.output!r}")
-    if dropped:
-        notes.append("Dropped (they do nothing at inference): " + ", ".join(dropped))
-    return Imported("onnx", path, spec, params,
-                    _reference(model, checkpoints, walk.input.name, transforms, nhwc), notes,
-                    origin, stage_notes)
-
-
-def _reordered(w, reorder):
-    """Dense weights (units, H·W·C) read channels last -> (units, C·H·W), ConvScope's order."""
-    if reorder is None:
-        return w
-    c, h, w_ = reorder
-    return w.reshape(w.shape[0], h, w_, c).transpose(0, 3, 1, 2).reshape(w.shape[0], -1)
-
-
-def _reorder_note(reorder, stage, notes, stage_notes):
-    if reorder is not None:
-        c, h, w = reorder
-        text = (f"{stage}'s weights are reordered: the file flattens its {c}×{h}×{w} maps "
-                f"channels last, ConvScope flattens them map by map, so weight [j, c·{h * w} + "
-                f"y·{w} + x] here is the file's [j, y·{w * c} + x·{c} + c].")
-        notes.append(text)
-        stage_notes[stage] = text
-    return None
+    if m.dropped:
+        m.notes.append("Dropped (they do nothing at inference): " + ", ".join(m.dropped))
+    return Imported("onnx", path, m.spec, m.params,
+                    _reference(model, m.checkpoints, walk.input.name, m.transforms, nhwc),
+                    m.notes, m.origin, m.stage_notes)
 
 
 def _load_weights_beside(onnx, model, path):

@@ -15,7 +15,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from app.cli import main  # noqa: E402
 from engine.commands import import_model  # noqa: E402
 from engine.errors import ImportRefused  # noqa: E402
-from engine.importers import common, onnx_import, torch_import  # noqa: E402
+from engine.importers import common, onnx_import, onnx_ops, torch_import  # noqa: E402
 from engine.network import Network  # noqa: E402
 from tests import import_nets as nets  # noqa: E402
 
@@ -257,7 +257,7 @@ def test_a_stage_that_differs_is_refused_with_the_worst_difference(exported, tmp
                                                                     monkeypatch):
     # Break the folding: the conv keeps its unnormalised weights, so conv1 (and all after it)
     # differ from ONNX Runtime; nothing is written and the table names each stage.
-    monkeypatch.setattr(onnx_import, "fold_batchnorm", lambda w, b, *_: (w, b))
+    monkeypatch.setattr(onnx_ops, "fold_batchnorm", lambda w, b, *_: (w, b))
     out = tmp_path / "never.npz"
     with pytest.raises(ImportRefused) as info:
         import_model(exported["bn_dropout"], out, log=lambda _: None)
