@@ -222,6 +222,10 @@ def add_import_command(subparsers) -> None:
     p.add_argument("--spec", type=Path, default=None,
                    help="architecture for a PyTorch state_dict: a ConvScope JSON spec")
     p.add_argument("--dataset", default="imported", help="dataset name for the model card")
+    p.add_argument("--logits", action="store_true",
+                   help="keep a model that ends on its scores as it is (by default ConvScope "
+                        "adds the softmax CrossEntropyLoss applies, so the page shows class "
+                        "probabilities)")
     p.add_argument("--label", default=None,
                    help=f"what the page's model selector shows, e.g. \"Week 3 · my LeNet\" "
                         f"(at most {LABEL_MAX} characters; default: the --out file's name)")
@@ -263,7 +267,7 @@ def input_declaration(shape, preprocess=None, mean=None, std=None, pad=None, sub
 
 def import_model(source: Path, out: Path, classes=None, preprocess=None, mean=None, std=None,
                  pad=None, subject=None, input_shape=None, spec_file=None,
-                 dataset="imported", log=print, label=None):
+                 dataset="imported", log=print, label=None, logits=False):
     """Read, verify, and write only if every stage agrees. Returns (network, checks, seconds).
     Raises ImportRefused (with the per-stage report when verification fails)."""
     from engine.errors import ImportRefused
@@ -282,6 +286,8 @@ def import_model(source: Path, out: Path, classes=None, preprocess=None, mean=No
         from engine.importers import torch_import
         imported = torch_import.read(source, spec, input_shape)
     imported = common.two_class_binary(imported)
+    if not logits:
+        imported = common.add_softmax(imported)
     from engine.parallel import blas_threads
     with blas_threads(1):    # one image at a time: a second OpenBLAS thread only contends
         net, checks, _ = common.verify(imported)
@@ -315,7 +321,8 @@ def run_import(args) -> int:
         net, _, seconds = import_model(
             args.source, args.out, args.classes, args.input_preprocess, args.mean, args.std,
             args.input_pad, args.subject, args.input_shape, args.spec, args.dataset,
-            log=lambda text: print(text, file=sys.stderr), label=args.label)
+            log=lambda text: print(text, file=sys.stderr), label=args.label,
+            logits=args.logits)
     except ImportRefused as exc:
         return _fail("import", str(exc))
     except EngineError as exc:

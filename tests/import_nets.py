@@ -82,7 +82,8 @@ def picture(name: str, seed: int = 0) -> np.ndarray:
 def import_all(folder, names=None) -> dict:
     """Export each net to ONNX and `convscope import` it into `folder`: name -> model .npz.
     LeNet-5 and ConvNetJS read MNIST digits (classes 0-9); Tiny VGG has CNN Explainer's ten
-    classes and ImageNet's mean/std; the BatchNorm net draws (no softmax)."""
+    classes and ImageNet's mean/std; the BatchNorm net draws, and keeps its logits
+    (`--logits`: no softmax stage, so the page's no-softmax path is exercised)."""
     from pathlib import Path
 
     from engine.commands import import_model
@@ -93,6 +94,8 @@ def import_all(folder, names=None) -> dict:
         export_onnx(build(name), name, onnx_path)
         npz = folder / f"{name}.npz"
         options = {"dataset": "mnist"} if name in ("lenet5", "convnetjs") else {}
+        if name == "bn_dropout":
+            options["logits"] = True
         if name == "tinyvgg":
             options.update(classes=",".join(CLASSES[name]), mean=[0.485, 0.456, 0.406],
                            std=[0.229, 0.224, 0.225], subject="image")

@@ -125,6 +125,34 @@ def two_class_binary(imported: Imported) -> Imported:
     return imported
 
 
+def add_softmax(imported: Imported) -> Imported:
+    """A classifier that ends on its scores (logits: CrossEntropyLoss applies the softmax in
+    training, so most PyTorch nets stop at the last Linear) gains that softmax as a stage of
+    its own, so the page shows the class probabilities. Its reference is the softmax of the
+    file's scores, computed here in float64. Anything else is returned as it is."""
+    last = imported.spec[-1]
+    if last["kind"] != "dense" or last["units"] < 2:
+        return imported
+    imported.spec = [*imported.spec, {"name": "softmax", "kind": "softmax"}]
+    imported.origin["softmax"] = f"added by ConvScope: softmax of {last['name']}"
+    old = imported.reference
+
+    def reference(x):
+        r = dict(old(x))
+        z = np.asarray(r[last["name"]], np.float64).reshape(len(x), -1)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        r["softmax"] = e / e.sum(axis=1, keepdims=True)
+        return r
+    text = (f"The file ends on {last['name']}'s scores (logits; CrossEntropyLoss applies the "
+            f"softmax in training). ConvScope adds that softmax, p(i) = exp(zᵢ − max z) / "
+            f"Σⱼ exp(zⱼ − max z), so the page shows the class probabilities (import with "
+            f"--logits to leave it out).")
+    imported.reference = reference
+    imported.notes.append(text)
+    imported.stage_notes["softmax"] = text
+    return imported
+
+
 @dataclass
 class StageCheck:
     name: str

@@ -50,7 +50,16 @@ def test_onnx_import_equals_onnx_runtime_every_stage(name, exported, tmp_path):
     # Independently of the importer's own check: the written file against PyTorch itself.
     x = nets.picture(name, seed=5)
     want = nets.build(name)(torch.from_numpy(x[None])).detach().numpy()[0]
-    got = loaded.forward(x).records[-1].values
+    records = loaded.forward(x).records
+    if name == "bn_dropout":
+        # It ends on its logits: they are fc2, and ConvScope adds their softmax (--logits
+        # would leave it out, as the page tests' copy does).
+        assert records[-1].name == "softmax" and loaded.stages[-2]["name"] == "fc2"
+        got = records[-2].values
+        p = np.exp(want - want.max())
+        np.testing.assert_allclose(records[-1].values, p / p.sum(), rtol=1e-5, atol=1e-7)
+    else:
+        got = records[-1].values
     assert np.abs(got - want).max() <= 1e-5 * max(1e-6, np.abs(want).max())
     if name in KINDS:
         assert [s["kind"] for s in loaded.stages] == KINDS[name]
@@ -70,8 +79,9 @@ def test_onnx_import_equals_onnx_runtime_every_stage(name, exported, tmp_path):
         assert all(n.endswith(".") for n in loaded.metadata["notes"])
         assert "the conv layer's" in notes and "fc1: its weights and bias are the dense layer's" in notes
         told = loaded.metadata["imported"]["stages"]
-        assert sorted(told) == ["conv1", "conv2", "fc1"] and "folded into conv2" in told["conv2"]
-        assert loaded.stages[1]["stride"] == 2 and loaded.stages[-1]["kind"] == "dense"
+        assert sorted(told) == ["conv1", "conv2", "fc1", "softmax"] and "folded into conv2" in told["conv2"]
+        assert loaded.stages[1]["stride"] == 2 and loaded.stages[-2]["kind"] == "dense"
+        assert "ConvScope adds that softmax" in loaded.metadata["imported"]["stages"]["softmax"]
         assert loaded.stages[2]["function"] == "leaky_relu" and loaded.stages[2]["alpha"] == 0.1
 
 
@@ -126,7 +136,7 @@ def test_torch_state_dict_with_spec(tmp_path):
     want = nets.build("bn_dropout")(torch.from_numpy(x[None])).detach().numpy()[0]
     np.testing.assert_allclose(net.forward(x)["fc2"].values, want, rtol=1e-5, atol=1e-6)
     told = Network.load(out).metadata["imported"]["stages"]
-    assert sorted(told) == ["conv1", "conv2", "fc1"] and "BatchNorm '5' is folded into conv2" in told["conv2"]
+    assert sorted(told) == ["conv1", "conv2", "fc1", "softmax"] and "BatchNorm '5' is folded into conv2" in told["conv2"]
 
 
 def test_weights_only_file_without_spec_says_what_to_give(tmp_path):
@@ -560,3 +570,30 @@ def test_onnx_global_pooling_is_one_window_over_the_map(tmp_path, op):
                                 "window": 6, "stride": 6}
     _, checks, _ = common.verify(imported)
     assert all(c.ok for c in checks), common.report(checks)
+
+
+def test_a_net_ending_on_its_logits_gains_its_softmax_unless_logits_is_asked(tmp_path):
+    """Most PyTorch classifiers stop at the last Linear (CrossEntropyLoss applies the softmax):
+    the page's class probabilities need it, so it is added as a stage; --logits keeps the file
+    as it is."""
+    torch.manual_seed(7)
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                        nn.Linear(4 * 7 * 7, 3)).eval()
+    path = tmp_path / "logits.pt"
+    torch.save(net, path)
+    x = np.random.default_rng(3).random((3, 16, 16), dtype=np.float32)
+    z = net(torch.from_numpy(x[None])).detach().numpy()[0].astype(np.float64)
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    added, kept = tmp_path / "added.npz", tmp_path / "kept.npz"
+    assert main(["import", str(path), "--out", str(added), "--input-shape", "3,16,16"]) == 0
+    assert main(["import", str(path), "--out", str(kept), "--input-shape", "3,16,16",
+                 "--logits"]) == 0
+    a, k = Network.load(added), Network.load(kept)
+    assert [s["kind"] for s in a.stages][-2:] == ["dense", "softmax"]
+    assert k.stages[-1]["kind"] == "dense"
+    np.testing.assert_allclose(a.forward(x)["fc1"].values, z, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a.forward(x).records[-1].values, p, rtol=1e-5, atol=1e-7)
+    assert a.metadata["imported"]["origin"]["softmax"] == "added by ConvScope: softmax of fc1"
+    assert "--logits" in a.metadata["imported"]["stages"]["softmax"]
+    assert "softmax" not in k.metadata["imported"]["stages"]
