@@ -145,11 +145,10 @@ def add_softmax(imported: Imported) -> Imported:
         return r
     text = (f"The file ends on {last['name']}'s scores (logits; CrossEntropyLoss applies the "
             f"softmax in training). ConvScope adds that softmax, p(i) = exp(zᵢ − max z) / "
-            f"Σⱼ exp(zⱼ − max z), so the page shows the class probabilities (import with "
-            f"--logits to leave it out).")
+            f"Σⱼ exp(zⱼ − max z), so the page shows the class probabilities.")
     imported.reference = reference
-    imported.notes.append(text)
-    imported.stage_notes["softmax"] = text
+    imported.notes.append(f"{text} (`convscope import --logits` leaves it out.)")
+    imported.stage_notes["softmax"] = text    # the students' panel: no command line
     return imported
 
 

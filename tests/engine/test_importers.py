@@ -595,5 +595,6 @@ def test_a_net_ending_on_its_logits_gains_its_softmax_unless_logits_is_asked(tmp
     np.testing.assert_allclose(a.forward(x)["fc1"].values, z, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(a.forward(x).records[-1].values, p, rtol=1e-5, atol=1e-7)
     assert a.metadata["imported"]["origin"]["softmax"] == "added by ConvScope: softmax of fc1"
-    assert "--logits" in a.metadata["imported"]["stages"]["softmax"]
+    assert "ConvScope adds that softmax" in a.metadata["imported"]["stages"]["softmax"]
+    assert "--logits" in " ".join(a.metadata["notes"])
     assert "softmax" not in k.metadata["imported"]["stages"]
