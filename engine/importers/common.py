@@ -147,7 +147,7 @@ def add_softmax(imported: Imported) -> Imported:
             f"softmax in training). ConvScope adds that softmax, p(i) = exp(zᵢ − max z) / "
             f"Σⱼ exp(zⱼ − max z), so the page shows the class probabilities.")
     imported.reference = reference
-    imported.notes.append(f"{text} (`convscope import --logits` leaves it out.)")
+    imported.notes.append(f"{text} `convscope import --logits` leaves it out.")
     imported.stage_notes["softmax"] = text    # the students' panel: no command line
     return imported
 
