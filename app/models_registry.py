@@ -20,6 +20,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from app.config import Settings
 from app.deps import Resources, load_resources
 from app.responses import Encoded, dumps
+from engine.commands import LABEL_MAX
 from engine.errors import ModelFileError
 
 # One line per shipped model for the selector; a model not listed here shows its file name.
@@ -78,7 +79,7 @@ def model_entry(mid: str, res: Resources, default: str) -> dict:
     info = res.model_info
     # The shipped models' words; an imported model's own `convscope import --label`, else its id.
     own = res.network.metadata.get("label") if res.network.metadata else None
-    label, description = LABELS.get(mid, (str(own)[:60] if own else mid, ""))
+    label, description = LABELS.get(mid, (str(own)[:LABEL_MAX] if own else mid, ""))
     imported = info.get("imported")
     if not description and imported:
         # `convscope import`'s model card: where it came from and what the import changed.

@@ -162,17 +162,17 @@ def run_worker(host: str, port: int) -> int:
 def _class_model_line(models, networks) -> str:
     """Which served model the class reads digits with (app.classroom.service.class_model picks
     the same one in every worker), or what is missing."""
-    from app.classroom.service import reads_digits
+    from app.classroom.service import first_digit_model
     from engine.inputspec import declaration
-    digits = [p for p, net in zip(models, networks) if reads_digits(declaration(net))]
-    if not digits:
+    digits = first_digit_model((p, declaration(net)) for p, net in zip(models, networks))
+    if digits is None:
         return ("note: none of the served models reads MNIST-style digits, so Send to class, "
                 "rounds and the class's test set are off; add one with --model "
                 "models/lenet-mnist.npz")
-    if digits[0] != models[0]:
-        return (f"The class reads digits with {digits[0].name} (the first digit model served); "
+    if digits != models[0]:
+        return (f"The class reads digits with {digits.name} (the first digit model served); "
                 f"students' pages on another model offer to switch to it")
-    return f"The class reads digits with {digits[0].name}"
+    return f"The class reads digits with {digits.name}"
 
 
 def _open_class(args, port: int) -> str | None:

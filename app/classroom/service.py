@@ -52,14 +52,18 @@ def reads_digits(decl: dict) -> bool:
     return decl["shape"][0] == 1 and decl.get("preprocess") == "mnist"
 
 
+def first_digit_model(declared):
+    """The class's pick from [(key, input declaration), ...] in serving order: the first that
+    reads digits (the default when it does: a teacher who also shows a colour model of their
+    own still runs the class on digits), or None."""
+    return next((key for key, decl in declared if reads_digits(decl)), None)
+
+
 def class_model(registry) -> tuple[str | None, object]:
-    """(id, resources) of the class session's network: the first served model that reads
-    digits (the default when it does: a teacher who also shows a colour model of their own
-    still runs the class on digits), or (None, the default) when none does."""
-    for mid, res in registry.models.items():
-        if reads_digits(res.input):
-            return mid, res
-    return None, registry.models[registry.default]
+    """(id, resources) of the class session's network (first_digit_model), or (None, the
+    default) when no served model reads digits."""
+    mid = first_digit_model((m, res.input) for m, res in registry.models.items())
+    return mid, registry.models[mid if mid is not None else registry.default]
 
 
 def check_digit_model(res) -> dict:

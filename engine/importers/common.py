@@ -76,6 +76,12 @@ def log_softmax_note(stage: str, op: str) -> str:
             f"of the file's output).")
 
 
+def log_softmax_card(source: str, stage: str) -> str:
+    """The model card's sentence for a final LogSoftmax (`source`: its node or module)."""
+    return (f"LogSoftmax {source!r} is shown as {stage}: the page shows the class probabilities "
+            f"p, and the file's output is ln p (checked as exp of it).")
+
+
 def fold_batchnorm(weight, bias, gamma, beta, mean, var, eps):
     """W' = W·γ/√(σ²+ε) per output, b' = (b − μ)·γ/√(σ²+ε) + β: the conv/dense that, in
     inference, computes exactly BatchNorm(conv(x)). Computed in float64, stored float32."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.importers.common import Namer, fold_batchnorm, folded_note, log_softmax_note
+from engine.importers.common import (Namer, fold_batchnorm, folded_note, log_softmax_card,
+                                     log_softmax_note)
 
 _ACTIVATIONS = {"Relu": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "LeakyRelu": "leaky_relu"}
 
@@ -280,7 +281,5 @@ class Mapping:
             stage = self.spec[-1]["name"]
             self.transforms[stage] = np.exp
             self.stage_notes[stage] = log_softmax_note(stage, op)
-            self.notes.append(f"LogSoftmax {node.name!r} is shown as {stage}: the page shows the "
-                              f"class probabilities p, and the file's output is ln p (checked "
-                              f"as exp of it).")
+            self.notes.append(log_softmax_card(node.name, stage))
         return out

@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.errors import ImportRefused, SpecError
 from engine.importers.common import (Imported, Namer, fold_batchnorm, folded_note,
-                                     log_softmax_note)
+                                     log_softmax_card, log_softmax_note)
 
 SUPPORTED = ("Conv2d", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "MaxPool2d", "AvgPool2d",
              "AdaptiveAvgPool2d/AdaptiveMaxPool2d (dividing the map)",
@@ -192,9 +192,6 @@ def _from_module(path, model, shape) -> Imported:
             stage = {"kind": "softmax"}
             if isinstance(m, nn.LogSoftmax):
                 logs.add(index)
-                notes.append(f"LogSoftmax {mname!r} is shown as softmax: the page shows the "
-                             f"class probabilities p, and the model's output is ln p (checked "
-                             f"as exp of it).")
         else:
             raise ImportRefused(f"{where} is not supported. Supported: {', '.join(SUPPORTED)}; "
                                 f"nn.Sequential only")
@@ -204,6 +201,7 @@ def _from_module(path, model, shape) -> Imported:
         checkpoints[stage["name"]] = index
         if index in logs:
             stage_notes[stage["name"]] = log_softmax_note(stage["name"], "LogSoftmax")
+            notes.append(log_softmax_card(mname, stage["name"]))
         if kind is not None:
             bias = m.bias.detach().numpy() if m.bias is not None else np.zeros(m.weight.shape[0])
             params[stage["name"]] = {"weight": m.weight.detach().numpy().astype(np.float32),
